@@ -1,0 +1,2 @@
+//! parsci CLI.
+fn main() {}

@@ -1,0 +1,3 @@
+//! The backends behind [`Comm`](crate::Comm).
+
+pub(crate) mod threads;

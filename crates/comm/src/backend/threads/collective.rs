@@ -1,0 +1,557 @@
+//! Collectives on the thread backend, over shared memory.
+//!
+//! Every collective runs the same three steps: each rank publishes a description of
+//! its call (buffers, counts, root) in its slot; a barrier; every rank checks that all
+//! calls agree, then moves its share of the data directly between the ranks' buffers;
+//! a second barrier keeps every buffer alive until nobody reads it any more. Slots are
+//! double-buffered, so a rank may start the next collective while a slow one still
+//! reads the previous slots.
+
+use std::cell::UnsafeCell;
+use std::sync::atomic::{AtomicU64, Ordering::*};
+
+use super::channel::{type_tag, TypeTag};
+use super::comm::ThreadComm;
+use super::world::{Padded, WaitDesc};
+use crate::collective::Layout;
+use crate::data::{short_name, Data, Op, OpKind};
+use crate::error::{Error, Result};
+
+#[derive(Clone, Copy)]
+struct Slot {
+    op: &'static str,
+    root: usize,
+    ty: TypeTag,
+    count: usize,
+    send: *const u8,
+    recv: *mut u8,
+    /// Capacity of `recv` in elements (0 where not significant).
+    recv_len: usize,
+    layout: *const Layout,
+    layout2: *const Layout,
+    op_kind: Option<OpKind>,
+    /// This rank's own argument error, if any.
+    err: *const String,
+}
+
+impl Slot {
+    fn new<T: Data>(op: &'static str) -> Self {
+        Slot {
+            op,
+            root: 0,
+            ty: type_tag::<T>,
+            count: 0,
+            send: std::ptr::null(),
+            recv: std::ptr::null_mut(),
+            recv_len: 0,
+            layout: std::ptr::null(),
+            layout2: std::ptr::null(),
+            op_kind: None,
+            err: std::ptr::null(),
+        }
+    }
+    fn layout<'a>(&self) -> Option<&'a Layout> {
+        // SAFETY: set from a `&Layout` the owner keeps borrowed until the closing barrier.
+        unsafe { self.layout.as_ref() }
+    }
+    fn layout2<'a>(&self) -> Option<&'a Layout> {
+        // SAFETY: as `layout`.
+        unsafe { self.layout2.as_ref() }
+    }
+}
+
+struct SlotCell(UnsafeCell<Option<Slot>>);
+
+pub(crate) struct CollArea {
+    n: usize,
+    /// `slots[parity * n + rank]`.
+    slots: Box<[Padded<SlotCell>]>,
+    /// Barrier phases each rank has reached.
+    arrived: Box<[Padded<AtomicU64>]>,
+}
+
+// SAFETY: a rank writes only its own slot, before the opening barrier of a collective;
+// the others read it only between that barrier and the next-but-one collective's
+// opening barrier (double buffering). Barriers order these accesses (release/acquire).
+unsafe impl Sync for CollArea {}
+// SAFETY: as above; the raw pointers are only dereferenced under that discipline.
+unsafe impl Send for CollArea {}
+
+impl CollArea {
+    pub fn new(n: usize) -> Self {
+        CollArea {
+            n,
+            slots: (0..2 * n).map(|_| Padded(SlotCell(UnsafeCell::new(None)))).collect(),
+            arrived: (0..n).map(|_| Padded(AtomicU64::new(0))).collect(),
+        }
+    }
+}
+
+/// The published slots of one collective.
+struct Slots<'a> {
+    area: &'a CollArea,
+    parity: usize,
+}
+
+impl Slots<'_> {
+    fn get(&self, rank: usize) -> Slot {
+        // SAFETY: read after the opening barrier, which every writer passed after writing.
+        unsafe { (*self.area.slots[self.parity * self.area.n + rank].0 .0.get()).expect("written before the barrier") }
+    }
+}
+
+/// Cache-line aligned, balanced share of `0..n` for `part` of `parts`.
+fn share<T>(n: usize, part: usize, parts: usize) -> std::ops::Range<usize> {
+    let unit = (64 / std::mem::size_of::<T>().max(1)).max(1);
+    let units = n.div_ceil(unit);
+    let l = Layout::balanced(units, parts);
+    let r = l.range(part);
+    (r.start * unit).min(n)..(r.end * unit).min(n)
+}
+
+/// Elements per reduction chunk: small enough to stay in L1 while ranks are combined.
+fn chunk<T>() -> usize {
+    (16 << 10) / std::mem::size_of::<T>().max(1)
+}
+
+/// # Safety
+/// `p` must point to at least `off + len` live `T`s that nobody writes meanwhile.
+unsafe fn src<'a, T>(p: *const u8, off: usize, len: usize) -> &'a [T] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts((p as *const T).add(off), len) }
+}
+
+/// # Safety
+/// `p` must point to at least `off + len` live `T`s that nobody else reads or writes meanwhile.
+unsafe fn dst<'a, T>(p: *mut u8, off: usize, len: usize) -> &'a mut [T] {
+    // SAFETY: guaranteed by the caller.
+    unsafe { std::slice::from_raw_parts_mut((p as *mut T).add(off), len) }
+}
+
+impl ThreadComm {
+    /// One barrier phase among this communicator's ranks.
+    fn phase(&self, op: &'static str) -> Result<()> {
+        let area = &self.shared.coll;
+        let k = self.bar_seq.get() + 1;
+        self.bar_seq.set(k);
+        area.arrived[self.rank].store(k, Release);
+        let world = self.world();
+        for (r, &w) in self.shared.group.iter().enumerate() {
+            if r != self.rank {
+                world.wake(w);
+            }
+        }
+        let missing = || {
+            let m: Vec<usize> =
+                (0..area.n).filter(|&r| area.arrived[r].load(Acquire) < k).map(|r| self.shared.group[r]).collect();
+            WaitDesc { op, peer: format!("ranks {m:?} to join"), tag: None }
+        };
+        world.wait_until(self.me(), missing, || Ok((0..area.n).all(|r| area.arrived[r].load(Acquire) >= k).then_some(())))
+    }
+
+    /// Runs one collective: publish `mine`, meet, check agreement, move data, meet again.
+    /// `agree` returns a description of a disagreement between the published calls.
+    fn collective<R>(
+        &self,
+        mut mine: Slot,
+        local_err: Option<Error>,
+        agree: impl FnOnce(&Slots) -> Option<String>,
+        body: impl FnOnce(&Slots) -> R,
+    ) -> Result<R> {
+        let seq = self.coll_seq.get();
+        self.coll_seq.set(seq + 1);
+        let parity = (seq % 2) as usize;
+        let area = &self.shared.coll;
+        let err_text = local_err.as_ref().map(|e| e.to_string());
+        if let Some(t) = &err_text {
+            mine.err = t;
+        }
+        // SAFETY: only this rank writes its slot, and nobody reads this parity until the barrier below.
+        unsafe { *area.slots[parity * area.n + self.rank].0 .0.get() = Some(mine) };
+        self.phase(mine.op)?;
+        let slots = Slots { area, parity };
+        let verdict = match local_err {
+            Some(e) => Err(e),
+            None => match self.disagreement(&slots).or_else(|| agree(&slots)) {
+                Some(details) => Err(Error::CollectiveMismatch { caller: self.rank, details }),
+                None => Ok(()),
+            },
+        };
+        let out = verdict.map(|()| body(&slots));
+        self.phase(mine.op)?;
+        out
+    }
+
+    /// Differences every collective checks: the operation, an argument error, the root, the type.
+    fn disagreement(&self, s: &Slots) -> Option<String> {
+        let n = self.size();
+        let all: Vec<Slot> = (0..n).map(|r| s.get(r)).collect();
+        if let Some(r) = (0..n).find(|&r| !all[r].err.is_null()) {
+            // SAFETY: the error text lives until that rank's closing barrier.
+            let text = unsafe { &*all[r].err };
+            return Some(format!("rank {r} rejected its arguments to {}: {text}", all[r].op));
+        }
+        if all.iter().any(|x| x.op != all[0].op) {
+            let calls: Vec<String> = all.iter().enumerate().map(|(r, x)| format!("rank {r} called {}", x.op)).collect();
+            return Some(calls.join(", "));
+        }
+        let op = all[0].op;
+        if all.iter().any(|x| x.root != all[0].root) {
+            let roots: Vec<String> = all.iter().enumerate().map(|(r, x)| format!("rank {r}: {}", x.root)).collect();
+            return Some(format!("{op} with different roots ({})", roots.join(", ")));
+        }
+        if all.iter().any(|x| (x.ty)().0 != (all[0].ty)().0) {
+            let tys: Vec<String> =
+                all.iter().enumerate().map(|(r, x)| format!("rank {r}: {}", short_name((x.ty)().1))).collect();
+            return Some(format!("{op} with different element types ({})", tys.join(", ")));
+        }
+        if all.iter().any(|x| x.op_kind != all[0].op_kind) {
+            let ks: Vec<String> = all.iter().enumerate().map(|(r, x)| format!("rank {r}: {:?}", x.op_kind)).collect();
+            return Some(format!("{op} with different operations ({})", ks.join(", ")));
+        }
+        None
+    }
+
+    fn invalid(&self, op: &'static str, msg: String) -> Option<Error> {
+        Some(Error::InvalidArgument { op, caller: self.rank, msg })
+    }
+
+    fn root_err(&self, op: &'static str, root: usize) -> Option<Error> {
+        (root >= self.size()).then_some(Error::RootOutOfRange { op, caller: self.rank, root, size: self.size() })
+    }
+
+    pub fn barrier(&self) -> Result<()> {
+        // No buffers to protect: the opening meeting is the barrier (slots are double-buffered).
+        let seq = self.coll_seq.get();
+        self.coll_seq.set(seq + 1);
+        let area = &self.shared.coll;
+        let parity = (seq % 2) as usize;
+        // SAFETY: as in `collective`.
+        unsafe { *area.slots[parity * area.n + self.rank].0 .0.get() = Some(Slot::new::<u8>("barrier")) };
+        self.phase("barrier")?;
+        match self.disagreement(&Slots { area, parity }) {
+            Some(details) => Err(Error::CollectiveMismatch { caller: self.rank, details }),
+            None => Ok(()),
+        }
+    }
+
+    pub fn bcast<T: Data>(&self, buf: &mut [T], root: usize) -> Result<()> {
+        let mine = Slot { root, count: buf.len(), recv: buf.as_mut_ptr().cast(), ..Slot::new::<T>("bcast") };
+        let (me, p) = (self.rank, self.size());
+        self.collective(mine, self.root_err("bcast", root), counts_equal("bcast"), |s| {
+            // Every rank (the root too) copies its share of the data to every receiver.
+            let from = s.get(root);
+            let part = share::<T>(from.count, me, p);
+            for r in (0..p).filter(|&r| r != root) {
+                // SAFETY: the root only reads its buffer during bcast; each receiver's
+                // range `part` is written by this rank alone; lengths checked equal.
+                unsafe { dst::<T>(s.get(r).recv, part.start, part.len()).copy_from_slice(src(from.recv, part.start, part.len())) };
+            }
+        })
+    }
+
+    pub fn scatter<T: Data>(&self, send: Option<&[T]>, recv: &mut [T], root: usize) -> Result<()> {
+        let (me, p, n) = (self.rank, self.size(), recv.len());
+        let mut err = self.root_err("scatter", root);
+        let mut mine = Slot { root, count: n, recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("scatter") };
+        if me == root && err.is_none() {
+            match send {
+                Some(b) if b.len() == n * p => mine.send = b.as_ptr().cast(),
+                Some(b) => err = self.invalid("scatter", format!("the root sends {} elements but {p} ranks receive {n} each", b.len())),
+                None => err = self.invalid("scatter", "the root must pass Some(send buffer)".into()),
+            }
+        }
+        self.collective(mine, err, counts_equal("scatter"), |s| {
+            // SAFETY: the root's send buffer holds p * n elements (checked); our recv is ours.
+            unsafe { dst::<T>(s.get(me).recv, 0, n).copy_from_slice(src(s.get(root).send, me * n, n)) };
+        })
+    }
+
+    pub fn scatterv<T: Data>(&self, send: Option<(&[T], &Layout)>, recv: &mut [T], root: usize) -> Result<()> {
+        let (me, p) = (self.rank, self.size());
+        let mut err = self.root_err("scatterv", root);
+        let mut mine = Slot { root, recv_len: recv.len(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("scatterv") };
+        if me == root && err.is_none() {
+            match send {
+                Some((b, l)) => {
+                    err = check_layout("scatterv", me, l, p, b.len(), "send");
+                    mine.send = b.as_ptr().cast();
+                    mine.layout = l;
+                }
+                None => err = self.invalid("scatterv", "the root must pass Some((send buffer, layout))".into()),
+            }
+        }
+        let agree = |s: &Slots| {
+            let l = s.get(root).layout()?;
+            (0..p).find(|&r| s.get(r).recv_len < l.counts()[r]).map(|r| {
+                format!("scatterv: the root sends {} elements to rank {r}, whose buffer holds {}", l.counts()[r], s.get(r).recv_len)
+            })
+        };
+        self.collective(mine, err, agree, |s| {
+            let from = s.get(root);
+            let l = from.layout().expect("the root published its layout");
+            // SAFETY: layout checked against the root's buffer and our capacity.
+            unsafe { dst::<T>(s.get(me).recv, 0, l.counts()[me]).copy_from_slice(src(from.send, l.displs()[me], l.counts()[me])) };
+        })
+    }
+
+    pub fn gather<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, root: usize) -> Result<()> {
+        let (me, p, n) = (self.rank, self.size(), send.len());
+        let mut err = self.root_err("gather", root);
+        let mut mine = Slot { root, count: n, send: send.as_ptr().cast(), ..Slot::new::<T>("gather") };
+        if me == root && err.is_none() {
+            match recv {
+                Some(b) if b.len() >= n * p => mine.recv = b.as_mut_ptr().cast(),
+                Some(b) => err = self.invalid("gather", format!("the root's buffer holds {} elements but {p} ranks send {n} each", b.len())),
+                None => err = self.invalid("gather", "the root must pass Some(receive buffer)".into()),
+            }
+        }
+        self.collective(mine, err, counts_equal("gather"), |s| {
+            // SAFETY: block `me` of the root's buffer (checked long enough) is written by us alone.
+            unsafe { dst::<T>(s.get(root).recv, me * n, n).copy_from_slice(send) };
+        })
+    }
+
+    pub fn gatherv<T: Data>(&self, send: &[T], recv: Option<(&mut [T], &Layout)>, root: usize) -> Result<()> {
+        let (me, p) = (self.rank, self.size());
+        let mut err = self.root_err("gatherv", root);
+        let mut mine = Slot { root, count: send.len(), send: send.as_ptr().cast(), ..Slot::new::<T>("gatherv") };
+        if me == root && err.is_none() {
+            match recv {
+                Some((b, l)) => {
+                    err = check_layout("gatherv", me, l, p, b.len(), "receive");
+                    mine.recv = b.as_mut_ptr().cast();
+                    mine.layout = l;
+                }
+                None => err = self.invalid("gatherv", "the root must pass Some((receive buffer, layout))".into()),
+            }
+        }
+        let agree = |s: &Slots| {
+            let l = s.get(root).layout()?;
+            (0..p).find(|&r| s.get(r).count != l.counts()[r]).map(|r| {
+                format!("gatherv: rank {r} sends {} elements but the root's layout expects {}", s.get(r).count, l.counts()[r])
+            })
+        };
+        self.collective(mine, err, agree, |s| {
+            let to = s.get(root);
+            let l = to.layout().expect("the root published its layout");
+            // SAFETY: our block of the root's buffer (layout checked) is written by us alone.
+            unsafe { dst::<T>(to.recv, l.displs()[me], send.len()).copy_from_slice(send) };
+        })
+    }
+
+    pub fn allgather<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
+        let (me, p, n) = (self.rank, self.size(), send.len());
+        let err = (recv.len() < n * p)
+            .then(|| self.invalid("allgather", format!("the receive buffer holds {} elements but {p} ranks send {n} each", recv.len())))
+            .flatten();
+        let mine = Slot { count: n, send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("allgather") };
+        self.collective(mine, err, counts_equal("allgather"), |s| {
+            for r in 0..p {
+                // SAFETY: block `me` of every buffer is written by us alone.
+                unsafe { dst::<T>(s.get(r).recv, me * n, n).copy_from_slice(send) };
+            }
+        })
+    }
+
+    pub fn allgatherv<T: Data>(&self, send: &[T], recv: &mut [T], layout: &Layout) -> Result<()> {
+        let (me, p) = (self.rank, self.size());
+        let mut err = check_layout("allgatherv", me, layout, p, recv.len(), "receive");
+        if err.is_none() && layout.counts()[me] != send.len() {
+            err = self.invalid("allgatherv", format!("sends {} elements but the layout gives this rank {}", send.len(), layout.counts()[me]));
+        }
+        let mine = Slot { count: send.len(), send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), layout, ..Slot::new::<T>("allgatherv") };
+        let agree = |s: &Slots| {
+            (1..p).find(|&r| s.get(r).layout().map(Layout::counts) != s.get(0).layout().map(Layout::counts)).map(|r| {
+                format!("allgatherv: ranks 0 and {r} pass different layouts")
+            })
+        };
+        self.collective(mine, err, agree, |s| {
+            for r in 0..p {
+                let to = s.get(r);
+                let at = to.layout().expect("published").displs()[me];
+                // SAFETY: our block of every buffer (layouts checked) is written by us alone.
+                unsafe { dst::<T>(to.recv, at, send.len()).copy_from_slice(send) };
+            }
+        })
+    }
+
+    /// Reductions: each rank combines its share of the elements across all ranks, in rank
+    /// order, chunk by chunk, and writes the result where `write` says.
+    fn reduction<T: Data>(
+        &self,
+        name: &'static str,
+        send: &[T],
+        recv: Option<*mut u8>,
+        recv_len: usize,
+        op: &Op<T>,
+        root: usize,
+        err: Option<Error>,
+        kind: Reduction,
+    ) -> Result<()> {
+        let (me, p, n) = (self.rank, self.size(), send.len());
+        let mut err = err;
+        if err.is_none() && recv.is_some() && recv_len < n {
+            err = self.invalid(name, format!("the receive buffer holds {recv_len} elements but {n} are reduced"));
+        }
+        let mine = Slot {
+            root,
+            count: n,
+            send: send.as_ptr().cast(),
+            recv: recv.unwrap_or(std::ptr::null_mut()),
+            op_kind: Some(op.kind()),
+            ..Slot::new::<T>(name)
+        };
+        self.collective(mine, err, counts_equal(name), |s| {
+            let all: Vec<Slot> = (0..p).map(|r| s.get(r)).collect();
+            let part = share::<T>(n, me, p);
+            let step = chunk::<T>();
+            let mut acc = vec![T::zeroed(); step.min(part.len())];
+            let mut at = part.start;
+            while at < part.end {
+                let len = step.min(part.end - at);
+                let acc = &mut acc[..len];
+                // SAFETY (all blocks below): send buffers are only read during the call;
+                // range `at..at+len` of every receive buffer is written by this rank alone.
+                unsafe {
+                    acc.copy_from_slice(src(all[0].send, at, len));
+                    match kind {
+                        Reduction::ToRoot | Reduction::ToAll => {
+                            for x in &all[1..] {
+                                op.apply(acc, src(x.send, at, len));
+                            }
+                            let targets = if kind == Reduction::ToRoot { root..root + 1 } else { 0..p };
+                            for r in targets {
+                                dst::<T>(all[r].recv, at, len).copy_from_slice(acc);
+                            }
+                        }
+                        Reduction::Inclusive => {
+                            dst::<T>(all[0].recv, at, len).copy_from_slice(acc);
+                            for r in 1..p {
+                                op.apply(acc, src(all[r].send, at, len));
+                                dst::<T>(all[r].recv, at, len).copy_from_slice(acc);
+                            }
+                        }
+                        Reduction::Exclusive => {
+                            for r in 1..p {
+                                dst::<T>(all[r].recv, at, len).copy_from_slice(acc);
+                                op.apply(acc, src(all[r].send, at, len));
+                            }
+                        }
+                    }
+                }
+                at += len;
+            }
+        })
+    }
+
+    pub fn reduce<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, op: &Op<T>, root: usize) -> Result<()> {
+        let mut err = self.root_err("reduce", root);
+        let is_root = self.rank == root;
+        if err.is_none() && is_root && recv.is_none() {
+            err = self.invalid("reduce", "the root must pass Some(receive buffer)".into());
+        }
+        let recv_len = recv.as_ref().map_or(0, |b| b.len());
+        let ptr = recv.filter(|_| is_root).map(|b| b.as_mut_ptr().cast());
+        self.reduction("reduce", send, ptr, recv_len, op, root, err, Reduction::ToRoot)
+    }
+
+    pub fn allreduce<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        let len = recv.len();
+        self.reduction("allreduce", send, Some(recv.as_mut_ptr().cast()), len, op, 0, None, Reduction::ToAll)
+    }
+
+    pub fn scan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        let len = recv.len();
+        self.reduction("scan", send, Some(recv.as_mut_ptr().cast()), len, op, 0, None, Reduction::Inclusive)
+    }
+
+    pub fn exscan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        let len = recv.len();
+        self.reduction("exscan", send, Some(recv.as_mut_ptr().cast()), len, op, 0, None, Reduction::Exclusive)
+    }
+
+    pub fn alltoall<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
+        let (me, p) = (self.rank, self.size());
+        let n = send.len() / p;
+        let err = if send.len() % p != 0 {
+            self.invalid("alltoall", format!("the send buffer's {} elements do not split into {p} equal blocks", send.len()))
+        } else if recv.len() < send.len() {
+            self.invalid("alltoall", format!("the receive buffer holds {} elements but {} arrive", recv.len(), send.len()))
+        } else {
+            None
+        };
+        let mine = Slot { count: n, send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("alltoall") };
+        self.collective(mine, err, counts_equal("alltoall"), |s| {
+            let to = s.get(me).recv;
+            for r in 0..p {
+                // SAFETY: block `me` of rank r's send buffer is read only; our buffer is ours.
+                unsafe { dst::<T>(to, r * n, n).copy_from_slice(src(s.get(r).send, me * n, n)) };
+            }
+        })
+    }
+
+    pub fn alltoallv<T: Data>(&self, send: &[T], send_layout: &Layout, recv: &mut [T], recv_layout: &Layout) -> Result<()> {
+        let (me, p) = (self.rank, self.size());
+        let err = check_layout("alltoallv", me, send_layout, p, send.len(), "send")
+            .or_else(|| check_layout("alltoallv", me, recv_layout, p, recv.len(), "receive"));
+        let mine = Slot {
+            send: send.as_ptr().cast(),
+            recv: recv.as_mut_ptr().cast(),
+            layout: send_layout,
+            layout2: recv_layout,
+            ..Slot::new::<T>("alltoallv")
+        };
+        let agree = |s: &Slots| {
+            for i in 0..p {
+                for j in 0..p {
+                    let sent = s.get(i).layout().expect("published").counts()[j];
+                    let expected = s.get(j).layout2().expect("published").counts()[i];
+                    if sent != expected {
+                        return Some(format!("alltoallv: rank {i} sends {sent} elements to rank {j}, which expects {expected}"));
+                    }
+                }
+            }
+            None
+        };
+        self.collective(mine, err, agree, |s| {
+            let to = s.get(me);
+            let rl = to.layout2().expect("published");
+            for r in 0..p {
+                let from = s.get(r);
+                let sl = from.layout().expect("published");
+                // SAFETY: layouts checked against both buffers; our blocks are ours.
+                unsafe { dst::<T>(to.recv, rl.displs()[r], rl.counts()[r]).copy_from_slice(src(from.send, sl.displs()[me], sl.counts()[me])) };
+            }
+        })
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Reduction {
+    ToRoot,
+    ToAll,
+    Inclusive,
+    Exclusive,
+}
+
+/// Agreement check for collectives where every rank passes the same element count.
+fn counts_equal(op: &'static str) -> impl FnOnce(&Slots) -> Option<String> {
+    move |s: &Slots| {
+        let n = s.area.n;
+        (1..n).find(|&r| s.get(r).count != s.get(0).count).map(|r| {
+            format!("{op}: rank 0 passes {} elements but rank {r} passes {}", s.get(0).count, s.get(r).count)
+        })
+    }
+}
+
+fn check_layout(op: &'static str, caller: usize, l: &Layout, p: usize, len: usize, what: &str) -> Option<Error> {
+    let msg = if l.counts().len() != p {
+        format!("the {what} layout has {} blocks for {p} ranks", l.counts().len())
+    } else if l.extent() > len {
+        format!("the {what} layout reaches element {} but the buffer holds {len}", l.extent())
+    } else {
+        return None;
+    };
+    Some(Error::InvalidArgument { op, caller, msg })
+}

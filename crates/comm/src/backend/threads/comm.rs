@@ -1,0 +1,103 @@
+//! A thread-backend communicator: a group of world ranks with its own context.
+
+use std::cell::Cell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::{Arc, Mutex};
+
+use super::collective::CollArea;
+use super::endpoint::Endpoint;
+use super::world::World;
+use crate::error::Result;
+
+/// What all members of one communicator share.
+pub(crate) struct CommShared {
+    pub ctx: u32,
+    /// Communicator rank -> world rank.
+    pub group: Vec<usize>,
+    pub coll: CollArea,
+    /// Communicators being created by `split`/`dup`, handed from leader to members:
+    /// (collective number, color) -> (communicator, members still to take it).
+    handoff: Mutex<HashMap<(u64, u32), (Arc<CommShared>, usize)>>,
+}
+
+impl CommShared {
+    pub fn new(ctx: u32, group: Vec<usize>) -> Self {
+        let n = group.len();
+        CommShared { ctx, group, coll: CollArea::new(n), handoff: Mutex::new(HashMap::new()) }
+    }
+}
+
+pub(crate) struct ThreadComm {
+    pub ep: Rc<Endpoint>,
+    pub shared: Arc<CommShared>,
+    pub rank: usize,
+    /// Collectives started on this communicator by this rank.
+    pub coll_seq: Cell<u64>,
+    /// Barrier phases passed by this rank.
+    pub bar_seq: Cell<u64>,
+}
+
+impl ThreadComm {
+    pub fn new(ep: Rc<Endpoint>, shared: Arc<CommShared>, rank: usize) -> Self {
+        ThreadComm { ep, shared, rank, coll_seq: Cell::new(0), bar_seq: Cell::new(0) }
+    }
+
+    pub fn rank(&self) -> usize {
+        self.rank
+    }
+    pub fn size(&self) -> usize {
+        self.shared.group.len()
+    }
+    pub fn processor_name(&self) -> String {
+        self.ep.world.host.clone()
+    }
+    pub fn world(&self) -> &World {
+        &self.ep.world
+    }
+    /// This rank's world rank.
+    pub fn me(&self) -> usize {
+        self.ep.me
+    }
+
+    pub fn dup(&self) -> Result<ThreadComm> {
+        Ok(self.split(Some(0), 0)?.expect("every rank has color 0"))
+    }
+
+    pub fn split(&self, color: Option<u32>, key: i32) -> Result<Option<ThreadComm>> {
+        let n = self.size();
+        let seq = self.coll_seq.get();
+        // Everyone learns everyone's (color, key): -1 stands for "no color".
+        let mine = [color.map_or(-1, i64::from), i64::from(key)];
+        let mut all = vec![0i64; 2 * n];
+        self.allgather(&mine, &mut all)?;
+        let Some(color) = color else {
+            self.barrier()?;
+            return Ok(None);
+        };
+        let mut members: Vec<(i64, usize)> =
+            (0..n).filter(|&r| all[2 * r] == i64::from(color)).map(|r| (all[2 * r + 1], r)).collect();
+        members.sort_unstable();
+        let leader = members.iter().map(|&(_, r)| r).min().expect("this rank is a member");
+        let new_rank = members.iter().position(|&(_, r)| r == self.rank).expect("member");
+        let key = (seq, color);
+        if self.rank == leader {
+            let group = members.iter().map(|&(_, r)| self.shared.group[r]).collect();
+            let shared = Arc::new(CommShared::new(self.world().new_context(), group));
+            let mut h = self.shared.handoff.lock().unwrap_or_else(|p| p.into_inner());
+            h.insert(key, (shared.clone(), members.len() - 1));
+            drop(h);
+            self.barrier()?;
+            return Ok(Some(ThreadComm::new(self.ep.clone(), shared, new_rank)));
+        }
+        self.barrier()?;
+        let mut h = self.shared.handoff.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = h.get_mut(&key).expect("the leader inserted it before the barrier");
+        let shared = entry.0.clone();
+        entry.1 -= 1;
+        if entry.1 == 0 {
+            h.remove(&key);
+        }
+        Ok(Some(ThreadComm::new(self.ep.clone(), shared, new_rank)))
+    }
+}

@@ -1,0 +1,153 @@
+//! One rank's side of the message system: its channel positions, the messages that
+//! arrived before a matching receive, and the receives posted before their message.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use super::channel::Envelope;
+use super::world::World;
+
+/// What a receive matches: a context (communicator), a source (world rank) or any, a tag or any.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Pattern {
+    pub ctx: u32,
+    pub src: Option<usize>,
+    pub tag: Option<i32>,
+}
+
+impl Pattern {
+    #[inline]
+    fn matches(&self, src: usize, env: &Envelope) -> bool {
+        env.ctx == self.ctx && self.src.is_none_or(|s| s == src) && self.tag.is_none_or(|t| t == env.tag)
+    }
+}
+
+/// A receive posted by `irecv` that has not found its message yet.
+pub(crate) struct Posted {
+    pub pattern: Pattern,
+    pub matched: RefCell<Option<(usize, Envelope)>>,
+}
+
+struct Arrived {
+    order: u64,
+    env: Envelope,
+}
+
+pub(crate) struct Endpoint {
+    pub world: Arc<World>,
+    /// This rank in the world.
+    pub me: usize,
+    send_pos: Box<[Cell<usize>]>,
+    recv_pos: Box<[Cell<usize>]>,
+    unexpected: RefCell<Box<[VecDeque<Arrived>]>>,
+    posted: RefCell<Vec<Rc<Posted>>>,
+    arrivals: Cell<u64>,
+}
+
+impl Endpoint {
+    pub fn new(world: Arc<World>, me: usize) -> Self {
+        let n = world.size;
+        Endpoint {
+            world,
+            me,
+            send_pos: (0..n).map(|_| Cell::new(0)).collect(),
+            recv_pos: (0..n).map(|_| Cell::new(0)).collect(),
+            unexpected: RefCell::new((0..n).map(|_| VecDeque::new()).collect()),
+            posted: RefCell::new(Vec::new()),
+            arrivals: Cell::new(0),
+        }
+    }
+
+    /// Queues `env` for world rank `dst` and wakes it.
+    #[inline]
+    pub fn push(&self, dst: usize, env: Envelope) {
+        self.world.channel(self.me, dst).push(&self.send_pos[dst], env);
+        self.world.wake(dst);
+    }
+
+    /// Moves newly arrived messages from `src` (or from everyone) into the local queues,
+    /// handing each to the oldest posted receive it matches.
+    pub fn progress(&self, src: Option<usize>) {
+        match src {
+            Some(s) => self.drain(s),
+            None => (0..self.world.size).for_each(|s| self.drain(s)),
+        }
+    }
+
+    #[inline]
+    fn drain(&self, src: usize) {
+        let ch = self.world.channel(src, self.me);
+        let pos = &self.recv_pos[src];
+        if !ch.has_message(pos) {
+            return;
+        }
+        ch.drain(pos, &mut |env| self.accept(src, env));
+    }
+
+    fn accept(&self, src: usize, env: Envelope) {
+        {
+            let mut posted = self.posted.borrow_mut();
+            if let Some(i) = posted.iter().position(|p| p.pattern.matches(src, &env)) {
+                let p = posted.remove(i);
+                *p.matched.borrow_mut() = Some((src, env));
+                return;
+            }
+        }
+        let order = self.arrivals.get();
+        self.arrivals.set(order + 1);
+        self.unexpected.borrow_mut()[src].push_back(Arrived { order, env });
+    }
+
+    /// Applies `f` to the oldest queued message matching `pat` (earliest arrival across
+    /// sources for any-source); if `f` says so, removes it and returns it.
+    pub fn find<R>(&self, pat: &Pattern, f: impl FnOnce(usize, &Envelope) -> (bool, R)) -> Option<(R, Option<Envelope>)> {
+        let mut q = self.unexpected.borrow_mut();
+        let found = match pat.src {
+            Some(s) => q[s].iter().position(|a| pat.matches(s, &a.env)).map(|i| (s, i)),
+            None => {
+                let mut best: Option<(u64, usize, usize)> = None;
+                for (s, queue) in q.iter().enumerate() {
+                    if let Some(i) = queue.iter().position(|a| pat.matches(s, &a.env)) {
+                        let order = queue[i].order;
+                        if best.is_none_or(|b| order < b.0) {
+                            best = Some((order, s, i));
+                        }
+                    }
+                }
+                best.map(|(_, s, i)| (s, i))
+            }
+        };
+        let (s, i) = found?;
+        let (take, r) = f(s, &q[s][i].env);
+        let env = take.then(|| q[s].remove(i).expect("index from position").env);
+        Some((r, env))
+    }
+
+    /// Posts a receive: matches a queued message at once, or waits in the posted list.
+    pub fn post(&self, pattern: Pattern) -> Rc<Posted> {
+        let p = Rc::new(Posted { pattern, matched: RefCell::new(None) });
+        self.progress(pattern.src);
+        if let Some((src, Some(env))) = self.find(&pattern, |s, _| (true, s)) {
+            *p.matched.borrow_mut() = Some((src, env));
+        } else {
+            self.posted.borrow_mut().push(p.clone());
+        }
+        p
+    }
+
+    /// Withdraws a posted receive; a message it had matched goes back to the front of its queue.
+    pub fn cancel(&self, p: &Rc<Posted>) {
+        self.posted.borrow_mut().retain(|q| !Rc::ptr_eq(q, p));
+        if let Some((src, env)) = p.matched.borrow_mut().take() {
+            self.put_back(src, env);
+        }
+    }
+
+    /// Returns a message that could not be delivered (wrong type, too long) to the
+    /// front of its queue, so nothing is lost.
+    pub fn put_back(&self, src: usize, env: Envelope) {
+        self.unexpected.borrow_mut()[src].push_front(Arrived { order: 0, env });
+    }
+}

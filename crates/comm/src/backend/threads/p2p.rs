@@ -1,0 +1,438 @@
+//! Point-to-point messages on the thread backend.
+
+use std::any::TypeId;
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::channel::{type_tag, Envelope, Payload, Rendezvous, INLINE};
+use super::comm::ThreadComm;
+use super::endpoint::{Endpoint, Pattern, Posted};
+use super::world::WaitDesc;
+use crate::data::{short_name, short_type_name, Data};
+use crate::error::{Error, Result};
+use crate::p2p::{ReqImpl, Request, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
+
+/// Messages at least this long are copied once, receiver-side, out of the sender's buffer.
+const RENDEZVOUS_BYTES: usize = 32 << 10;
+
+impl ThreadComm {
+    fn check_dest(&self, op: &'static str, dest: usize) -> Result<()> {
+        if dest < self.size() || dest == PROC_NULL {
+            return Ok(());
+        }
+        Err(Error::RankOutOfRange { op, caller: self.rank, rank: dest, size: self.size() })
+    }
+
+    fn check_source(&self, op: &'static str, src: usize) -> Result<()> {
+        if src < self.size() || src == PROC_NULL || src == ANY_SOURCE {
+            return Ok(());
+        }
+        Err(Error::RankOutOfRange { op, caller: self.rank, rank: src, size: self.size() })
+    }
+
+    fn check_tag(&self, op: &'static str, tag: Tag, any_ok: bool) -> Result<()> {
+        if (0..=MAX_TAG).contains(&tag) || (any_ok && tag == ANY_TAG) {
+            return Ok(());
+        }
+        Err(Error::InvalidTag { op, caller: self.rank, tag, max: MAX_TAG })
+    }
+
+    fn pattern(&self, src: usize, tag: Tag) -> Pattern {
+        Pattern {
+            ctx: self.shared.ctx,
+            src: (src != ANY_SOURCE).then(|| self.shared.group[src]),
+            tag: (tag != ANY_TAG).then_some(tag),
+        }
+    }
+
+    fn wait_desc(&self, op: &'static str, src: usize, tag: Tag) -> WaitDesc {
+        let peer = match src {
+            ANY_SOURCE => "any rank".to_string(),
+            s => format!("rank {}", self.shared.group[s]),
+        };
+        WaitDesc { op, peer, tag: Some(tag) }
+    }
+
+    fn envelope<T: Data>(&self, tag: Tag, count: usize, payload: Payload) -> Envelope {
+        Envelope { ctx: self.shared.ctx, tag, src: self.rank as u32, ty: type_tag::<T>, count, payload }
+    }
+
+    /// Queues the message; for a large one returns the rendezvous to finish before `buf` is released.
+    fn start_send<T: Data>(&self, op: &'static str, buf: &[T], dest: usize, tag: Tag, eager: bool) -> Result<Option<Arc<Rendezvous>>> {
+        self.check_dest(op, dest)?;
+        self.check_tag(op, tag, false)?;
+        if dest == PROC_NULL {
+            return Ok(None);
+        }
+        let dw = self.shared.group[dest];
+        let bytes: &[u8] = bytemuck::cast_slice(buf);
+        if bytes.len() <= INLINE {
+            let mut inline = [0u8; INLINE];
+            inline[..bytes.len()].copy_from_slice(bytes);
+            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Inline(inline)));
+            return Ok(None);
+        }
+        if eager || bytes.len() < RENDEZVOUS_BYTES || dw == self.me() {
+            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Moved(Box::new(buf.to_vec()))));
+            return Ok(None);
+        }
+        let rdv = Arc::new(Rendezvous::new(bytes, self.me()));
+        self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Rdv(rdv.clone())));
+        Ok(Some(rdv))
+    }
+
+    /// Waits until the receiver has copied a large message, or copies it aside if the
+    /// receiver is late, so that a send never blocks indefinitely.
+    fn finish_send(&self, rdv: &Rendezvous) {
+        let patience = Duration::from_micros(50) + Duration::from_nanos(rdv_bytes_ns(rdv));
+        let start = Instant::now();
+        let mut i = 0u32;
+        while !rdv.is_done() {
+            std::hint::spin_loop();
+            i = i.wrapping_add(1);
+            if i % 256 == 0 {
+                if (start.elapsed() > patience || self.world().is_aborted()) && rdv.try_set_aside() {
+                    return;
+                }
+                if self.size() > crate::launch::available_cores() {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
+        if let Some(rdv) = self.start_send("send", buf, dest, tag, false)? {
+            self.finish_send(&rdv);
+        }
+        Ok(())
+    }
+
+    pub fn send_vec<T: Data>(&self, buf: Vec<T>, dest: usize, tag: Tag) -> Result<()> {
+        self.check_dest("send_vec", dest)?;
+        self.check_tag("send_vec", tag, false)?;
+        if dest == PROC_NULL {
+            return Ok(());
+        }
+        let n = buf.len();
+        self.ep.push(self.shared.group[dest], self.envelope::<T>(tag, n, Payload::Moved(Box::new(buf))));
+        Ok(())
+    }
+
+    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'static>> {
+        self.start_send("isend", buf, dest, tag, true)?;
+        Ok(Request { inner: ReqImpl::Done(Status { source: self.rank, tag, count: buf.len() }) })
+    }
+
+    /// Blocks until a message matching (`src`, `tag`) that passes `check` is queued; removes it.
+    fn take_matching(
+        &self,
+        op: &'static str,
+        src: usize,
+        tag: Tag,
+        check: impl Fn(&Envelope) -> Result<()>,
+    ) -> Result<(usize, Envelope)> {
+        let pat = self.pattern(src, tag);
+        self.world().wait_until(
+            self.me(),
+            || self.wait_desc(op, src, tag),
+            || {
+                self.ep.progress(pat.src);
+                match self.ep.find(&pat, |s, env| match check(env) {
+                    Ok(()) => (true, Ok(s)),
+                    Err(e) => (false, Err(e)),
+                }) {
+                    None => Ok(None),
+                    Some((Ok(s), Some(env))) => Ok(Some((s, env))),
+                    Some((Err(e), _)) => Err(e),
+                    Some((Ok(_), None)) => unreachable!("taken when the check passes"),
+                }
+            },
+        )
+    }
+
+    pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
+        self.check_source("recv", src)?;
+        self.check_tag("recv", tag, true)?;
+        if src == PROC_NULL {
+            return Ok(Status::null());
+        }
+        let cap = buf.len();
+        let (_, env) = self.take_matching("recv", src, tag, |env| check::<T>("recv", self.rank, env, Some(cap)))?;
+        Ok(deliver(&self.ep, env, buf))
+    }
+
+    pub fn recv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
+        self.check_source("recv_vec", src)?;
+        self.check_tag("recv_vec", tag, true)?;
+        if src == PROC_NULL {
+            return Ok((Vec::new(), Status::null()));
+        }
+        let (_, env) = self.take_matching("recv_vec", src, tag, |env| check::<T>("recv_vec", self.rank, env, None))?;
+        Ok(deliver_vec(&self.ep, env))
+    }
+
+    pub fn sendrecv<T: Data, U: Data>(&self, send: &[T], dest: usize, stag: Tag, recv: &mut [U], src: usize, rtag: Tag) -> Result<Status> {
+        self.check_source("sendrecv", src)?;
+        self.check_tag("sendrecv", rtag, true)?;
+        // The send is queued first, so two ranks exchanging large messages copy each
+        // other's buffers while both are inside their receive.
+        let rdv = self.start_send("sendrecv", send, dest, stag, false)?;
+        let got = self.recv(recv, src, rtag);
+        if let Some(rdv) = rdv {
+            self.finish_send(&rdv);
+        }
+        got
+    }
+
+    pub fn probe(&self, src: usize, tag: Tag) -> Result<Status> {
+        self.check_source("probe", src)?;
+        self.check_tag("probe", tag, true)?;
+        if src == PROC_NULL {
+            return Ok(Status::null());
+        }
+        let pat = self.pattern(src, tag);
+        self.world().wait_until(
+            self.me(),
+            || self.wait_desc("probe", src, tag),
+            || {
+                self.ep.progress(pat.src);
+                Ok(self.ep.find(&pat, |_, env| (false, status_of(env))).map(|(s, _)| s))
+            },
+        )
+    }
+
+    pub fn iprobe(&self, src: usize, tag: Tag) -> Result<Option<Status>> {
+        self.check_source("iprobe", src)?;
+        self.check_tag("iprobe", tag, true)?;
+        if src == PROC_NULL {
+            return Ok(Some(Status::null()));
+        }
+        let pat = self.pattern(src, tag);
+        self.ep.progress(pat.src);
+        Ok(self.ep.find(&pat, |_, env| (false, status_of(env))).map(|(s, _)| s))
+    }
+
+    fn post(&self, op: &'static str, src: usize, tag: Tag) -> Result<Option<Pending>> {
+        self.check_source(op, src)?;
+        self.check_tag(op, tag, true)?;
+        if src == PROC_NULL {
+            return Ok(None);
+        }
+        let pattern = self.pattern(src, tag);
+        let desc = self.wait_desc(op, src, tag);
+        Ok(Some(Pending { ep: self.ep.clone(), posted: Some(self.ep.post(pattern)), desc: Some(desc), rank: self.rank, op }))
+    }
+
+    pub fn irecv<'a, T: Data>(&self, buf: &'a mut [T], src: usize, tag: Tag) -> Result<Request<'a>> {
+        let Some(pending) = self.post("irecv", src, tag)? else {
+            return Ok(Request { inner: ReqImpl::Done(Status::null()) });
+        };
+        Ok(Request { inner: ReqImpl::Threads(ThreadRequest::new(pending, buf)) })
+    }
+
+    pub fn irecv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<ThreadVecRequest<T>> {
+        Ok(ThreadVecRequest { pending: self.post("irecv_vec", src, tag)?, _t: PhantomData })
+    }
+}
+
+/// Copying aside costs about as much as the receiver's copy: wait about that long
+/// (at ~8 GB/s) before giving up on the receiver, at most 2 ms.
+fn rdv_bytes_ns(rdv: &Rendezvous) -> u64 {
+    (rdv.bytes() as u64 / 8).min(2_000_000)
+}
+
+fn status_of(env: &Envelope) -> Status {
+    Status { source: env.src as usize, tag: env.tag, count: env.count }
+}
+
+/// The receiver's checks before it takes a message: element type, then length.
+fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capacity: Option<usize>) -> Result<()> {
+    let (id, name) = (env.ty)();
+    if id != TypeId::of::<T>() {
+        return Err(Error::TypeMismatch {
+            op,
+            from: env.src as usize,
+            to: me,
+            tag: env.tag,
+            sent_type: short_name(name),
+            recv_type: short_type_name::<T>(),
+        });
+    }
+    match capacity {
+        Some(cap) if env.count > cap => Err(Error::Truncated { op, from: env.src as usize, to: me, tag: env.tag, sent: env.count, capacity: cap }),
+        _ => Ok(()),
+    }
+}
+
+/// Copies a checked message into `buf`.
+fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
+    let st = status_of(&env);
+    let n = env.count;
+    match env.payload {
+        Payload::Inline(b) => {
+            let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..n]);
+            let len = dst.len();
+            dst.copy_from_slice(&b[..len]);
+        }
+        Payload::Moved(v) => buf[..n].copy_from_slice(v.downcast_ref::<Vec<T>>().expect("element type checked")),
+        Payload::Rdv(r) => {
+            if r.take_into(bytemuck::cast_slice_mut(&mut buf[..n])) {
+                ep.world.wake(r.sender);
+            }
+        }
+    }
+    st
+}
+
+/// Turns a checked message into a `Vec`, without a copy when the sender moved one.
+fn deliver_vec<T: Data>(ep: &Endpoint, env: Envelope) -> (Vec<T>, Status) {
+    let st = status_of(&env);
+    let n = env.count;
+    let v = match env.payload {
+        Payload::Inline(b) => bytemuck::pod_collect_to_vec(&b[..n * std::mem::size_of::<T>()]),
+        Payload::Moved(v) => *v.downcast::<Vec<T>>().expect("element type checked"),
+        Payload::Rdv(r) => {
+            let mut v = vec![T::zeroed(); n];
+            if r.take_into(bytemuck::cast_slice_mut(&mut v)) {
+                ep.world.wake(r.sender);
+            }
+            v
+        }
+    };
+    (v, st)
+}
+
+/// A posted receive, finished by `wait` or `test`; cancelled if dropped unfinished.
+struct Pending {
+    ep: Rc<Endpoint>,
+    posted: Option<Rc<Posted>>,
+    desc: Option<WaitDesc>,
+    rank: usize,
+    op: &'static str,
+}
+
+impl Pending {
+    fn take(&mut self) -> Option<(usize, Envelope)> {
+        let p = self.posted.as_ref()?;
+        let got = p.matched.borrow_mut().take();
+        if got.is_some() {
+            self.posted = None;
+        }
+        got
+    }
+
+    fn test(&mut self) -> Option<(usize, Envelope)> {
+        let src = self.posted.as_ref()?.pattern.src;
+        self.ep.progress(src);
+        self.take()
+    }
+
+    fn wait(&mut self) -> Result<(usize, Envelope)> {
+        let Some(p) = self.posted.clone() else {
+            return Err(Error::InvalidArgument { op: self.op, caller: self.rank, msg: "the request was already completed".into() });
+        };
+        let ep = self.ep.clone();
+        let desc = self.desc.take();
+        let op = self.op;
+        let got = ep.world.wait_until(
+            ep.me,
+            || desc.unwrap_or(WaitDesc { op, peer: "?".into(), tag: None }),
+            || {
+                ep.progress(p.pattern.src);
+                Ok(p.matched.borrow().is_some().then_some(()))
+            },
+        );
+        got?;
+        Ok(self.take().expect("matched"))
+    }
+
+    /// Checks the message; on failure it goes back to its queue and the error is returned.
+    fn checked<T: Data>(&self, src: usize, env: Envelope, cap: Option<usize>) -> Result<Envelope> {
+        match check::<T>(self.op, self.rank, &env, cap) {
+            Ok(()) => Ok(env),
+            Err(e) => {
+                self.ep.put_back(src, env);
+                Err(e)
+            }
+        }
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        if let Some(p) = self.posted.take() {
+            self.ep.cancel(&p);
+        }
+    }
+}
+
+type Finish<'a> = Box<dyn FnMut(&Pending, usize, Envelope) -> Result<Status> + 'a>;
+
+/// An `irecv` into a borrowed buffer: the data lands when `wait` or `test` completes it.
+pub(crate) struct ThreadRequest<'a> {
+    pending: Pending,
+    finish: Finish<'a>,
+    done: Option<Status>,
+}
+
+impl<'a> ThreadRequest<'a> {
+    fn new<T: Data>(pending: Pending, buf: &'a mut [T]) -> Self {
+        let cap = buf.len();
+        let finish: Finish<'a> = Box::new(move |p: &Pending, src, env| {
+            let env = p.checked::<T>(src, env, Some(cap))?;
+            Ok(deliver(&p.ep, env, buf))
+        });
+        ThreadRequest { pending, finish, done: None }
+    }
+
+    pub fn wait(mut self) -> Result<Status> {
+        if let Some(s) = self.done {
+            return Ok(s);
+        }
+        let (src, env) = self.pending.wait()?;
+        (self.finish)(&self.pending, src, env)
+    }
+
+    pub fn test(&mut self) -> Result<Option<Status>> {
+        if let Some(s) = self.done {
+            return Ok(Some(s));
+        }
+        let Some((src, env)) = self.pending.test() else {
+            return Ok(None);
+        };
+        let st = (self.finish)(&self.pending, src, env)?;
+        self.done = Some(st);
+        Ok(Some(st))
+    }
+}
+
+/// An `irecv_vec`: the message, whatever its length, as a new `Vec`.
+pub(crate) struct ThreadVecRequest<T: Data> {
+    pending: Option<Pending>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Data> ThreadVecRequest<T> {
+    pub fn wait(mut self) -> Result<(Vec<T>, Status)> {
+        let Some(p) = self.pending.as_mut() else {
+            return Ok((Vec::new(), Status::null()));
+        };
+        let (src, env) = p.wait()?;
+        let env = p.checked::<T>(src, env, None)?;
+        Ok(deliver_vec(&p.ep, env))
+    }
+
+    pub fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
+        let Some(p) = self.pending.as_mut() else {
+            return Ok(Some((Vec::new(), Status::null())));
+        };
+        let Some((src, env)) = p.test() else {
+            return Ok(None);
+        };
+        let env = p.checked::<T>(src, env, None)?;
+        Ok(Some(deliver_vec(&p.ep, env)))
+    }
+}

@@ -1,0 +1,279 @@
+//! State shared by all ranks of one thread job: parking, failure and deadlock detection.
+
+use std::ops::Deref;
+use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::{Mutex, OnceLock};
+use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
+
+use super::channel::Channel;
+use crate::error::{DeadlockReport, Error, Result, Wait};
+
+/// Keeps a value on its own cache lines (two, against the adjacent-line prefetcher).
+#[repr(align(128))]
+#[derive(Default)]
+pub(crate) struct Padded<T>(pub T);
+
+impl<T> Deref for Padded<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// What a rank is blocked on, for the deadlock report.
+pub(crate) struct WaitDesc {
+    pub op: &'static str,
+    pub peer: String,
+    pub tag: Option<i32>,
+}
+
+#[derive(Default)]
+pub(crate) struct RankCell {
+    /// Set while the rank is in its slow (parking) wait; cleared by the rank or its waker.
+    parked: AtomicBool,
+    /// Bumped on every clearing of `parked`: an unchanged value means "still in the same wait".
+    generation: AtomicU64,
+    done: AtomicBool,
+    thread: OnceLock<Thread>,
+    waiting: Mutex<Option<WaitDesc>>,
+}
+
+#[derive(Clone, Debug)]
+pub(crate) enum Failure {
+    Rank { rank: usize, message: String },
+    Deadlock(DeadlockReport),
+}
+
+impl Failure {
+    pub fn to_error(&self) -> Error {
+        match self {
+            Failure::Rank { rank, message } => Error::RankFailed { rank: *rank, message: message.clone() },
+            Failure::Deadlock(r) => Error::Deadlock(r.clone()),
+        }
+    }
+}
+
+pub(crate) struct World {
+    pub size: usize,
+    cells: Box<[Padded<RankCell>]>,
+    /// `channels[dst * size + src]` carries messages from `src` to `dst`.
+    channels: Box<[Padded<Channel>]>,
+    aborted: AtomicBool,
+    failure: Mutex<Option<Failure>>,
+    next_ctx: AtomicU32,
+    spin: Duration,
+    pub host: String,
+}
+
+/// How long a blocked rank spins before it parks (waking a parked thread costs ~20 us).
+const SPIN_DEDICATED: Duration = Duration::from_micros(50);
+/// With more ranks than cores a spinning rank steals the core its peer needs.
+const SPIN_OVERSUBSCRIBED: Duration = Duration::from_micros(2);
+/// How often the monitor looks for a deadlock; three equal looks in a row decide.
+const MONITOR_PERIOD: Duration = Duration::from_millis(25);
+
+impl World {
+    pub fn new(size: usize) -> Self {
+        let cores = crate::launch::available_cores();
+        World {
+            size,
+            cells: (0..size).map(|_| Padded::default()).collect(),
+            channels: (0..size * size).map(|_| Padded(Channel::new())).collect(),
+            aborted: AtomicBool::new(false),
+            failure: Mutex::new(None),
+            next_ctx: AtomicU32::new(1),
+            spin: if size <= cores { SPIN_DEDICATED } else { SPIN_OVERSUBSCRIBED },
+            host: gethostname::gethostname().to_string_lossy().into_owned(),
+        }
+    }
+
+    pub fn channel(&self, src: usize, dst: usize) -> &Channel {
+        &self.channels[dst * self.size + src]
+    }
+
+    pub fn new_context(&self) -> u32 {
+        self.next_ctx.fetch_add(1, Relaxed)
+    }
+
+    pub fn register(&self, rank: usize) {
+        let _ = self.cells[rank].thread.set(thread::current());
+    }
+
+    pub fn finish(&self, rank: usize) {
+        self.cells[rank].done.store(true, SeqCst);
+    }
+
+    pub fn is_aborted(&self) -> bool {
+        self.aborted.load(Relaxed)
+    }
+
+    pub fn failure(&self) -> Option<Failure> {
+        self.failure.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Records the first failure, then releases every blocked rank.
+    pub fn fail(&self, f: Failure) {
+        {
+            let mut slot = self.failure.lock().unwrap_or_else(|p| p.into_inner());
+            if slot.is_none() {
+                *slot = Some(f);
+            }
+        }
+        self.aborted.store(true, SeqCst);
+        for c in self.cells.iter() {
+            if c.parked.swap(false, SeqCst) {
+                c.generation.fetch_add(1, SeqCst);
+            }
+            if let Some(t) = c.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+
+    pub fn abort_error(&self, rank: usize, op: &'static str) -> Error {
+        let cause = match self.failure() {
+            Some(f) => f.to_error().to_string(),
+            None => "the job is being aborted".into(),
+        };
+        Error::Aborted { rank, op, cause }
+    }
+
+    /// Wakes `rank` if it is parked. Call after publishing what it waits for.
+    #[inline]
+    pub fn wake(&self, rank: usize) {
+        // Pairs with the SeqCst store of `parked` in `wait_until`: either the waiter's
+        // re-check sees our data, or we see its flag.
+        fence(SeqCst);
+        let c = &self.cells[rank];
+        if c.parked.load(Relaxed) && c.parked.swap(false, SeqCst) {
+            c.generation.fetch_add(1, SeqCst);
+            if let Some(t) = c.thread.get() {
+                t.unpark();
+            }
+        }
+    }
+
+    /// Blocks rank `me` until `poll` yields a value: spins briefly, then parks.
+    /// `poll` must be cheap and must not wake other ranks; returns an error if the job aborts.
+    pub fn wait_until<R>(
+        &self,
+        me: usize,
+        desc: impl FnOnce() -> WaitDesc,
+        mut poll: impl FnMut() -> Result<Option<R>>,
+    ) -> Result<R> {
+        if let Some(r) = poll()? {
+            return Ok(r);
+        }
+        let start = Instant::now();
+        let mut i = 0u32;
+        loop {
+            for _ in 0..16 {
+                std::hint::spin_loop();
+            }
+            if let Some(r) = poll()? {
+                return Ok(r);
+            }
+            i += 1;
+            if i % 64 == 0 {
+                if self.is_aborted() {
+                    return Err(self.abort_error(me, desc().op));
+                }
+                if start.elapsed() > self.spin {
+                    break;
+                }
+                if self.spin == SPIN_OVERSUBSCRIBED {
+                    thread::yield_now();
+                }
+            }
+        }
+        let desc = desc();
+        let op = desc.op;
+        let cell = &self.cells[me];
+        *cell.waiting.lock().unwrap_or_else(|p| p.into_inner()) = Some(desc);
+        let out = loop {
+            cell.parked.store(true, SeqCst);
+            match poll() {
+                Ok(None) => {}
+                other => break other,
+            }
+            if self.is_aborted() {
+                break Err(self.abort_error(me, op));
+            }
+            thread::park_timeout(Duration::from_millis(100));
+            self.unpark_self(cell);
+        };
+        self.unpark_self(cell);
+        *cell.waiting.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        out.map(|r| r.expect("loop breaks on Some"))
+    }
+
+    fn unpark_self(&self, cell: &RankCell) {
+        if cell.parked.swap(false, SeqCst) {
+            cell.generation.fetch_add(1, SeqCst);
+        }
+    }
+
+    /// Watches for a deadlock until `stop` is set: every live rank parked, and none
+    /// woken, over three consecutive looks.
+    pub fn monitor(&self, stop: &AtomicBool) {
+        let mut previous: Option<Vec<u64>> = None;
+        let mut same = 0;
+        while !stop.load(SeqCst) {
+            thread::park_timeout(MONITOR_PERIOD);
+            if self.is_aborted() || stop.load(SeqCst) {
+                return;
+            }
+            let look = self.look();
+            if look.is_some() && look == previous {
+                same += 1;
+                if same >= 2 {
+                    self.fail(Failure::Deadlock(self.report()));
+                    return;
+                }
+            } else {
+                same = 0;
+            }
+            previous = look;
+        }
+    }
+
+    /// The generations of all ranks if every live rank is parked (and one is live).
+    fn look(&self) -> Option<Vec<u64>> {
+        let mut gens = Vec::with_capacity(self.size);
+        let mut live = 0;
+        for c in self.cells.iter() {
+            if c.done.load(SeqCst) {
+                gens.push(u64::MAX);
+                continue;
+            }
+            live += 1;
+            if !c.parked.load(SeqCst) {
+                return None;
+            }
+            gens.push(c.generation.load(SeqCst));
+        }
+        (live > 0).then_some(gens)
+    }
+
+    fn report(&self) -> DeadlockReport {
+        let mut waits = Vec::new();
+        for (rank, c) in self.cells.iter().enumerate() {
+            if c.done.load(SeqCst) {
+                continue;
+            }
+            let w = c.waiting.lock().unwrap_or_else(|p| p.into_inner());
+            let (op, mut peer, tag) = match &*w {
+                Some(d) => (d.op, d.peer.clone(), d.tag),
+                None => ("?", "?".to_string(), None),
+            };
+            if let Some(r) = peer.strip_prefix("rank ").and_then(|s| s.parse::<usize>().ok()) {
+                if r < self.size && self.cells[r].done.load(SeqCst) {
+                    peer.push_str(" (which has finished)");
+                }
+            }
+            waits.push(Wait { rank, op, peer, tag });
+        }
+        DeadlockReport { waits }
+    }
+}

@@ -1,0 +1,311 @@
+//! Collective operations: every rank of the communicator calls the same one, in the same order.
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::comm::{dispatch, Comm};
+use crate::data::{Data, ObjByte, Op};
+use crate::error::{Error, Result};
+use crate::p2p::{decode, encode};
+
+/// Counts and displacements of the blocks of a `v` collective (`scatterv`, `gatherv`, ...):
+/// block `i` is `buf[displs[i]..displs[i] + counts[i]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    counts: Vec<usize>,
+    displs: Vec<usize>,
+}
+
+impl Layout {
+    /// Blocks stored one after the other.
+    pub fn from_counts(counts: &[usize]) -> Self {
+        let mut displs = Vec::with_capacity(counts.len());
+        let mut at = 0;
+        for &c in counts {
+            displs.push(at);
+            at += c;
+        }
+        Layout { counts: counts.to_vec(), displs }
+    }
+
+    /// Blocks at explicit displacements (they may leave gaps, and must not overlap for receives).
+    pub fn new(counts: &[usize], displs: &[usize]) -> Result<Self, String> {
+        if counts.len() != displs.len() {
+            return Err(format!("{} counts but {} displacements", counts.len(), displs.len()));
+        }
+        Ok(Layout { counts: counts.to_vec(), displs: displs.to_vec() })
+    }
+
+    /// `n` items split into `parts` contiguous blocks as evenly as possible
+    /// (the first `n % parts` blocks get one more).
+    ///
+    /// ```
+    /// let l = parsci_comm::Layout::balanced(10, 4);
+    /// assert_eq!(l.counts(), &[3, 3, 2, 2]);
+    /// assert_eq!(l.displs(), &[0, 3, 6, 8]);
+    /// ```
+    pub fn balanced(n: usize, parts: usize) -> Self {
+        let parts = parts.max(1);
+        let counts: Vec<usize> = (0..parts).map(|i| n / parts + usize::from(i < n % parts)).collect();
+        Self::from_counts(&counts)
+    }
+
+    /// Elements per block.
+    pub fn counts(&self) -> &[usize] {
+        &self.counts
+    }
+    /// Where each block starts.
+    pub fn displs(&self) -> &[usize] {
+        &self.displs
+    }
+    /// The buffer length the layout needs: the end of its furthest block.
+    pub fn extent(&self) -> usize {
+        self.counts.iter().zip(&self.displs).map(|(c, d)| c + d).max().unwrap_or(0)
+    }
+    /// The range of block `i`.
+    pub fn range(&self, i: usize) -> std::ops::Range<usize> {
+        self.displs[i]..self.displs[i] + self.counts[i]
+    }
+}
+
+/// Typed collectives (buffers of plain data).
+impl Comm {
+    /// Waits until every rank has called `barrier`.
+    pub fn barrier(&self) -> Result<()> {
+        dispatch!(self, c => c.barrier())
+    }
+
+    /// Copies `buf` of `root` into `buf` of every rank (all pass the same length).
+    pub fn bcast<T: Data>(&self, buf: &mut [T], root: usize) -> Result<()> {
+        dispatch!(self, c => c.bcast(buf, root))
+    }
+
+    /// Root's `send` (length `size * recv.len()`, ignored elsewhere) is cut into equal blocks;
+    /// rank `i` receives block `i`.
+    pub fn scatter<T: Data>(&self, send: Option<&[T]>, recv: &mut [T], root: usize) -> Result<()> {
+        dispatch!(self, c => c.scatter(send, recv, root))
+    }
+
+    /// Rank `i` receives block `i` of root's `send` as laid out by root's `layout`;
+    /// `recv` must hold at least `layout.counts()[i]` elements.
+    pub fn scatterv<T: Data>(&self, send: Option<(&[T], &Layout)>, recv: &mut [T], root: usize) -> Result<()> {
+        dispatch!(self, c => c.scatterv(send, recv, root))
+    }
+
+    /// Root receives every rank's `send` (all of one length) in rank order into `recv`
+    /// (length `size * send.len()`, only significant at root).
+    pub fn gather<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, root: usize) -> Result<()> {
+        dispatch!(self, c => c.gather(send, recv, root))
+    }
+
+    /// Root receives rank `i`'s `send` into block `i` of `recv` as laid out by `layout`.
+    pub fn gatherv<T: Data>(&self, send: &[T], recv: Option<(&mut [T], &Layout)>, root: usize) -> Result<()> {
+        dispatch!(self, c => c.gatherv(send, recv, root))
+    }
+
+    /// Every rank receives every rank's `send` in rank order.
+    pub fn allgather<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
+        dispatch!(self, c => c.allgather(send, recv))
+    }
+
+    /// Every rank receives rank `i`'s `send` into block `i` of `recv` (same layout everywhere).
+    pub fn allgatherv<T: Data>(&self, send: &[T], recv: &mut [T], layout: &Layout) -> Result<()> {
+        dispatch!(self, c => c.allgatherv(send, recv, layout))
+    }
+
+    /// Root receives `send(0) op send(1) op ... op send(size-1)`, elementwise.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend, Op};
+    /// let out = launch(Backend::Threads(4), |comm| {
+    ///     let mine = [comm.rank() as f64, 1.0];
+    ///     let mut total = [0.0; 2];
+    ///     let root = comm.rank() == 0;
+    ///     comm.reduce(&mine, root.then_some(&mut total[..]), &Op::sum(), 0)?;
+    ///     Ok::<_, parsci_comm::Error>(total)
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out.root(), Some(&[6.0, 4.0]));
+    /// ```
+    pub fn reduce<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, op: &Op<T>, root: usize) -> Result<()> {
+        dispatch!(self, c => c.reduce(send, recv, op, root))
+    }
+
+    /// Every rank receives `send(0) op ... op send(size-1)`; the same bits everywhere.
+    pub fn allreduce<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        dispatch!(self, c => c.allreduce(send, recv, op))
+    }
+
+    /// Rank `i` receives `send(0) op ... op send(i)` (inclusive prefix).
+    pub fn scan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        dispatch!(self, c => c.scan(send, recv, op))
+    }
+
+    /// Rank `i > 0` receives `send(0) op ... op send(i-1)`; rank 0's `recv` is left as it is.
+    pub fn exscan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        dispatch!(self, c => c.exscan(send, recv, op))
+    }
+
+    /// Block `j` of rank `i`'s `send` lands in block `i` of rank `j`'s `recv` (equal blocks).
+    pub fn alltoall<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
+        dispatch!(self, c => c.alltoall(send, recv))
+    }
+
+    /// As `alltoall` with per-peer layouts: block `j` of `send_layout` goes to rank `j`,
+    /// block `i` of `recv_layout` comes from rank `i` (their counts must agree pairwise).
+    pub fn alltoallv<T: Data>(&self, send: &[T], send_layout: &Layout, recv: &mut [T], recv_layout: &Layout) -> Result<()> {
+        dispatch!(self, c => c.alltoallv(send, send_layout, recv, recv_layout))
+    }
+}
+
+/// Object collectives (any serde value, like mpi4py's lowercase `bcast`, `gather`, ...).
+/// They are built on the typed collectives, so every backend has them.
+impl Comm {
+    /// Root passes `Some(value)`, the others `None`; every rank gets the value.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// let out = launch(Backend::Threads(3), |comm| {
+    ///     let cfg = (comm.rank() == 0).then(|| ("demo".to_string(), 0.05));
+    ///     comm.bcast_obj(cfg, 0)
+    /// })
+    /// .unwrap();
+    /// assert!(out.into_vec().iter().all(|c| c == &("demo".to_string(), 0.05)));
+    /// ```
+    pub fn bcast_obj<T: Serialize + DeserializeOwned>(&self, value: Option<T>, root: usize) -> Result<T> {
+        self.check_root("bcast_obj", root)?;
+        let me = self.rank();
+        let mut bytes = match (me == root, &value) {
+            (true, Some(v)) => encode(v, "bcast_obj", me, root, -1)?,
+            (true, None) => return self.root_missing("bcast_obj", "the value to broadcast"),
+            _ => Vec::new(),
+        };
+        let mut len = [bytes.len() as u64];
+        self.bcast(&mut len, root)?;
+        if me == root {
+            self.bcast(&mut bytes, root)?;
+            return Ok(value.expect("checked above"));
+        }
+        bytes.resize(len[0] as usize, ObjByte(0));
+        self.bcast(&mut bytes, root)?;
+        decode(&bytes, "bcast_obj", me, root, -1)
+    }
+
+    /// Root passes one value per rank; rank `i` gets value `i`.
+    pub fn scatter_obj<T: Serialize + DeserializeOwned>(&self, values: Option<Vec<T>>, root: usize) -> Result<T> {
+        self.check_root("scatter_obj", root)?;
+        let (me, size) = (self.rank(), self.size());
+        let mut counts = vec![0u64; size];
+        let mut flat = Vec::new();
+        if me == root {
+            let Some(values) = &values else {
+                return self.root_missing("scatter_obj", "one value per rank");
+            };
+            if values.len() != size {
+                let msg = format!("root passed {} values for {size} ranks", values.len());
+                return Err(Error::InvalidArgument { op: "scatter_obj", caller: me, msg });
+            }
+            for (i, v) in values.iter().enumerate() {
+                let b = encode(v, "scatter_obj", me, i, -1)?;
+                counts[i] = b.len() as u64;
+                flat.extend_from_slice(&b);
+            }
+        }
+        self.bcast(&mut counts, root)?;
+        let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
+        let layout = Layout::from_counts(&counts);
+        let mut mine = vec![ObjByte(0); counts[me]];
+        self.scatterv((me == root).then_some((&flat[..], &layout)), &mut mine, root)?;
+        decode(&mine, "scatter_obj", me, root, -1)
+    }
+
+    /// Root gets every rank's value in rank order; the others get `None`.
+    pub fn gather_obj<T: Serialize + DeserializeOwned>(&self, value: &T, root: usize) -> Result<Option<Vec<T>>> {
+        self.check_root("gather_obj", root)?;
+        let (me, size) = (self.rank(), self.size());
+        let bytes = encode(value, "gather_obj", me, root, -1)?;
+        let mut counts = vec![0u64; size];
+        self.gather(&[bytes.len() as u64], (me == root).then_some(&mut counts[..]), root)?;
+        if me != root {
+            self.gatherv(&bytes, None, root)?;
+            return Ok(None);
+        }
+        let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
+        let layout = Layout::from_counts(&counts);
+        let mut all = vec![ObjByte(0); layout.extent()];
+        self.gatherv(&bytes, Some((&mut all, &layout)), root)?;
+        (0..size).map(|i| decode(&all[layout.range(i)], "gather_obj", me, i, -1)).collect::<Result<_>>().map(Some)
+    }
+
+    /// Every rank gets every rank's value in rank order.
+    pub fn allgather_obj<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<T>> {
+        let (me, size) = (self.rank(), self.size());
+        let bytes = encode(value, "allgather_obj", me, me, -1)?;
+        let mut counts = vec![0u64; size];
+        self.allgather(&[bytes.len() as u64], &mut counts)?;
+        let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
+        let layout = Layout::from_counts(&counts);
+        let mut all = vec![ObjByte(0); layout.extent()];
+        self.allgatherv(&bytes, &mut all, &layout)?;
+        (0..size).map(|i| decode(&all[layout.range(i)], "allgather_obj", me, i, -1)).collect()
+    }
+
+    /// Root gets `f(...f(f(v0, v1), v2)..., v(size-1))`; the others get `None`.
+    pub fn reduce_obj<T, F>(&self, value: &T, f: F, root: usize) -> Result<Option<T>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        Ok(self.gather_obj(value, root)?.map(|all| fold(all, f)))
+    }
+
+    /// Every rank gets `f(...f(f(v0, v1), v2)..., v(size-1))`, combined in rank order.
+    pub fn allreduce_obj<T, F>(&self, value: &T, f: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        Ok(fold(self.allgather_obj(value)?, f))
+    }
+
+    /// Rank `i` sends `values[j]` to rank `j` and gets back one value from every rank, in rank order.
+    pub fn alltoall_obj<T: Serialize + DeserializeOwned>(&self, values: Vec<T>) -> Result<Vec<T>> {
+        let (me, size) = (self.rank(), self.size());
+        if values.len() != size {
+            let msg = format!("passed {} values for {size} ranks", values.len());
+            return Err(Error::InvalidArgument { op: "alltoall_obj", caller: me, msg });
+        }
+        let mut flat = Vec::new();
+        let mut send_counts = vec![0u64; size];
+        for (j, v) in values.iter().enumerate() {
+            let b = encode(v, "alltoall_obj", me, j, -1)?;
+            send_counts[j] = b.len() as u64;
+            flat.extend_from_slice(&b);
+        }
+        let mut recv_counts = vec![0u64; size];
+        self.alltoall(&send_counts, &mut recv_counts)?;
+        let to_usize = |v: Vec<u64>| v.into_iter().map(|c| c as usize).collect::<Vec<_>>();
+        let send_layout = Layout::from_counts(&to_usize(send_counts));
+        let recv_layout = Layout::from_counts(&to_usize(recv_counts));
+        let mut all = vec![ObjByte(0); recv_layout.extent()];
+        self.alltoallv(&flat, &send_layout, &mut all, &recv_layout)?;
+        (0..size).map(|i| decode(&all[recv_layout.range(i)], "alltoall_obj", me, i, -1)).collect()
+    }
+
+    fn check_root(&self, op: &'static str, root: usize) -> Result<()> {
+        if root >= self.size() {
+            return Err(Error::RootOutOfRange { op, caller: self.rank(), root, size: self.size() });
+        }
+        Ok(())
+    }
+
+    fn root_missing<R>(&self, op: &'static str, what: &str) -> Result<R> {
+        let msg = format!("the root must pass Some({what})");
+        Err(Error::InvalidArgument { op, caller: self.rank(), msg })
+    }
+}
+
+fn fold<T>(all: Vec<T>, f: impl Fn(T, T) -> T) -> T {
+    let mut it = all.into_iter();
+    let first = it.next().expect("a communicator has at least one rank");
+    it.fold(first, f)
+}

@@ -1,0 +1,109 @@
+//! The communicator handle: identity, duplication and splitting.
+
+use crate::backend::threads::ThreadComm;
+use crate::error::Result;
+
+/// Which backend a communicator runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BackendKind {
+    /// Ranks are threads of one process.
+    Threads,
+    /// Ranks are MPI processes.
+    Mpi,
+}
+
+impl BackendKind {
+    /// `"threads"` or `"mpi"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Threads => "threads",
+            BackendKind::Mpi => "mpi",
+        }
+    }
+}
+
+/// A communicator as seen by one rank: a group of ranks and a private message space.
+///
+/// Every rank of a job gets its own `Comm` from [`launch`](crate::launch). Like an MPI
+/// communicator it is used by one thread at a time (it is neither `Send` nor `Sync`).
+///
+/// ```
+/// use parsci_comm::{launch, Backend};
+/// let ranks = launch(Backend::Threads(3), |comm| {
+///     Ok::<_, parsci_comm::Error>((comm.rank(), comm.size()))
+/// })
+/// .unwrap();
+/// assert_eq!(ranks.into_vec(), vec![(0, 3), (1, 3), (2, 3)]);
+/// ```
+pub struct Comm {
+    pub(crate) inner: CommImpl,
+}
+
+pub(crate) enum CommImpl {
+    Threads(ThreadComm),
+}
+
+/// Runs `$body` with `$c` bound to the backend communicator.
+macro_rules! dispatch {
+    ($self:expr, $c:ident => $body:expr) => {
+        match &$self.inner {
+            $crate::comm::CommImpl::Threads($c) => $body,
+        }
+    };
+}
+pub(crate) use dispatch;
+
+impl std::fmt::Debug for Comm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Comm(rank {} of {}, {})", self.rank(), self.size(), self.backend().name())
+    }
+}
+
+impl Comm {
+    pub(crate) fn from_threads(c: ThreadComm) -> Self {
+        Comm { inner: CommImpl::Threads(c) }
+    }
+
+    /// This rank's number, `0..size()`.
+    pub fn rank(&self) -> usize {
+        dispatch!(self, c => c.rank())
+    }
+
+    /// The number of ranks in this communicator.
+    pub fn size(&self) -> usize {
+        dispatch!(self, c => c.size())
+    }
+
+    /// The name of the machine this rank runs on (MPI's `Get_processor_name`).
+    pub fn processor_name(&self) -> String {
+        dispatch!(self, c => c.processor_name())
+    }
+
+    /// The backend this communicator runs on.
+    pub fn backend(&self) -> BackendKind {
+        dispatch!(self, _c => BackendKind::Threads)
+    }
+
+    /// A new communicator with the same ranks and a separate message space
+    /// (messages and collectives on one never match the other). Collective.
+    pub fn dup(&self) -> Result<Comm> {
+        dispatch!(self, c => c.dup().map(Comm::from_threads))
+    }
+
+    /// Splits into one communicator per `color`; within each, ranks are ordered by
+    /// `(key, old rank)`. A rank passing `None` (MPI's `UNDEFINED`) gets `None`. Collective.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// let r = launch(Backend::Threads(4), |comm| {
+    ///     let half = comm.split(Some((comm.rank() % 2) as u32), 0)?.unwrap();
+    ///     Ok::<_, parsci_comm::Error>((half.rank(), half.size()))
+    /// })
+    /// .unwrap();
+    /// assert_eq!(r.into_vec(), vec![(0, 2), (0, 2), (1, 2), (1, 2)]);
+    /// ```
+    pub fn split(&self, color: Option<u32>, key: i32) -> Result<Option<Comm>> {
+        dispatch!(self, c => Ok(c.split(color, key)?.map(Comm::from_threads)))
+    }
+}

@@ -1,0 +1,292 @@
+//! Point-to-point communication: blocking, combined and non-blocking, typed and object messages.
+
+use serde::{de::DeserializeOwned, Serialize};
+
+use crate::backend::threads::{ThreadRequest, ThreadVecRequest};
+use crate::comm::{dispatch, Comm};
+use crate::data::{short_type_name, Data, ObjByte};
+use crate::error::{Error, Result};
+
+/// A message tag. User tags go from 0 to [`MAX_TAG`].
+pub type Tag = i32;
+/// Receive a message with any tag.
+pub const ANY_TAG: Tag = -1;
+/// The largest valid tag (the MPI standard guarantees at least 32767).
+pub const MAX_TAG: Tag = 32767;
+/// Receive from any rank.
+pub const ANY_SOURCE: usize = usize::MAX;
+/// "No rank": sending to it does nothing and receiving from it returns at once
+/// with an empty message, as MPI's `PROC_NULL` (what a Cartesian `shift` gives at an edge).
+pub const PROC_NULL: usize = usize::MAX - 1;
+
+/// What a receive or probe found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Status {
+    /// The sending rank ([`PROC_NULL`] for a receive from `PROC_NULL`).
+    pub source: usize,
+    /// The message's tag.
+    pub tag: Tag,
+    /// The number of elements, in the sender's element type.
+    pub count: usize,
+}
+
+impl Status {
+    pub(crate) fn null() -> Self {
+        Status { source: PROC_NULL, tag: ANY_TAG, count: 0 }
+    }
+}
+
+/// A non-blocking receive (or send) in flight; finish it with [`wait`](Request::wait)
+/// or poll it with [`test`](Request::test). Dropping an unfinished receive cancels it.
+#[must_use = "a request does nothing until it is waited on"]
+pub struct Request<'a> {
+    pub(crate) inner: ReqImpl<'a>,
+}
+
+pub(crate) enum ReqImpl<'a> {
+    Done(Status),
+    Threads(ThreadRequest<'a>),
+}
+
+impl Request<'_> {
+    /// Blocks until the operation completes.
+    pub fn wait(self) -> Result<Status> {
+        match self.inner {
+            ReqImpl::Done(s) => Ok(s),
+            ReqImpl::Threads(r) => r.wait(),
+        }
+    }
+    /// Completes the operation if it can without blocking.
+    pub fn test(&mut self) -> Result<Option<Status>> {
+        match &mut self.inner {
+            ReqImpl::Done(s) => Ok(Some(*s)),
+            ReqImpl::Threads(r) => r.test(),
+        }
+    }
+}
+
+/// Waits for every request, in order; returns their statuses or the first error.
+pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
+    let mut out = Vec::with_capacity(requests.len());
+    let mut first_err = None;
+    for r in requests {
+        match r.wait() {
+            Ok(s) => out.push(s),
+            Err(e) => {
+                first_err.get_or_insert(e);
+            }
+        }
+    }
+    match first_err {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// A non-blocking receive into a new `Vec` (see [`Comm::irecv_vec`]).
+#[must_use = "a request does nothing until it is waited on"]
+pub struct VecRequest<T: Data> {
+    inner: ThreadVecRequest<T>,
+}
+
+impl<T: Data> VecRequest<T> {
+    /// Blocks until the message has arrived.
+    pub fn wait(self) -> Result<(Vec<T>, Status)> {
+        self.inner.wait()
+    }
+    /// Takes the message if it has arrived.
+    pub fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
+        self.inner.test()
+    }
+}
+
+/// A non-blocking receive of an object (see [`Comm::irecv_obj`]).
+#[must_use = "a request does nothing until it is waited on"]
+pub struct ObjRequest<T> {
+    inner: VecRequest<ObjByte>,
+    caller: usize,
+    _t: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T: DeserializeOwned> ObjRequest<T> {
+    /// Blocks until the object has arrived.
+    pub fn wait(self) -> Result<(T, Status)> {
+        let (bytes, st) = self.inner.wait()?;
+        Ok((decode(&bytes, "irecv_obj", self.caller, st.source, st.tag)?, st))
+    }
+}
+
+pub(crate) fn codec() -> impl bincode::Options {
+    use bincode::Options;
+    bincode::DefaultOptions::new().reject_trailing_bytes()
+}
+
+pub(crate) fn encode<T: Serialize + ?Sized>(v: &T, op: &'static str, caller: usize, peer: usize, tag: Tag) -> Result<Vec<ObjByte>> {
+    use bincode::Options;
+    let bytes = codec().serialize(v).map_err(|e| Error::Serialization {
+        op,
+        caller,
+        peer,
+        tag,
+        what: "encoded".into(),
+        msg: e.to_string(),
+    })?;
+    // ObjByte is repr(transparent) over u8: the cast reuses the allocation.
+    Ok(bytemuck::allocation::cast_vec(bytes))
+}
+
+pub(crate) fn decode<T: DeserializeOwned>(bytes: &[ObjByte], op: &'static str, caller: usize, peer: usize, tag: Tag) -> Result<T> {
+    use bincode::Options;
+    codec().deserialize(bytemuck::cast_slice(bytes)).map_err(|e| Error::Serialization {
+        op,
+        caller,
+        peer,
+        tag,
+        what: format!("decoded as {}", short_type_name::<T>()),
+        msg: e.to_string(),
+    })
+}
+
+/// Typed messages (the fast path, like mpi4py's `Send`/`Recv`).
+impl Comm {
+    /// Sends `buf` to `dest` with `tag`. Returns once `buf` may be reused.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// let out = launch(Backend::Threads(2), |comm| {
+    ///     if comm.rank() == 0 {
+    ///         comm.send(&[1.0f64, 2.0, 3.0], 1, 7)?;
+    ///         Ok(0.0)
+    ///     } else {
+    ///         let mut buf = [0.0f64; 3];
+    ///         let st = comm.recv(&mut buf, 0, 7)?;
+    ///         assert_eq!((st.source, st.tag, st.count), (0, 7, 3));
+    ///         Ok::<_, parsci_comm::Error>(buf.iter().sum())
+    ///     }
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out.into_vec(), vec![0.0, 6.0]);
+    /// ```
+    pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
+        dispatch!(self, c => c.send(buf, dest, tag))
+    }
+
+    /// Sends a `Vec`, moving it to the receiver without a copy where the backend can.
+    pub fn send_vec<T: Data>(&self, buf: Vec<T>, dest: usize, tag: Tag) -> Result<()> {
+        dispatch!(self, c => c.send_vec(buf, dest, tag))
+    }
+
+    /// Receives into `buf` from `source` (or [`ANY_SOURCE`]) with `tag` (or [`ANY_TAG`]).
+    /// The message may be shorter than `buf`; `Status::count` says how long it was.
+    pub fn recv<T: Data>(&self, buf: &mut [T], source: usize, tag: Tag) -> Result<Status> {
+        dispatch!(self, c => c.recv(buf, source, tag))
+    }
+
+    /// Receives a message of any length into a new `Vec`.
+    pub fn recv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
+        dispatch!(self, c => c.recv_vec(source, tag))
+    }
+
+    /// Sends `send` to `dest` and receives into `recv` from `source`, without deadlock
+    /// however the peers pair up (MPI's `Sendrecv`). Either peer may be [`PROC_NULL`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn sendrecv<T: Data, U: Data>(
+        &self,
+        send: &[T],
+        dest: usize,
+        send_tag: Tag,
+        recv: &mut [U],
+        source: usize,
+        recv_tag: Tag,
+    ) -> Result<Status> {
+        dispatch!(self, c => c.sendrecv(send, dest, send_tag, recv, source, recv_tag))
+    }
+
+    /// Blocks until a matching message is available and describes it without receiving it.
+    pub fn probe(&self, source: usize, tag: Tag) -> Result<Status> {
+        dispatch!(self, c => c.probe(source, tag))
+    }
+
+    /// Describes a matching message if one is available now.
+    pub fn iprobe(&self, source: usize, tag: Tag) -> Result<Option<Status>> {
+        dispatch!(self, c => c.iprobe(source, tag))
+    }
+
+    /// Starts a send; the data is taken (copied) at once, so `buf` is free on return.
+    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'static>> {
+        dispatch!(self, c => c.isend(buf, dest, tag))
+    }
+
+    /// Starts a receive into `buf`; the data lands there by the time `wait` or `test` completes.
+    pub fn irecv<'a, T: Data>(&self, buf: &'a mut [T], source: usize, tag: Tag) -> Result<Request<'a>> {
+        dispatch!(self, c => c.irecv(buf, source, tag))
+    }
+
+    /// Starts a receive of a message of any length.
+    pub fn irecv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<VecRequest<T>> {
+        dispatch!(self, c => Ok(VecRequest { inner: c.irecv_vec(source, tag)? }))
+    }
+}
+
+/// Object messages (any serde value, like mpi4py's lowercase `send`/`recv`).
+impl Comm {
+    /// Sends any serializable value.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// use std::collections::BTreeMap;
+    /// let out = launch(Backend::Threads(2), |comm| {
+    ///     if comm.rank() == 0 {
+    ///         let cfg = BTreeMap::from([("steps".to_string(), 10)]);
+    ///         comm.send_obj(&cfg, 1, 0)?;
+    ///         Ok(0)
+    ///     } else {
+    ///         let (cfg, _) = comm.recv_obj::<BTreeMap<String, i32>>(0, 0)?;
+    ///         Ok::<_, parsci_comm::Error>(cfg["steps"])
+    ///     }
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out.into_vec(), vec![0, 10]);
+    /// ```
+    pub fn send_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<()> {
+        let bytes = encode(value, "send_obj", self.rank(), dest, tag)?;
+        self.send_vec(bytes, dest, tag)
+    }
+
+    /// Receives an object sent with [`send_obj`](Comm::send_obj).
+    pub fn recv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<(T, Status)> {
+        let (bytes, st) = self.recv_vec::<ObjByte>(source, tag)?;
+        Ok((decode(&bytes, "recv_obj", self.rank(), st.source, st.tag)?, st))
+    }
+
+    /// Sends `value` to `dest` and receives an object from `source` (both may be [`PROC_NULL`];
+    /// a receive from `PROC_NULL` gives `None`).
+    pub fn sendrecv_obj<T: Serialize + ?Sized, U: DeserializeOwned>(
+        &self,
+        value: &T,
+        dest: usize,
+        send_tag: Tag,
+        source: usize,
+        recv_tag: Tag,
+    ) -> Result<(Option<U>, Status)> {
+        let req = self.irecv_vec::<ObjByte>(source, recv_tag)?;
+        self.send_obj(value, dest, send_tag)?;
+        let (bytes, st) = req.wait()?;
+        if st.source == PROC_NULL {
+            return Ok((None, st));
+        }
+        Ok((Some(decode(&bytes, "sendrecv_obj", self.rank(), st.source, st.tag)?), st))
+    }
+
+    /// Starts sending an object; it is encoded at once.
+    pub fn isend_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<Request<'static>> {
+        let bytes = encode(value, "isend_obj", self.rank(), dest, tag)?;
+        self.send_vec(bytes, dest, tag)?;
+        Ok(Request { inner: ReqImpl::Done(Status { source: self.rank(), tag, count: 0 }) })
+    }
+
+    /// Starts receiving an object.
+    pub fn irecv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<ObjRequest<T>> {
+        Ok(ObjRequest { inner: self.irecv_vec(source, tag)?, caller: self.rank(), _t: std::marker::PhantomData })
+    }
+}

@@ -1,0 +1,168 @@
+//! Cartesian process topologies for domain decomposition (MPI's `Dims_create`, `Cart_*`).
+
+use std::ops::Deref;
+
+use crate::comm::Comm;
+use crate::error::{Error, Result};
+use crate::p2p::PROC_NULL;
+
+/// A balanced grid of `nnodes` ranks in `dims.len()` dimensions, as `MPI_Dims_create`:
+/// entries of `dims` that are non-zero are kept, the zero ones are filled so that the
+/// product is `nnodes` and the filled sizes are as close as possible, in non-increasing order.
+///
+/// ```
+/// use parsci_comm::dims_create;
+/// assert_eq!(dims_create(12, &[0, 0]).unwrap(), vec![4, 3]);
+/// assert_eq!(dims_create(7, &[0, 0]).unwrap(), vec![7, 1]);
+/// assert_eq!(dims_create(12, &[0, 2, 0]).unwrap(), vec![3, 2, 2]);
+/// assert!(dims_create(7, &[2, 0]).is_err());
+/// ```
+pub fn dims_create(nnodes: usize, dims: &[usize]) -> Result<Vec<usize>, String> {
+    if nnodes == 0 {
+        return Err("dims_create: the number of ranks must be at least 1".into());
+    }
+    let fixed: usize = dims.iter().filter(|&&d| d > 0).product();
+    if nnodes % fixed != 0 {
+        return Err(format!("dims_create: {nnodes} ranks cannot be split with fixed dimensions {dims:?}"));
+    }
+    let free = dims.iter().filter(|&&d| d == 0).count();
+    if free == 0 {
+        return if fixed == nnodes {
+            Ok(dims.to_vec())
+        } else {
+            Err(format!("dims_create: dimensions {dims:?} hold {fixed} ranks, not {nnodes}"))
+        };
+    }
+    // Deal the prime factors, largest first, to the currently smallest free dimension.
+    let mut sizes = vec![1usize; free];
+    for p in prime_factors(nnodes / fixed).into_iter().rev() {
+        let smallest = (0..free).min_by_key(|&i| (sizes[i], i)).expect("free > 0");
+        sizes[smallest] *= p;
+    }
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let mut it = sizes.into_iter();
+    Ok(dims.iter().map(|&d| if d > 0 { d } else { it.next().expect("one size per free dim") }).collect())
+}
+
+fn prime_factors(mut n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut p = 2;
+    while p * p <= n {
+        while n % p == 0 {
+            out.push(p);
+            n /= p;
+        }
+        p += 1;
+    }
+    if n > 1 {
+        out.push(n);
+    }
+    out
+}
+
+/// A communicator whose ranks are laid out on a grid (row-major, as MPI).
+/// It dereferences to its [`Comm`] for communication.
+///
+/// ```
+/// use parsci_comm::{launch, Backend, PROC_NULL};
+/// let out = launch(Backend::Threads(4), |comm| {
+///     let cart = comm.cart_create(&[2, 2], &[false, true])?.unwrap();
+///     Ok::<_, parsci_comm::Error>((cart.coords(), cart.shift(0, 1), cart.shift(1, 1)))
+/// })
+/// .unwrap();
+/// let v = out.into_vec();
+/// assert_eq!(v[0], (vec![0, 0], (PROC_NULL, 2), (1, 1)));
+/// assert_eq!(v[3], (vec![1, 1], (1, PROC_NULL), (2, 2)));
+/// ```
+#[derive(Debug)]
+pub struct CartComm {
+    comm: Comm,
+    dims: Vec<usize>,
+    periods: Vec<bool>,
+}
+
+impl Deref for CartComm {
+    type Target = Comm;
+    fn deref(&self) -> &Comm {
+        &self.comm
+    }
+}
+
+impl Comm {
+    /// Lays the ranks out on a grid of `dims` (see [`dims_create`]) with periodic
+    /// (wrap-around) dimensions where `periods` says so. Collective. Ranks beyond the
+    /// grid's size get `None`. Ranks keep their order (no reordering).
+    pub fn cart_create(&self, dims: &[usize], periods: &[bool]) -> Result<Option<CartComm>> {
+        let caller = self.rank();
+        let invalid = |msg: String| Error::InvalidArgument { op: "cart_create", caller, msg };
+        if dims.len() != periods.len() {
+            return Err(invalid(format!("{} dimensions but {} periodicity flags", dims.len(), periods.len())));
+        }
+        if dims.contains(&0) {
+            return Err(invalid(format!("dimensions {dims:?} contain a zero; fill them with dims_create first")));
+        }
+        let cells: usize = dims.iter().product();
+        if cells > self.size() {
+            return Err(invalid(format!("a {dims:?} grid needs {cells} ranks but the communicator has {}", self.size())));
+        }
+        let inside = caller < cells;
+        let comm = self.split(inside.then_some(0), caller as i32)?;
+        Ok(comm.map(|comm| CartComm { comm, dims: dims.to_vec(), periods: periods.to_vec() }))
+    }
+}
+
+impl CartComm {
+    /// The grid's size in each dimension.
+    pub fn dims(&self) -> &[usize] {
+        &self.dims
+    }
+    /// Which dimensions wrap around.
+    pub fn periods(&self) -> &[bool] {
+        &self.periods
+    }
+    /// This rank's coordinates.
+    pub fn coords(&self) -> Vec<usize> {
+        self.coords_of(self.rank())
+    }
+    /// The coordinates of `rank` (row-major: the last dimension varies fastest).
+    pub fn coords_of(&self, rank: usize) -> Vec<usize> {
+        let mut rest = rank;
+        let mut c = vec![0; self.dims.len()];
+        for (i, &d) in self.dims.iter().enumerate().rev() {
+            c[i] = rest % d;
+            rest /= d;
+        }
+        c
+    }
+    /// The rank at `coords`, or `None` if they fall outside a non-periodic dimension.
+    /// Periodic coordinates wrap.
+    pub fn rank_of(&self, coords: &[isize]) -> Option<usize> {
+        let mut r = 0usize;
+        for ((&c, &d), &p) in coords.iter().zip(&self.dims).zip(&self.periods) {
+            let d = d as isize;
+            let c = if p { c.rem_euclid(d) } else if (0..d).contains(&c) { c } else { return None };
+            r = r * d as usize + c as usize;
+        }
+        Some(r)
+    }
+    /// The neighbours `disp` steps away along `dim`: `(source, dest)` as `MPI_Cart_shift`,
+    /// i.e. the rank `-disp` away and the rank `+disp` away, [`PROC_NULL`] past a non-periodic edge.
+    ///
+    /// # Panics
+    /// If `dim` is not a dimension of the grid.
+    #[track_caller]
+    pub fn shift(&self, dim: usize, disp: isize) -> (usize, usize) {
+        assert!(dim < self.dims.len(), "shift: dimension {dim} of a {}-d grid", self.dims.len());
+        let me: Vec<isize> = self.coords().into_iter().map(|c| c as isize).collect();
+        let at = |delta: isize| {
+            let mut c = me.clone();
+            c[dim] += delta;
+            self.rank_of(&c).unwrap_or(PROC_NULL)
+        };
+        (at(-disp), at(disp))
+    }
+    /// The plain communicator of the grid.
+    pub fn comm(&self) -> &Comm {
+        &self.comm
+    }
+}
