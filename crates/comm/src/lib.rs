@@ -29,6 +29,7 @@
 
 mod backend;
 mod collective;
+mod copy;
 mod comm;
 mod data;
 mod error;

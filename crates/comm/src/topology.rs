@@ -8,13 +8,15 @@ use crate::p2p::PROC_NULL;
 
 /// A balanced grid of `nnodes` ranks in `dims.len()` dimensions, as `MPI_Dims_create`:
 /// entries of `dims` that are non-zero are kept, the zero ones are filled so that the
-/// product is `nnodes` and the filled sizes are as close as possible, in non-increasing order.
+/// product is `nnodes` and the filled sizes are as close as possible (smallest difference
+/// between the largest and the smallest, as MPICH), in non-increasing order.
 ///
 /// ```
 /// use parsci_comm::dims_create;
 /// assert_eq!(dims_create(12, &[0, 0]).unwrap(), vec![4, 3]);
 /// assert_eq!(dims_create(7, &[0, 0]).unwrap(), vec![7, 1]);
 /// assert_eq!(dims_create(12, &[0, 2, 0]).unwrap(), vec![3, 2, 2]);
+/// assert_eq!(dims_create(72, &[0, 0]).unwrap(), vec![9, 8]);
 /// assert!(dims_create(7, &[2, 0]).is_err());
 /// ```
 pub fn dims_create(nnodes: usize, dims: &[usize]) -> Result<Vec<usize>, String> {
@@ -33,31 +35,49 @@ pub fn dims_create(nnodes: usize, dims: &[usize]) -> Result<Vec<usize>, String> 
             Err(format!("dims_create: dimensions {dims:?} hold {fixed} ranks, not {nnodes}"))
         };
     }
-    // Deal the prime factors, largest first, to the currently smallest free dimension.
-    let mut sizes = vec![1usize; free];
-    for p in prime_factors(nnodes / fixed).into_iter().rev() {
-        let smallest = (0..free).min_by_key(|&i| (sizes[i], i)).expect("free > 0");
-        sizes[smallest] *= p;
-    }
-    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let sizes = balanced_factors(nnodes / fixed, free);
     let mut it = sizes.into_iter();
     Ok(dims.iter().map(|&d| if d > 0 { d } else { it.next().expect("one size per free dim") }).collect())
 }
 
-fn prime_factors(mut n: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    let mut p = 2;
-    while p * p <= n {
-        while n % p == 0 {
-            out.push(p);
-            n /= p;
+/// `m` as a product of `k` factors in non-increasing order, as close to each other as
+/// possible: the smallest spread (largest minus smallest factor), then the smallest largest
+/// factor. An exact search over the divisors of `m` (dealing prime factors greedily gives
+/// 12 x 6 for 72 where MPI gives 9 x 8).
+fn balanced_factors(m: usize, k: usize) -> Vec<usize> {
+    let mut divisors: Vec<usize> = vec![1];
+    for p in prime_factors(m) {
+        let more: Vec<usize> = divisors.iter().map(|d| d * p).filter(|d| m % d == 0).collect();
+        divisors.extend(more);
+        divisors.sort_unstable();
+        divisors.dedup();
+    }
+    divisors.reverse(); // largest first
+    let mut best: Option<Vec<usize>> = None;
+    let mut current = Vec::with_capacity(k);
+    search_factors(m, k, usize::MAX, &divisors, &mut current, &mut best);
+    best.expect("m = m x 1 x ... x 1 is always a candidate")
+}
+
+fn search_factors(m: usize, k: usize, max: usize, divisors: &[usize], current: &mut Vec<usize>, best: &mut Option<Vec<usize>>) {
+    if k == 0 {
+        if m == 1 {
+            let score = |v: &[usize]| (v[0] - v[v.len() - 1], v[0]);
+            if best.as_ref().is_none_or(|b| score(current) < score(b)) {
+                *best = Some(current.clone());
+            }
         }
-        p += 1;
+        return;
     }
-    if n > 1 {
-        out.push(n);
+    for &d in divisors.iter().filter(|&&d| d <= max && m % d == 0) {
+        // Factors come in non-increasing order, so the first of k must reach the k-th root.
+        if d.checked_pow(k as u32).is_some_and(|dk| dk < m) {
+            break;
+        }
+        current.push(d);
+        search_factors(m / d, k - 1, d, divisors, current, best);
+        current.pop();
     }
-    out
 }
 
 /// A communicator whose ranks are laid out on a grid (row-major, as MPI).

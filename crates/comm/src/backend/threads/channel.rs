@@ -6,8 +6,10 @@ use std::any::{Any, TypeId};
 use std::cell::{Cell, UnsafeCell};
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering::*};
+use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering::*};
 use std::sync::{Arc, Mutex};
+
+use super::world::Padded;
 
 /// Bytes of payload carried inside the envelope itself.
 pub(crate) const INLINE: usize = 16;
@@ -18,6 +20,29 @@ pub(crate) type TypeTag = fn() -> (TypeId, &'static str);
 
 pub(crate) fn type_tag<T: 'static>() -> (TypeId, &'static str) {
     (TypeId::of::<T>(), std::any::type_name::<T>())
+}
+
+/// True if the tag names `T`: by address first (the usual case), else by id.
+#[inline]
+pub(crate) fn is_type<T: 'static>(tag: TypeTag) -> bool {
+    std::ptr::fn_addr_eq(tag, type_tag::<T> as TypeTag) || tag().0 == TypeId::of::<T>()
+}
+
+/// Copies up to `INLINE` bytes without a call to `memcpy`.
+#[inline(always)]
+pub(crate) fn small_copy(dst: &mut [u8], src: &[u8]) {
+    let n = src.len();
+    debug_assert!(n <= INLINE && dst.len() == n);
+    if n >= 8 {
+        let a = u64::from_ne_bytes(src[..8].try_into().expect("8 bytes"));
+        let b = u64::from_ne_bytes(src[n - 8..].try_into().expect("8 bytes"));
+        dst[n - 8..].copy_from_slice(&b.to_ne_bytes());
+        dst[..8].copy_from_slice(&a.to_ne_bytes());
+    } else {
+        for (d, s) in dst.iter_mut().zip(src) {
+            *d = *s;
+        }
+    }
 }
 
 pub(crate) struct Envelope {
@@ -46,20 +71,30 @@ const DONE: u8 = 2;
 const BUFFERING: u8 = 3;
 const BUFFERED: u8 = 4;
 
-/// A large message the receiver copies straight out of the sender's buffer.
-/// If the receiver is late the sender copies it aside and leaves (see `Rendezvous::finish`).
+/// Large copies are cut into chunks that the receiver and the waiting sender share.
+const CHUNK: usize = 128 << 10;
+
+/// A large message the receiver copies straight out of the sender's buffer, with the
+/// sender (which waits anyway) copying chunks alongside. If the receiver is late, the
+/// sender copies the message aside and leaves, so a send never blocks indefinitely.
 pub(crate) struct Rendezvous {
     state: AtomicU8,
     src: *const u8,
     bytes: usize,
+    /// The receiver's buffer, published before CLAIMED.
+    dst: AtomicPtr<u8>,
+    /// Next chunk to copy, and chunks copied.
+    next: AtomicUsize,
+    finished: AtomicUsize,
     /// The sender's world rank, to wake it when the copy is done.
     pub sender: usize,
     aside: UnsafeCell<Vec<u8>>,
 }
 
 // SAFETY: `src` is only read while the state machine guarantees the sender's buffer is
-// alive (between POSTED and DONE); `aside` is written by the sender only in BUFFERING and
-// read by the receiver only after BUFFERED (release/acquire on `state`).
+// alive (between POSTED and DONE); `dst` only while the receiver waits for the chunks;
+// `aside` is written by the sender only in BUFFERING and read by the receiver only
+// after BUFFERED (release/acquire on `state`).
 unsafe impl Send for Rendezvous {}
 // SAFETY: as above.
 unsafe impl Sync for Rendezvous {}
@@ -70,6 +105,9 @@ impl Rendezvous {
             state: AtomicU8::new(POSTED),
             src: src.as_ptr(),
             bytes: src.len(),
+            dst: AtomicPtr::new(std::ptr::null_mut()),
+            next: AtomicUsize::new(0),
+            finished: AtomicUsize::new(0),
             sender,
             aside: UnsafeCell::new(Vec::new()),
         }
@@ -80,17 +118,45 @@ impl Rendezvous {
         self.bytes
     }
 
+    fn chunks(&self) -> usize {
+        self.bytes.div_ceil(CHUNK)
+    }
+
+    /// Copies chunks until none is left. Called by the receiver, and by the sender while it waits.
+    fn copy_chunks(&self) {
+        let dst = self.dst.load(Acquire);
+        let total = self.chunks();
+        loop {
+            let c = self.next.fetch_add(1, Relaxed);
+            if c >= total {
+                return;
+            }
+            let lo = c * CHUNK;
+            let len = CHUNK.min(self.bytes - lo);
+            // SAFETY: chunk `c` is copied by whoever took it from `next`, once; both
+            // buffers are alive until `finished` reaches `total` (see `take_into`/`finish`).
+            unsafe {
+                let s = std::slice::from_raw_parts(self.src.add(lo), len);
+                let d = std::slice::from_raw_parts_mut(dst.add(lo), len);
+                crate::copy::copy(d, s);
+            }
+            self.finished.fetch_add(1, Release);
+        }
+    }
+
     /// Receiver side: copies the message into `dst` (`dst.len() >= bytes`).
     /// Returns true if the sender must be woken.
     pub fn take_into(&self, dst: &mut [u8]) -> bool {
+        assert!(dst.len() >= self.bytes, "rendezvous: receive buffer checked long enough");
+        self.dst.store(dst.as_mut_ptr(), Relaxed);
         loop {
             match self.state.load(Acquire) {
                 POSTED => {
-                    if self.state.compare_exchange(POSTED, CLAIMED, Acquire, Relaxed).is_ok() {
-                        // SAFETY: CLAIMED keeps the sender in `finish` until DONE, so its
-                        // buffer of `bytes` bytes is alive and unchanged.
-                        let src = unsafe { std::slice::from_raw_parts(self.src, self.bytes) };
-                        dst[..self.bytes].copy_from_slice(src);
+                    if self.state.compare_exchange(POSTED, CLAIMED, AcqRel, Relaxed).is_ok() {
+                        self.copy_chunks();
+                        while self.finished.load(Acquire) < self.chunks() {
+                            std::hint::spin_loop(); // the sender is finishing a chunk
+                        }
                         self.state.store(DONE, Release);
                         return true;
                     }
@@ -98,7 +164,7 @@ impl Rendezvous {
                 BUFFERED => {
                     // SAFETY: BUFFERED was stored with Release after the sender's last write.
                     let aside = unsafe { &*self.aside.get() };
-                    dst[..self.bytes].copy_from_slice(aside);
+                    crate::copy::copy(&mut dst[..self.bytes], aside);
                     return false;
                 }
                 _ => std::hint::spin_loop(), // BUFFERING: the sender is copying, briefly.
@@ -106,14 +172,21 @@ impl Rendezvous {
         }
     }
 
-    /// Sender side, after `patience` polls of `is_done`: if the receiver has not
-    /// claimed the message, copy it aside so the sender can return; else wait for the copy.
+    /// Sender side: true once the sender's buffer is no longer needed.
+    /// While the receiver copies, the sender copies chunks too.
     pub fn is_done(&self) -> bool {
-        matches!(self.state.load(Acquire), DONE | BUFFERED)
+        match self.state.load(Acquire) {
+            DONE | BUFFERED => true,
+            CLAIMED => {
+                self.copy_chunks();
+                false
+            }
+            _ => false,
+        }
     }
 
-    /// Sender side: ensures the sender's buffer is no longer needed. Returns false if
-    /// the receiver is copying right now (poll `is_done` again).
+    /// Sender side: if the receiver has not claimed the message, copy it aside so the
+    /// sender can return. Returns false if the receiver is copying it (poll `is_done`).
     pub fn try_set_aside(&self) -> bool {
         if self.state.compare_exchange(POSTED, BUFFERING, Acquire, Relaxed).is_err() {
             return self.is_done();
@@ -121,7 +194,7 @@ impl Rendezvous {
         // SAFETY: in BUFFERING only the sender touches `aside`, and its buffer is alive.
         unsafe {
             let src = std::slice::from_raw_parts(self.src, self.bytes);
-            *self.aside.get() = src.to_vec();
+            *self.aside.get() = crate::copy::to_vec(src);
         }
         self.state.store(BUFFERED, Release);
         true
@@ -130,20 +203,33 @@ impl Rendezvous {
 
 #[repr(align(64))]
 struct Slot {
-    /// `pos` when free for the producer at `pos`; `pos + 1` when full.
+    /// `pos + 1` once the producer has written the message at `pos` (only it writes this).
     seq: AtomicUsize,
     env: UnsafeCell<MaybeUninit<Envelope>>,
 }
 
+/// The producer's private state for one channel.
+#[derive(Default)]
+pub(crate) struct ProducerPos {
+    pos: Cell<usize>,
+    /// The consumer's position when last read: slots below `head + RING` are free.
+    head: Cell<usize>,
+}
+
 pub(crate) struct Channel {
     slots: Box<[Slot]>,
+    /// Messages the consumer has taken (only it writes this). The producer reads it only
+    /// when its cached copy says the ring is full, so a message costs one cache-line
+    /// transfer: the slot, written by the producer and read by the consumer.
+    head: Padded<AtomicUsize>,
     overflow: Mutex<VecDeque<Envelope>>,
     /// Written only under the lock; read without it as a hint.
     overflow_len: AtomicUsize,
 }
 
-// SAFETY: a slot's envelope is written only by the single producer while `seq == pos`
-// and read only by the single consumer after it sees `seq == pos + 1` (release/acquire).
+// SAFETY: a slot's envelope is written only by the single producer while the slot is
+// free (`pos < head + RING`) and read only by the single consumer after it sees
+// `seq == pos + 1` (release/acquire); the consumer frees it by advancing `head` (release).
 unsafe impl Sync for Channel {}
 // SAFETY: envelopes are Send (their raw pointers are guarded by `Rendezvous`).
 unsafe impl Send for Channel {}
@@ -153,22 +239,29 @@ unsafe impl Send for Envelope {}
 impl Channel {
     pub fn new() -> Self {
         Channel {
-            slots: (0..RING).map(|i| Slot { seq: AtomicUsize::new(i), env: UnsafeCell::new(MaybeUninit::uninit()) }).collect(),
+            slots: (0..RING).map(|_| Slot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) }).collect(),
+            head: Padded(AtomicUsize::new(0)),
             overflow: Mutex::new(VecDeque::new()),
             overflow_len: AtomicUsize::new(0),
         }
     }
 
-    /// Producer side. `pos` is the producer's own position in this channel.
-    pub fn push(&self, pos: &Cell<usize>, env: Envelope) {
-        let p = pos.get();
-        let slot = &self.slots[p % RING];
-        if self.overflow_len.load(Acquire) == 0 && slot.seq.load(Acquire) == p {
-            // SAFETY: seq == p means the consumer is done with this slot and only we write it.
-            unsafe { (*slot.env.get()).write(env) };
-            slot.seq.store(p + 1, Release);
-            pos.set(p + 1);
-            return;
+    /// Producer side.
+    #[inline]
+    pub fn push(&self, me: &ProducerPos, env: Envelope) {
+        let p = me.pos.get();
+        if self.overflow_len.load(Acquire) == 0 {
+            if p - me.head.get() >= RING {
+                me.head.set(self.head.load(Acquire));
+            }
+            if p - me.head.get() < RING {
+                let slot = &self.slots[p % RING];
+                // SAFETY: p < head + RING: the consumer is done with this slot and only we write it.
+                unsafe { (*slot.env.get()).write(env) };
+                slot.seq.store(p + 1, Release);
+                me.pos.set(p + 1);
+                return;
+            }
         }
         // Ring full, or older messages already overflowed: keep the order by queueing behind them.
         let mut q = self.overflow.lock().unwrap_or_else(|e| e.into_inner());
@@ -194,11 +287,62 @@ impl Channel {
         n
     }
 
+    /// Marks the slot at `p` consumed.
+    #[inline]
+    fn release(&self, pos: &Cell<usize>, p: usize) {
+        pos.set(p + 1);
+        self.head.store(p + 1, Release);
+    }
+
+    /// True if messages went to the overflow queue.
+    #[inline]
+    pub fn has_overflow(&self) -> bool {
+        self.overflow_len.load(Acquire) > 0
+    }
+
     /// True if a message may be waiting (cheap check for polling).
     #[inline]
     pub fn has_message(&self, pos: &Cell<usize>) -> bool {
         let p = pos.get();
         self.slots[p % RING].seq.load(Acquire) == p + 1 || self.overflow_len.load(Acquire) > 0
+    }
+
+    /// Consumer side: lets `f` look at the oldest message in the ring; if `f` returns
+    /// `Some`, the message is consumed (dropped in its slot) and the slot released.
+    #[inline]
+    pub fn consume_head<R>(&self, pos: &Cell<usize>, f: impl FnOnce(&Envelope) -> Option<R>) -> Option<R> {
+        let p = pos.get();
+        let slot = &self.slots[p % RING];
+        if slot.seq.load(Acquire) != p + 1 {
+            return None;
+        }
+        // SAFETY: seq == p + 1: the envelope is written and only we touch it until we
+        // release the slot.
+        let r = f(unsafe { (*slot.env.get()).assume_init_ref() })?;
+        // SAFETY: as above; dropped exactly once, then the slot goes back to the producer.
+        unsafe { (*slot.env.get()).assume_init_drop() };
+        self.release(pos, p);
+        Some(r)
+    }
+
+    /// Consumer side: takes the oldest message if the ring holds one and `want` accepts it
+    /// (only valid when nothing older is queued elsewhere: the overflow is empty).
+    #[inline]
+    pub fn take_head_if(&self, pos: &Cell<usize>, want: impl FnOnce(&Envelope) -> bool) -> Option<Envelope> {
+        let p = pos.get();
+        let slot = &self.slots[p % RING];
+        if slot.seq.load(Acquire) != p + 1 {
+            return None;
+        }
+        // SAFETY: seq == p + 1: the envelope is written and only we read it until we
+        // release the slot below.
+        if !want(unsafe { (*slot.env.get()).assume_init_ref() }) {
+            return None;
+        }
+        // SAFETY: as above; read exactly once, then the slot goes back to the producer.
+        let env = unsafe { (*slot.env.get()).assume_init_read() };
+        self.release(pos, p);
+        Some(env)
     }
 
     fn drain_ring(&self, pos: &Cell<usize>, sink: &mut impl FnMut(Envelope)) -> usize {
@@ -212,8 +356,7 @@ impl Channel {
             // SAFETY: seq == p + 1: the producer wrote this envelope and will not touch the
             // slot again until we release it; we read it exactly once.
             let env = unsafe { (*slot.env.get()).assume_init_read() };
-            slot.seq.store(p + RING, Release);
-            pos.set(p + 1);
+            self.release(pos, p);
             sink(env);
             n += 1;
         }
@@ -222,9 +365,11 @@ impl Channel {
 
 impl Drop for Channel {
     fn drop(&mut self) {
-        for (i, slot) in self.slots.iter_mut().enumerate() {
-            if *slot.seq.get_mut() % RING == (i + 1) % RING {
-                // SAFETY: a full slot holds an initialised envelope nobody consumed.
+        let head = *self.head.0.get_mut();
+        for slot in self.slots.iter_mut() {
+            let seq = *slot.seq.get_mut();
+            if seq > head {
+                // SAFETY: written at position seq - 1 >= head, so never consumed.
                 unsafe { slot.env.get_mut().assume_init_drop() };
             }
         }

@@ -14,6 +14,7 @@ use super::channel::{type_tag, TypeTag};
 use super::comm::ThreadComm;
 use super::world::{Padded, WaitDesc};
 use crate::collective::Layout;
+use crate::copy::FastCopy;
 use crate::data::{short_name, Data, Op, OpKind};
 use crate::error::{Error, Result};
 
@@ -245,7 +246,7 @@ impl ThreadComm {
             for r in (0..p).filter(|&r| r != root) {
                 // SAFETY: the root only reads its buffer during bcast; each receiver's
                 // range `part` is written by this rank alone; lengths checked equal.
-                unsafe { dst::<T>(s.get(r).recv, part.start, part.len()).copy_from_slice(src(from.recv, part.start, part.len())) };
+                unsafe { dst::<T>(s.get(r).recv, part.start, part.len()).fast_copy_from(src(from.recv, part.start, part.len())) };
             }
         })
     }
@@ -263,7 +264,7 @@ impl ThreadComm {
         }
         self.collective(mine, err, counts_equal("scatter"), |s| {
             // SAFETY: the root's send buffer holds p * n elements (checked); our recv is ours.
-            unsafe { dst::<T>(s.get(me).recv, 0, n).copy_from_slice(src(s.get(root).send, me * n, n)) };
+            unsafe { dst::<T>(s.get(me).recv, 0, n).fast_copy_from(src(s.get(root).send, me * n, n)) };
         })
     }
 
@@ -291,7 +292,7 @@ impl ThreadComm {
             let from = s.get(root);
             let l = from.layout().expect("the root published its layout");
             // SAFETY: layout checked against the root's buffer and our capacity.
-            unsafe { dst::<T>(s.get(me).recv, 0, l.counts()[me]).copy_from_slice(src(from.send, l.displs()[me], l.counts()[me])) };
+            unsafe { dst::<T>(s.get(me).recv, 0, l.counts()[me]).fast_copy_from(src(from.send, l.displs()[me], l.counts()[me])) };
         })
     }
 
@@ -308,7 +309,7 @@ impl ThreadComm {
         }
         self.collective(mine, err, counts_equal("gather"), |s| {
             // SAFETY: block `me` of the root's buffer (checked long enough) is written by us alone.
-            unsafe { dst::<T>(s.get(root).recv, me * n, n).copy_from_slice(send) };
+            unsafe { dst::<T>(s.get(root).recv, me * n, n).fast_copy_from(send) };
         })
     }
 
@@ -336,7 +337,7 @@ impl ThreadComm {
             let to = s.get(root);
             let l = to.layout().expect("the root published its layout");
             // SAFETY: our block of the root's buffer (layout checked) is written by us alone.
-            unsafe { dst::<T>(to.recv, l.displs()[me], send.len()).copy_from_slice(send) };
+            unsafe { dst::<T>(to.recv, l.displs()[me], send.len()).fast_copy_from(send) };
         })
     }
 
@@ -349,7 +350,7 @@ impl ThreadComm {
         self.collective(mine, err, counts_equal("allgather"), |s| {
             for r in 0..p {
                 // SAFETY: block `me` of every buffer is written by us alone.
-                unsafe { dst::<T>(s.get(r).recv, me * n, n).copy_from_slice(send) };
+                unsafe { dst::<T>(s.get(r).recv, me * n, n).fast_copy_from(send) };
             }
         })
     }
@@ -371,7 +372,7 @@ impl ThreadComm {
                 let to = s.get(r);
                 let at = to.layout().expect("published").displs()[me];
                 // SAFETY: our block of every buffer (layouts checked) is written by us alone.
-                unsafe { dst::<T>(to.recv, at, send.len()).copy_from_slice(send) };
+                unsafe { dst::<T>(to.recv, at, send.len()).fast_copy_from(send) };
             }
         })
     }
@@ -414,7 +415,7 @@ impl ThreadComm {
                 // SAFETY (all blocks below): send buffers are only read during the call;
                 // range `at..at+len` of every receive buffer is written by this rank alone.
                 unsafe {
-                    acc.copy_from_slice(src(all[0].send, at, len));
+                    acc.fast_copy_from(src(all[0].send, at, len));
                     match kind {
                         Reduction::ToRoot | Reduction::ToAll => {
                             for x in &all[1..] {
@@ -422,19 +423,19 @@ impl ThreadComm {
                             }
                             let targets = if kind == Reduction::ToRoot { root..root + 1 } else { 0..p };
                             for r in targets {
-                                dst::<T>(all[r].recv, at, len).copy_from_slice(acc);
+                                dst::<T>(all[r].recv, at, len).fast_copy_from(acc);
                             }
                         }
                         Reduction::Inclusive => {
-                            dst::<T>(all[0].recv, at, len).copy_from_slice(acc);
+                            dst::<T>(all[0].recv, at, len).fast_copy_from(acc);
                             for r in 1..p {
                                 op.apply(acc, src(all[r].send, at, len));
-                                dst::<T>(all[r].recv, at, len).copy_from_slice(acc);
+                                dst::<T>(all[r].recv, at, len).fast_copy_from(acc);
                             }
                         }
                         Reduction::Exclusive => {
                             for r in 1..p {
-                                dst::<T>(all[r].recv, at, len).copy_from_slice(acc);
+                                dst::<T>(all[r].recv, at, len).fast_copy_from(acc);
                                 op.apply(acc, src(all[r].send, at, len));
                             }
                         }
@@ -486,7 +487,7 @@ impl ThreadComm {
             let to = s.get(me).recv;
             for r in 0..p {
                 // SAFETY: block `me` of rank r's send buffer is read only; our buffer is ours.
-                unsafe { dst::<T>(to, r * n, n).copy_from_slice(src(s.get(r).send, me * n, n)) };
+                unsafe { dst::<T>(to, r * n, n).fast_copy_from(src(s.get(r).send, me * n, n)) };
             }
         })
     }
@@ -521,7 +522,7 @@ impl ThreadComm {
                 let from = s.get(r);
                 let sl = from.layout().expect("published");
                 // SAFETY: layouts checked against both buffers; our blocks are ours.
-                unsafe { dst::<T>(to.recv, rl.displs()[r], rl.counts()[r]).copy_from_slice(src(from.send, sl.displs()[me], sl.counts()[me])) };
+                unsafe { dst::<T>(to.recv, rl.displs()[r], rl.counts()[r]).fast_copy_from(src(from.send, sl.displs()[me], sl.counts()[me])) };
             }
         })
     }

@@ -6,7 +6,9 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::channel::Envelope;
+use super::channel::{is_type, small_copy, Envelope, Payload, ProducerPos};
+use crate::data::Data;
+use crate::p2p::Status;
 use super::world::World;
 
 /// What a receive matches: a context (communicator), a source (world rank) or any, a tag or any.
@@ -19,7 +21,7 @@ pub(crate) struct Pattern {
 
 impl Pattern {
     #[inline]
-    fn matches(&self, src: usize, env: &Envelope) -> bool {
+    pub fn matches(&self, src: usize, env: &Envelope) -> bool {
         env.ctx == self.ctx && self.src.is_none_or(|s| s == src) && self.tag.is_none_or(|t| t == env.tag)
     }
 }
@@ -39,7 +41,7 @@ pub(crate) struct Endpoint {
     pub world: Arc<World>,
     /// This rank in the world.
     pub me: usize,
-    send_pos: Box<[Cell<usize>]>,
+    send_pos: Box<[ProducerPos]>,
     recv_pos: Box<[Cell<usize>]>,
     unexpected: RefCell<Box<[VecDeque<Arrived>]>>,
     posted: RefCell<Vec<Rc<Posted>>>,
@@ -52,7 +54,7 @@ impl Endpoint {
         Endpoint {
             world,
             me,
-            send_pos: (0..n).map(|_| Cell::new(0)).collect(),
+            send_pos: (0..n).map(|_| ProducerPos::default()).collect(),
             recv_pos: (0..n).map(|_| Cell::new(0)).collect(),
             unexpected: RefCell::new((0..n).map(|_| VecDeque::new()).collect()),
             posted: RefCell::new(Vec::new()),
@@ -74,6 +76,51 @@ impl Endpoint {
             Some(s) => self.drain(s),
             None => (0..self.world.size).for_each(|s| self.drain(s)),
         }
+    }
+
+    /// True when a receive from `src` need only look at the ring (nothing queued
+    /// locally) and the ring is still empty: the cheap test a spinning receive repeats.
+    #[inline]
+    pub fn nothing_from(&self, src: usize) -> bool {
+        let ch = self.world.channel(src, self.me);
+        !ch.has_message(&self.recv_pos[src]) && self.posted.borrow().is_empty() && self.unexpected.borrow()[src].is_empty()
+    }
+
+    /// The fastest path: a small typed message from `src` copied straight out of its
+    /// ring slot into `buf`, when nothing is queued locally and it matches.
+    #[inline]
+    pub fn recv_inline<T: Data>(&self, src: usize, pat: &Pattern, buf: &mut [T]) -> Option<Status> {
+        if !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty() {
+            return None;
+        }
+        let ch = self.world.channel(src, self.me);
+        if ch.has_overflow() {
+            return None;
+        }
+        ch.consume_head(&self.recv_pos[src], |env| {
+            let Payload::Inline(bytes) = &env.payload else { return None };
+            if !(pat.matches(src, env) && env.count <= buf.len() && is_type::<T>(env.ty)) {
+                return None;
+            }
+            let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..env.count]);
+            let len = dst.len();
+            small_copy(dst, &bytes[..len]);
+            Some(Status { source: env.src as usize, tag: env.tag, count: env.count })
+        })
+    }
+
+    /// The fast path of a receive from one source: when nothing is queued locally,
+    /// take the next message straight from the ring if it matches and `check` accepts it.
+    #[inline]
+    pub fn take_direct(&self, src: usize, pat: &Pattern, check: impl FnOnce(&Envelope) -> bool) -> Option<Envelope> {
+        if !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty() {
+            return None;
+        }
+        let ch = self.world.channel(src, self.me);
+        if ch.has_overflow() {
+            return None;
+        }
+        ch.take_head_if(&self.recv_pos[src], |env| pat.matches(src, env) && check(env))
     }
 
     #[inline]

@@ -1,12 +1,11 @@
 //! Point-to-point messages on the thread backend.
 
-use std::any::TypeId;
 use std::marker::PhantomData;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::channel::{type_tag, Envelope, Payload, Rendezvous, INLINE};
+use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, Rendezvous, INLINE};
 use super::comm::ThreadComm;
 use super::endpoint::{Endpoint, Pattern, Posted};
 use super::world::WaitDesc;
@@ -70,12 +69,12 @@ impl ThreadComm {
         let bytes: &[u8] = bytemuck::cast_slice(buf);
         if bytes.len() <= INLINE {
             let mut inline = [0u8; INLINE];
-            inline[..bytes.len()].copy_from_slice(bytes);
+            small_copy(&mut inline[..bytes.len()], bytes);
             self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Inline(inline)));
             return Ok(None);
         }
         if eager || bytes.len() < RENDEZVOUS_BYTES || dw == self.me() {
-            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Moved(Box::new(buf.to_vec()))));
+            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Moved(Box::new(crate::copy::to_vec(buf)))));
             return Ok(None);
         }
         let rdv = Arc::new(Rendezvous::new(bytes, self.me()));
@@ -135,22 +134,28 @@ impl ThreadComm {
         check: impl Fn(&Envelope) -> Result<()>,
     ) -> Result<(usize, Envelope)> {
         let pat = self.pattern(src, tag);
-        self.world().wait_until(
-            self.me(),
-            || self.wait_desc(op, src, tag),
-            || {
-                self.ep.progress(pat.src);
-                match self.ep.find(&pat, |s, env| match check(env) {
-                    Ok(()) => (true, Ok(s)),
-                    Err(e) => (false, Err(e)),
-                }) {
-                    None => Ok(None),
-                    Some((Ok(s), Some(env))) => Ok(Some((s, env))),
-                    Some((Err(e), _)) => Err(e),
-                    Some((Ok(_), None)) => unreachable!("taken when the check passes"),
-                }
-            },
-        )
+        self.world().wait_until(self.me(), || self.wait_desc(op, src, tag), || self.poll_matching(&pat, &check))
+    }
+
+    /// One look for a message matching `pat`: an error if the first match fails `check`
+    /// (it stays queued).
+    #[inline]
+    fn poll_matching(&self, pat: &Pattern, check: impl Fn(&Envelope) -> Result<()>) -> Result<Option<(usize, Envelope)>> {
+        if let Some(s) = pat.src {
+            if let Some(env) = self.ep.take_direct(s, pat, |env| check(env).is_ok()) {
+                return Ok(Some((s, env)));
+            }
+        }
+        self.ep.progress(pat.src);
+        match self.ep.find(pat, |s, env| match check(env) {
+            Ok(()) => (true, Ok(s)),
+            Err(e) => (false, Err(e)),
+        }) {
+            None => Ok(None),
+            Some((Ok(s), Some(env))) => Ok(Some((s, env))),
+            Some((Err(e), _)) => Err(e),
+            Some((Ok(_), None)) => unreachable!("taken when the check passes"),
+        }
     }
 
     pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
@@ -159,9 +164,33 @@ impl ThreadComm {
         if src == PROC_NULL {
             return Ok(Status::null());
         }
+        let pat = self.pattern(src, tag);
+        if let Some(s) = pat.src {
+            if let Some(st) = self.ep.recv_inline(s, &pat, buf) {
+                return Ok(st);
+            }
+        }
         let cap = buf.len();
-        let (_, env) = self.take_matching("recv", src, tag, |env| check::<T>("recv", self.rank, env, Some(cap)))?;
-        Ok(deliver(&self.ep, env, buf))
+        let check = |env: &Envelope| check::<T>("recv", self.rank, env, Some(cap));
+        let got = self.world().wait_until(
+            self.me(),
+            || self.wait_desc("recv", src, tag),
+            || {
+                if let Some(s) = pat.src {
+                    if self.ep.nothing_from(s) {
+                        return Ok(None);
+                    }
+                    if let Some(st) = self.ep.recv_inline(s, &pat, buf) {
+                        return Ok(Some(Err(st)));
+                    }
+                }
+                Ok(self.poll_matching(&pat, check)?.map(Ok))
+            },
+        )?;
+        match got {
+            Err(st) => Ok(st),
+            Ok((_, env)) => Ok(deliver(&self.ep, env, buf)),
+        }
     }
 
     pub fn recv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
@@ -250,8 +279,8 @@ fn status_of(env: &Envelope) -> Status {
 
 /// The receiver's checks before it takes a message: element type, then length.
 fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capacity: Option<usize>) -> Result<()> {
-    let (id, name) = (env.ty)();
-    if id != TypeId::of::<T>() {
+    if !is_type::<T>(env.ty) {
+        let name = (env.ty)().1;
         return Err(Error::TypeMismatch {
             op,
             from: env.src as usize,
@@ -277,7 +306,7 @@ fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
             let len = dst.len();
             dst.copy_from_slice(&b[..len]);
         }
-        Payload::Moved(v) => buf[..n].copy_from_slice(v.downcast_ref::<Vec<T>>().expect("element type checked")),
+        Payload::Moved(v) => crate::copy::copy(&mut buf[..n], v.downcast_ref::<Vec<T>>().expect("element type checked")),
         Payload::Rdv(r) => {
             if r.take_into(bytemuck::cast_slice_mut(&mut buf[..n])) {
                 ep.world.wake(r.sender);

@@ -168,7 +168,7 @@ impl World {
         let start = Instant::now();
         let mut i = 0u32;
         loop {
-            for _ in 0..16 {
+            if i > 1024 {
                 std::hint::spin_loop();
             }
             if let Some(r) = poll()? {

@@ -1,0 +1,135 @@
+//! The timed loops, run on every rank of a job.
+
+use std::time::Instant;
+
+use parsci_comm::{Comm, Error, Op};
+use serde::Serialize;
+
+/// A benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Ranks 0 and 1 bounce one message back and forth.
+    PingPong,
+    /// Sum of f64s on all ranks.
+    Allreduce,
+    /// Bytes from rank 0 to all.
+    Bcast,
+    /// Bytes from all to rank 0.
+    Gather,
+}
+
+impl Kind {
+    /// The name used on the command line and in JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::PingPong => "pingpong",
+            Kind::Allreduce => "allreduce",
+            Kind::Bcast => "bcast",
+            Kind::Gather => "gather",
+        }
+    }
+}
+
+/// One benchmark at one size: the median over runs of the time per operation.
+#[derive(Debug, Clone, Serialize)]
+pub struct Sample {
+    /// Which benchmark.
+    pub kind: Kind,
+    /// Message size in bytes (per rank).
+    pub bytes: usize,
+    /// Median time per operation in microseconds (one-way time for ping-pong).
+    pub time_us: f64,
+    /// Fastest run, microseconds.
+    pub min_us: f64,
+    /// Slowest run, microseconds.
+    pub max_us: f64,
+}
+
+impl Sample {
+    /// Bytes per second over the median time, in GB/s (ping-pong: one-way bandwidth).
+    pub fn bandwidth_gbs(&self) -> f64 {
+        self.bytes as f64 / (self.time_us * 1e3)
+    }
+}
+
+/// Iterations per run: about 2 ms of work at an assumed 10 GB/s plus 0.2 us per message.
+pub(crate) fn iterations(bytes: usize, scale: f64) -> usize {
+    let per_op_us = 0.2 + bytes as f64 / 10_000.0;
+    ((2000.0 / per_op_us * scale) as usize).clamp(3, 200_000)
+}
+
+pub(crate) fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    let med = if n % 2 == 1 { v[n / 2] } else { 0.5 * (v[n / 2 - 1] + v[n / 2]) };
+    (med, v[0], v[n - 1])
+}
+
+pub(crate) fn all(comm: &Comm, kinds: &[Kind], sizes: &[usize], runs: u32, scale: f64) -> Result<Vec<Sample>, Error> {
+    let mut out = Vec::new();
+    for &kind in kinds {
+        for &bytes in sizes {
+            let iters = iterations(bytes, scale);
+            let mut times = Vec::with_capacity(runs as usize);
+            one(comm, kind, bytes, iters.div_ceil(10).max(1))?; // warm-up: caches, page faults
+            for _ in 0..runs {
+                comm.barrier()?;
+                let t = one(comm, kind, bytes, iters)?;
+                // The slowest rank decides when a collective is done.
+                let mut worst = [0.0];
+                comm.allreduce(&[t], &mut worst, &Op::max())?;
+                times.push(worst[0] * 1e6 / iters as f64 / if kind == Kind::PingPong { 2.0 } else { 1.0 });
+            }
+            let (time_us, min_us, max_us) = median(times);
+            out.push(Sample { kind, bytes, time_us, min_us, max_us });
+        }
+    }
+    Ok(out)
+}
+
+/// Runs `iters` operations and returns this rank's elapsed seconds.
+fn one(comm: &Comm, kind: Kind, bytes: usize, iters: usize) -> Result<f64, Error> {
+    let (me, p) = (comm.rank(), comm.size());
+    let start = Instant::now();
+    match kind {
+        Kind::PingPong => {
+            let mut buf = vec![me as u8; bytes];
+            for _ in 0..iters {
+                match me {
+                    0 => {
+                        comm.send(&buf, 1, 1)?;
+                        comm.recv(&mut buf, 1, 1)?;
+                    }
+                    1 => {
+                        comm.recv(&mut buf, 0, 1)?;
+                        comm.send(&buf, 0, 1)?;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Kind::Allreduce => {
+            let n = (bytes / 8).max(1);
+            let send = vec![me as f64; n];
+            let mut recv = vec![0.0; n];
+            for _ in 0..iters {
+                comm.allreduce(&send, &mut recv, &Op::sum())?;
+            }
+        }
+        Kind::Bcast => {
+            let mut buf = vec![0u8; bytes];
+            for _ in 0..iters {
+                comm.bcast(&mut buf, 0)?;
+            }
+        }
+        Kind::Gather => {
+            let send = vec![me as u8; bytes];
+            let mut recv = if me == 0 { vec![0u8; bytes * p] } else { Vec::new() };
+            for _ in 0..iters {
+                comm.gather(&send, (me == 0).then_some(&mut recv[..]), 0)?;
+            }
+        }
+    }
+    Ok(start.elapsed().as_secs_f64())
+}
