@@ -1,1 +1,30 @@
-//! The workshop programs.
+//! # parsci-apps: the workshop programs
+//!
+//! Each program lives in its own module with a serial reference, a parallel version
+//! that runs on every rank (`run(comm, ...)`), and a check comparing the two. Every
+//! program implements [`Program`], and [`execute`] runs one on a backend:
+//!
+//! ```
+//! use parsci_apps::{execute, squares::Squares};
+//! use parsci_comm::Backend;
+//! let run = execute(&Squares, Backend::Threads(4)).unwrap();
+//! print!("{}", run.text()); // "Received from process 1 : sq = 1" ... "Done in ... s"
+//! ```
+//!
+//! Rank 0 owns terminal output: per-rank lines are gathered to rank 0 in rank order,
+//! so the text is the same on every run. Results do not depend on the rank count.
+
+pub mod bcast;
+mod error;
+mod execute;
+pub mod hello;
+mod program;
+pub mod rootsum;
+pub mod scatter_gather;
+pub mod sendrecv;
+pub mod squares;
+pub mod tour;
+
+pub use error::{Error, Result};
+pub use execute::{execute, Run};
+pub use program::{gather_lines, rank_tag, Output, Program};

@@ -50,7 +50,10 @@ impl Report {
                 continue;
             }
             out.push_str(&format!("\n# {}\n", title(kind)));
-            out.push_str(&format!("{:>10} {:>12} {:>12} {:>12} {:>10} {:>12}\n", "size", "time (us)", "min (us)", "max (us)", "GB/s", "memcpy GB/s"));
+            out.push_str(&format!(
+                "{:>10} {:>12} {:>12} {:>12} {:>10} {:>12}\n",
+                "size", "time (us)", "min (us)", "max (us)", "GB/s", "memcpy GB/s"
+            ));
             for s in rows {
                 let mc = self.floor.memcpy_at(s.bytes).map_or("-".to_string(), |g| format!("{g:.1}"));
                 out.push_str(&format!(

@@ -1,2 +1,19 @@
-//! parsci CLI.
-fn main() {}
+//! `parsci`: the command line of parsci. It parses, calls `parsci-apps`, and prints.
+
+mod args;
+mod commands;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = args::Cli::parse();
+    match commands::run(&cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -152,10 +152,19 @@ impl Comm {
 
     /// As `alltoall` with per-peer layouts: block `j` of `send_layout` goes to rank `j`,
     /// block `i` of `recv_layout` comes from rank `i` (their counts must agree pairwise).
-    pub fn alltoallv<T: Data>(&self, send: &[T], send_layout: &Layout, recv: &mut [T], recv_layout: &Layout) -> Result<()> {
+    pub fn alltoallv<T: Data>(
+        &self,
+        send: &[T],
+        send_layout: &Layout,
+        recv: &mut [T],
+        recv_layout: &Layout,
+    ) -> Result<()> {
         dispatch!(self, c => c.alltoallv(send, send_layout, recv, recv_layout))
     }
 }
+
+/// A length that says "the sender failed" in the object collectives' length exchanges.
+const FAILED: u64 = u64::MAX;
 
 /// Object collectives (any serde value, like mpi4py's lowercase `bcast`, `gather`, ...).
 /// They are built on the typed collectives, so every backend has them.
@@ -174,13 +183,25 @@ impl Comm {
     pub fn bcast_obj<T: Serialize + DeserializeOwned>(&self, value: Option<T>, root: usize) -> Result<T> {
         self.check_root("bcast_obj", root)?;
         let me = self.rank();
-        let mut bytes = match (me == root, &value) {
-            (true, Some(v)) => encode(v, "bcast_obj", me, root, -1)?,
-            (true, None) => return self.root_missing("bcast_obj", "the value to broadcast"),
-            _ => Vec::new(),
-        };
-        let mut len = [bytes.len() as u64];
+        // The root's own failure (no value, or one that cannot be encoded) travels in the
+        // length, so that every rank returns an error instead of waiting.
+        let mut failure = None;
+        let mut bytes = Vec::new();
+        if me == root {
+            match value.as_ref().map(|v| encode(v, "bcast_obj", me, root, -1)) {
+                Some(Ok(b)) => bytes = b,
+                Some(Err(e)) => failure = Some(e),
+                None => failure = Some(self.root_missing("bcast_obj", "the value to broadcast")),
+            }
+        }
+        let mut len = [if failure.is_some() { FAILED } else { bytes.len() as u64 }];
         self.bcast(&mut len, root)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if len[0] == FAILED {
+            return Err(self.root_failed("bcast_obj", root));
+        }
         if me == root {
             self.bcast(&mut bytes, root)?;
             return Ok(value.expect("checked above"));
@@ -194,24 +215,42 @@ impl Comm {
     pub fn scatter_obj<T: Serialize + DeserializeOwned>(&self, values: Option<Vec<T>>, root: usize) -> Result<T> {
         self.check_root("scatter_obj", root)?;
         let (me, size) = (self.rank(), self.size());
-        let mut counts = vec![0u64; size];
+        // One length per rank, then a flag telling whether the root failed.
+        let mut counts = vec![0u64; size + 1];
         let mut flat = Vec::new();
+        let mut failure = None;
         if me == root {
-            let Some(values) = &values else {
-                return self.root_missing("scatter_obj", "one value per rank");
-            };
-            if values.len() != size {
-                let msg = format!("root passed {} values for {size} ranks", values.len());
-                return Err(Error::InvalidArgument { op: "scatter_obj", caller: me, msg });
+            match &values {
+                None => failure = Some(self.root_missing("scatter_obj", "one value per rank")),
+                Some(values) if values.len() != size => {
+                    let msg = format!("root passed {} values for {size} ranks", values.len());
+                    failure = Some(Error::InvalidArgument { op: "scatter_obj", caller: me, msg });
+                }
+                Some(values) => {
+                    for (i, v) in values.iter().enumerate() {
+                        match encode(v, "scatter_obj", me, i, -1) {
+                            Ok(b) => {
+                                counts[i] = b.len() as u64;
+                                flat.extend_from_slice(&b);
+                            }
+                            Err(e) => {
+                                failure = Some(e);
+                                break;
+                            }
+                        }
+                    }
+                }
             }
-            for (i, v) in values.iter().enumerate() {
-                let b = encode(v, "scatter_obj", me, i, -1)?;
-                counts[i] = b.len() as u64;
-                flat.extend_from_slice(&b);
-            }
+            counts[size] = u64::from(failure.is_some());
         }
         self.bcast(&mut counts, root)?;
-        let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        if counts[size] != 0 {
+            return Err(self.root_failed("scatter_obj", root));
+        }
+        let counts: Vec<usize> = counts[..size].iter().map(|&c| c as usize).collect();
         let layout = Layout::from_counts(&counts);
         let mut mine = vec![ObjByte(0); counts[me]];
         self.scatterv((me == root).then_some((&flat[..], &layout)), &mut mine, root)?;
@@ -270,19 +309,41 @@ impl Comm {
     /// Rank `i` sends `values[j]` to rank `j` and gets back one value from every rank, in rank order.
     pub fn alltoall_obj<T: Serialize + DeserializeOwned>(&self, values: Vec<T>) -> Result<Vec<T>> {
         let (me, size) = (self.rank(), self.size());
-        if values.len() != size {
-            let msg = format!("passed {} values for {size} ranks", values.len());
-            return Err(Error::InvalidArgument { op: "alltoall_obj", caller: me, msg });
-        }
+        // A rank that cannot send (wrong number of values, or one that cannot be encoded)
+        // sends FAILED as every length, so that every rank returns an error instead of waiting.
+        let mut failure = None;
         let mut flat = Vec::new();
         let mut send_counts = vec![0u64; size];
-        for (j, v) in values.iter().enumerate() {
-            let b = encode(v, "alltoall_obj", me, j, -1)?;
-            send_counts[j] = b.len() as u64;
-            flat.extend_from_slice(&b);
+        if values.len() != size {
+            let msg = format!("passed {} values for {size} ranks", values.len());
+            failure = Some(Error::InvalidArgument { op: "alltoall_obj", caller: me, msg });
+        } else {
+            for (j, v) in values.iter().enumerate() {
+                match encode(v, "alltoall_obj", me, j, -1) {
+                    Ok(b) => {
+                        send_counts[j] = b.len() as u64;
+                        flat.extend_from_slice(&b);
+                    }
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+        }
+        if failure.is_some() {
+            send_counts.fill(FAILED);
         }
         let mut recv_counts = vec![0u64; size];
         self.alltoall(&send_counts, &mut recv_counts)?;
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let failed: Vec<usize> = (0..size).filter(|&i| recv_counts[i] == FAILED).collect();
+        if !failed.is_empty() {
+            let details = format!("alltoall_obj: ranks {failed:?} could not send their values (see their errors)");
+            return Err(Error::CollectiveMismatch { caller: me, details });
+        }
         let to_usize = |v: Vec<u64>| v.into_iter().map(|c| c as usize).collect::<Vec<_>>();
         let send_layout = Layout::from_counts(&to_usize(send_counts));
         let recv_layout = Layout::from_counts(&to_usize(recv_counts));
@@ -298,9 +359,15 @@ impl Comm {
         Ok(())
     }
 
-    fn root_missing<R>(&self, op: &'static str, what: &str) -> Result<R> {
+    fn root_missing(&self, op: &'static str, what: &str) -> Error {
         let msg = format!("the root must pass Some({what})");
-        Err(Error::InvalidArgument { op, caller: self.rank(), msg })
+        Error::InvalidArgument { op, caller: self.rank(), msg }
+    }
+
+    /// What the other ranks get when the root of an object collective rejected its arguments.
+    fn root_failed(&self, op: &'static str, root: usize) -> Error {
+        let details = format!("rank {root} (the root) rejected its arguments to {op} (see its error)");
+        Error::CollectiveMismatch { caller: self.rank(), details }
     }
 }
 

@@ -29,8 +29,8 @@
 
 mod backend;
 mod collective;
-mod copy;
 mod comm;
+mod copy;
 mod data;
 mod error;
 mod launch;
@@ -44,3 +44,8 @@ pub use error::{DeadlockReport, Error, Result, Wait};
 pub use launch::{available_cores, launch, Backend, Launched};
 pub use p2p::{wait_all, ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 pub use topology::{dims_create, CartComm};
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../../README.md")]
+struct ReadmeDoctests;

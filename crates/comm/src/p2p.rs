@@ -114,6 +114,13 @@ impl<T: DeserializeOwned> ObjRequest<T> {
         let (bytes, st) = self.inner.wait()?;
         Ok((decode(&bytes, "irecv_obj", self.caller, st.source, st.tag)?, st))
     }
+    /// Takes the object if it has arrived.
+    pub fn test(&mut self) -> Result<Option<(T, Status)>> {
+        match self.inner.test()? {
+            None => Ok(None),
+            Some((bytes, st)) => Ok(Some((decode(&bytes, "irecv_obj", self.caller, st.source, st.tag)?, st))),
+        }
+    }
 }
 
 pub(crate) fn codec() -> impl bincode::Options {
@@ -121,7 +128,13 @@ pub(crate) fn codec() -> impl bincode::Options {
     bincode::DefaultOptions::new().reject_trailing_bytes()
 }
 
-pub(crate) fn encode<T: Serialize + ?Sized>(v: &T, op: &'static str, caller: usize, peer: usize, tag: Tag) -> Result<Vec<ObjByte>> {
+pub(crate) fn encode<T: Serialize + ?Sized>(
+    v: &T,
+    op: &'static str,
+    caller: usize,
+    peer: usize,
+    tag: Tag,
+) -> Result<Vec<ObjByte>> {
     use bincode::Options;
     let bytes = codec().serialize(v).map_err(|e| Error::Serialization {
         op,
@@ -135,7 +148,13 @@ pub(crate) fn encode<T: Serialize + ?Sized>(v: &T, op: &'static str, caller: usi
     Ok(bytemuck::allocation::cast_vec(bytes))
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(bytes: &[ObjByte], op: &'static str, caller: usize, peer: usize, tag: Tag) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    bytes: &[ObjByte],
+    op: &'static str,
+    caller: usize,
+    peer: usize,
+    tag: Tag,
+) -> Result<T> {
     use bincode::Options;
     codec().deserialize(bytemuck::cast_slice(bytes)).map_err(|e| Error::Serialization {
         op,

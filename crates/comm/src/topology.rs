@@ -47,7 +47,7 @@ pub fn dims_create(nnodes: usize, dims: &[usize]) -> Result<Vec<usize>, String> 
 fn balanced_factors(m: usize, k: usize) -> Vec<usize> {
     let mut divisors: Vec<usize> = vec![1];
     for p in prime_factors(m) {
-        let more: Vec<usize> = divisors.iter().map(|d| d * p).filter(|d| m % d == 0).collect();
+        let more: Vec<usize> = divisors.iter().filter_map(|d| d.checked_mul(p)).filter(|d| m % d == 0).collect();
         divisors.extend(more);
         divisors.sort_unstable();
         divisors.dedup();
@@ -59,7 +59,14 @@ fn balanced_factors(m: usize, k: usize) -> Vec<usize> {
     best.expect("m = m x 1 x ... x 1 is always a candidate")
 }
 
-fn search_factors(m: usize, k: usize, max: usize, divisors: &[usize], current: &mut Vec<usize>, best: &mut Option<Vec<usize>>) {
+fn search_factors(
+    m: usize,
+    k: usize,
+    max: usize,
+    divisors: &[usize],
+    current: &mut Vec<usize>,
+    best: &mut Option<Vec<usize>>,
+) {
     if k == 0 {
         if m == 1 {
             let score = |v: &[usize]| (v[0] - v[v.len() - 1], v[0]);
@@ -78,6 +85,22 @@ fn search_factors(m: usize, k: usize, max: usize, divisors: &[usize], current: &
         search_factors(m / d, k - 1, d, divisors, current, best);
         current.pop();
     }
+}
+
+fn prime_factors(mut n: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut p = 2;
+    while p * p <= n {
+        while n % p == 0 {
+            out.push(p);
+            n /= p;
+        }
+        p += 1;
+    }
+    if n > 1 {
+        out.push(n);
+    }
+    out
 }
 
 /// A communicator whose ranks are laid out on a grid (row-major, as MPI).
@@ -123,7 +146,10 @@ impl Comm {
         }
         let cells: usize = dims.iter().product();
         if cells > self.size() {
-            return Err(invalid(format!("a {dims:?} grid needs {cells} ranks but the communicator has {}", self.size())));
+            return Err(invalid(format!(
+                "a {dims:?} grid needs {cells} ranks but the communicator has {}",
+                self.size()
+            )));
         }
         let inside = caller < cells;
         let comm = self.split(inside.then_some(0), caller as i32)?;
@@ -154,13 +180,22 @@ impl CartComm {
         }
         c
     }
-    /// The rank at `coords`, or `None` if they fall outside a non-periodic dimension.
-    /// Periodic coordinates wrap.
+    /// The rank at `coords`, or `None` if they fall outside a non-periodic dimension
+    /// (or are not one coordinate per dimension). Periodic coordinates wrap.
     pub fn rank_of(&self, coords: &[isize]) -> Option<usize> {
+        if coords.len() != self.dims.len() {
+            return None;
+        }
         let mut r = 0usize;
         for ((&c, &d), &p) in coords.iter().zip(&self.dims).zip(&self.periods) {
             let d = d as isize;
-            let c = if p { c.rem_euclid(d) } else if (0..d).contains(&c) { c } else { return None };
+            let c = if p {
+                c.rem_euclid(d)
+            } else if (0..d).contains(&c) {
+                c
+            } else {
+                return None;
+            };
             r = r * d as usize + c as usize;
         }
         Some(r)

@@ -239,7 +239,9 @@ unsafe impl Send for Envelope {}
 impl Channel {
     pub fn new() -> Self {
         Channel {
-            slots: (0..RING).map(|_| Slot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) }).collect(),
+            slots: (0..RING)
+                .map(|_| Slot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) })
+                .collect(),
             head: Padded(AtomicUsize::new(0)),
             overflow: Mutex::new(VecDeque::new()),
             overflow_len: AtomicUsize::new(0),

@@ -6,8 +6,13 @@
 //! a second barrier keeps every buffer alive until nobody reads it any more. Slots are
 //! double-buffered, so a rank may start the next collective while a slow one still
 //! reads the previous slots.
+//!
+//! When the job aborts, a rank may leave only before everyone has arrived at the first
+//! barrier (it then withdraws its arrival): after that, the others use its buffers, so it
+//! stays to the second barrier, and a panic in a user op resumes only there.
 
 use std::cell::UnsafeCell;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, Ordering::*};
 
 use super::channel::{type_tag, TypeTag};
@@ -67,8 +72,10 @@ pub(crate) struct CollArea {
     n: usize,
     /// `slots[parity * n + rank]`.
     slots: Box<[Padded<SlotCell>]>,
-    /// Barrier phases each rank has reached.
+    /// Barrier phases each rank has reached (for the report of who is missing).
     arrived: Box<[Padded<AtomicU64>]>,
+    /// Arrivals of all ranks at all phases: phase `k` is complete at `k * n`.
+    total: Padded<AtomicU64>,
 }
 
 // SAFETY: a rank writes only its own slot, before the opening barrier of a collective;
@@ -84,6 +91,7 @@ impl CollArea {
             n,
             slots: (0..2 * n).map(|_| Padded(SlotCell(UnsafeCell::new(None)))).collect(),
             arrived: (0..n).map(|_| Padded(AtomicU64::new(0))).collect(),
+            total: Padded(AtomicU64::new(0)),
         }
     }
 }
@@ -131,23 +139,56 @@ unsafe fn dst<'a, T>(p: *mut u8, off: usize, len: usize) -> &'a mut [T] {
 
 impl ThreadComm {
     /// One barrier phase among this communicator's ranks.
-    fn phase(&self, op: &'static str) -> Result<()> {
+    ///
+    /// An opening phase (`may_leave`): if the job aborts before every rank has arrived,
+    /// this rank withdraws its arrival and returns the abort error; nobody has touched its
+    /// buffers and nobody will. Once all have arrived, the phase completes even if the job
+    /// aborts meanwhile, because the others are now using this rank's buffers.
+    /// A closing phase (`!may_leave`): the others may still read or write this rank's
+    /// buffers, so it waits for all of them whatever happens (they are past the opening
+    /// phase, and moving the data never blocks).
+    fn phase(&self, op: &'static str, may_leave: bool) -> Result<()> {
         let area = &self.shared.coll;
         let k = self.bar_seq.get() + 1;
         self.bar_seq.set(k);
         area.arrived[self.rank].store(k, Release);
+        // Phase `k` is complete once every rank has arrived `k` times: arrivals are counted
+        // in one place so that "all arrived" and "withdrawn" cannot both happen.
+        let target = k * area.n as u64;
+        area.total.fetch_add(1, AcqRel);
         let world = self.world();
         for (r, &w) in self.shared.group.iter().enumerate() {
             if r != self.rank {
                 world.wake(w);
             }
         }
+        let complete = || area.total.load(Acquire) >= target;
         let missing = || {
             let m: Vec<usize> =
                 (0..area.n).filter(|&r| area.arrived[r].load(Acquire) < k).map(|r| self.shared.group[r]).collect();
             WaitDesc { op, peer: format!("ranks {m:?} to join"), tag: None }
         };
-        world.wait_until(self.me(), missing, || Ok((0..area.n).all(|r| area.arrived[r].load(Acquire) >= k).then_some(())))
+        let Err(abort) = world.wait_until(self.me(), missing, || Ok(complete().then_some(()))) else {
+            return Ok(());
+        };
+        if may_leave {
+            let mut c = area.total.load(Acquire);
+            while c < target {
+                match area.total.compare_exchange_weak(c, c - 1, AcqRel, Acquire) {
+                    Ok(_) => {
+                        area.arrived[self.rank].store(k - 1, Release);
+                        self.bar_seq.set(k - 1);
+                        return Err(abort);
+                    }
+                    Err(now) => c = now,
+                }
+            }
+            return Ok(());
+        }
+        while !complete() {
+            std::thread::yield_now();
+        }
+        Ok(())
     }
 
     /// Runs one collective: publish `mine`, meet, check agreement, move data, meet again.
@@ -169,7 +210,10 @@ impl ThreadComm {
         }
         // SAFETY: only this rank writes its slot, and nobody reads this parity until the barrier below.
         unsafe { *area.slots[parity * area.n + self.rank].0 .0.get() = Some(mine) };
-        self.phase(mine.op)?;
+        if let Err(e) = self.phase(mine.op, true) {
+            self.coll_seq.set(seq); // withdrawn: as if never called
+            return Err(e);
+        }
         let slots = Slots { area, parity };
         let verdict = match local_err {
             Some(e) => Err(e),
@@ -178,9 +222,15 @@ impl ThreadComm {
                 None => Ok(()),
             },
         };
-        let out = verdict.map(|()| body(&slots));
-        self.phase(mine.op)?;
-        out
+        // A panic (in a user op) must not unwind past the closing phase while the others
+        // still use this rank's buffers: it resumes after.
+        let out = verdict.map(|()| catch_unwind(AssertUnwindSafe(|| body(&slots))));
+        self.phase(mine.op, false)?;
+        match out {
+            Ok(Ok(r)) => Ok(r),
+            Ok(Err(panic)) => resume_unwind(panic),
+            Err(e) => Err(e),
+        }
     }
 
     /// Differences every collective checks: the operation, an argument error, the root, the type.
@@ -229,9 +279,17 @@ impl ThreadComm {
         let parity = (seq % 2) as usize;
         // SAFETY: as in `collective`.
         unsafe { *area.slots[parity * area.n + self.rank].0 .0.get() = Some(Slot::new::<u8>("barrier")) };
-        self.phase("barrier")?;
+        if let Err(e) = self.phase("barrier", true) {
+            self.coll_seq.set(seq);
+            return Err(e);
+        }
         match self.disagreement(&Slots { area, parity }) {
-            Some(details) => Err(Error::CollectiveMismatch { caller: self.rank, details }),
+            Some(details) => {
+                // Another rank is in a collective with a closing phase: meet it there, so
+                // that it gets its error too and the phases stay in step.
+                self.phase("barrier", false)?;
+                Err(Error::CollectiveMismatch { caller: self.rank, details })
+            }
             None => Ok(()),
         }
     }
@@ -246,7 +304,13 @@ impl ThreadComm {
             for r in (0..p).filter(|&r| r != root) {
                 // SAFETY: the root only reads its buffer during bcast; each receiver's
                 // range `part` is written by this rank alone; lengths checked equal.
-                unsafe { dst::<T>(s.get(r).recv, part.start, part.len()).fast_copy_from(src(from.recv, part.start, part.len())) };
+                unsafe {
+                    dst::<T>(s.get(r).recv, part.start, part.len()).fast_copy_from(src(
+                        from.recv,
+                        part.start,
+                        part.len(),
+                    ))
+                };
             }
         })
     }
@@ -258,7 +322,12 @@ impl ThreadComm {
         if me == root && err.is_none() {
             match send {
                 Some(b) if b.len() == n * p => mine.send = b.as_ptr().cast(),
-                Some(b) => err = self.invalid("scatter", format!("the root sends {} elements but {p} ranks receive {n} each", b.len())),
+                Some(b) => {
+                    err = self.invalid(
+                        "scatter",
+                        format!("the root sends {} elements but {p} ranks receive {n} each", b.len()),
+                    )
+                }
                 None => err = self.invalid("scatter", "the root must pass Some(send buffer)".into()),
             }
         }
@@ -271,7 +340,8 @@ impl ThreadComm {
     pub fn scatterv<T: Data>(&self, send: Option<(&[T], &Layout)>, recv: &mut [T], root: usize) -> Result<()> {
         let (me, p) = (self.rank, self.size());
         let mut err = self.root_err("scatterv", root);
-        let mut mine = Slot { root, recv_len: recv.len(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("scatterv") };
+        let mut mine =
+            Slot { root, recv_len: recv.len(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("scatterv") };
         if me == root && err.is_none() {
             match send {
                 Some((b, l)) => {
@@ -285,14 +355,24 @@ impl ThreadComm {
         let agree = |s: &Slots| {
             let l = s.get(root).layout()?;
             (0..p).find(|&r| s.get(r).recv_len < l.counts()[r]).map(|r| {
-                format!("scatterv: the root sends {} elements to rank {r}, whose buffer holds {}", l.counts()[r], s.get(r).recv_len)
+                format!(
+                    "scatterv: the root sends {} elements to rank {r}, whose buffer holds {}",
+                    l.counts()[r],
+                    s.get(r).recv_len
+                )
             })
         };
         self.collective(mine, err, agree, |s| {
             let from = s.get(root);
             let l = from.layout().expect("the root published its layout");
             // SAFETY: layout checked against the root's buffer and our capacity.
-            unsafe { dst::<T>(s.get(me).recv, 0, l.counts()[me]).fast_copy_from(src(from.send, l.displs()[me], l.counts()[me])) };
+            unsafe {
+                dst::<T>(s.get(me).recv, 0, l.counts()[me]).fast_copy_from(src(
+                    from.send,
+                    l.displs()[me],
+                    l.counts()[me],
+                ))
+            };
         })
     }
 
@@ -303,7 +383,12 @@ impl ThreadComm {
         if me == root && err.is_none() {
             match recv {
                 Some(b) if b.len() >= n * p => mine.recv = b.as_mut_ptr().cast(),
-                Some(b) => err = self.invalid("gather", format!("the root's buffer holds {} elements but {p} ranks send {n} each", b.len())),
+                Some(b) => {
+                    err = self.invalid(
+                        "gather",
+                        format!("the root's buffer holds {} elements but {p} ranks send {n} each", b.len()),
+                    )
+                }
                 None => err = self.invalid("gather", "the root must pass Some(receive buffer)".into()),
             }
         }
@@ -330,7 +415,11 @@ impl ThreadComm {
         let agree = |s: &Slots| {
             let l = s.get(root).layout()?;
             (0..p).find(|&r| s.get(r).count != l.counts()[r]).map(|r| {
-                format!("gatherv: rank {r} sends {} elements but the root's layout expects {}", s.get(r).count, l.counts()[r])
+                format!(
+                    "gatherv: rank {r} sends {} elements but the root's layout expects {}",
+                    s.get(r).count,
+                    l.counts()[r]
+                )
             })
         };
         self.collective(mine, err, agree, |s| {
@@ -344,9 +433,19 @@ impl ThreadComm {
     pub fn allgather<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
         let (me, p, n) = (self.rank, self.size(), send.len());
         let err = (recv.len() < n * p)
-            .then(|| self.invalid("allgather", format!("the receive buffer holds {} elements but {p} ranks send {n} each", recv.len())))
+            .then(|| {
+                self.invalid(
+                    "allgather",
+                    format!("the receive buffer holds {} elements but {p} ranks send {n} each", recv.len()),
+                )
+            })
             .flatten();
-        let mine = Slot { count: n, send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("allgather") };
+        let mine = Slot {
+            count: n,
+            send: send.as_ptr().cast(),
+            recv: recv.as_mut_ptr().cast(),
+            ..Slot::new::<T>("allgather")
+        };
         self.collective(mine, err, counts_equal("allgather"), |s| {
             for r in 0..p {
                 // SAFETY: block `me` of every buffer is written by us alone.
@@ -359,13 +458,22 @@ impl ThreadComm {
         let (me, p) = (self.rank, self.size());
         let mut err = check_layout("allgatherv", me, layout, p, recv.len(), "receive");
         if err.is_none() && layout.counts()[me] != send.len() {
-            err = self.invalid("allgatherv", format!("sends {} elements but the layout gives this rank {}", send.len(), layout.counts()[me]));
+            err = self.invalid(
+                "allgatherv",
+                format!("sends {} elements but the layout gives this rank {}", send.len(), layout.counts()[me]),
+            );
         }
-        let mine = Slot { count: send.len(), send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), layout, ..Slot::new::<T>("allgatherv") };
+        let mine = Slot {
+            count: send.len(),
+            send: send.as_ptr().cast(),
+            recv: recv.as_mut_ptr().cast(),
+            layout,
+            ..Slot::new::<T>("allgatherv")
+        };
         let agree = |s: &Slots| {
-            (1..p).find(|&r| s.get(r).layout().map(Layout::counts) != s.get(0).layout().map(Layout::counts)).map(|r| {
-                format!("allgatherv: ranks 0 and {r} pass different layouts")
-            })
+            (1..p)
+                .find(|&r| s.get(r).layout().map(Layout::counts) != s.get(0).layout().map(Layout::counts))
+                .map(|r| format!("allgatherv: ranks 0 and {r} pass different layouts"))
         };
         self.collective(mine, err, agree, |s| {
             for r in 0..p {
@@ -378,18 +486,9 @@ impl ThreadComm {
     }
 
     /// Reductions: each rank combines its share of the elements across all ranks, in rank
-    /// order, chunk by chunk, and writes the result where `write` says.
-    fn reduction<T: Data>(
-        &self,
-        name: &'static str,
-        send: &[T],
-        recv: Option<*mut u8>,
-        recv_len: usize,
-        op: &Op<T>,
-        root: usize,
-        err: Option<Error>,
-        kind: Reduction,
-    ) -> Result<()> {
+    /// order, chunk by chunk, and writes the result where `to.kind` says.
+    fn reduction<T: Data>(&self, name: &'static str, send: &[T], op: &Op<T>, to: Target) -> Result<()> {
+        let Target { recv, recv_len, root, err, kind } = to;
         let (me, p, n) = (self.rank, self.size(), send.len());
         let mut err = err;
         if err.is_none() && recv.is_some() && recv_len < n {
@@ -412,8 +511,8 @@ impl ThreadComm {
             while at < part.end {
                 let len = step.min(part.end - at);
                 let acc = &mut acc[..len];
-                // SAFETY (all blocks below): send buffers are only read during the call;
-                // range `at..at+len` of every receive buffer is written by this rank alone.
+                // SAFETY: send buffers are only read during the call; range `at..at+len`
+                // of every receive buffer is written by this rank alone.
                 unsafe {
                     acc.fast_copy_from(src(all[0].send, at, len));
                     match kind {
@@ -428,15 +527,15 @@ impl ThreadComm {
                         }
                         Reduction::Inclusive => {
                             dst::<T>(all[0].recv, at, len).fast_copy_from(acc);
-                            for r in 1..p {
-                                op.apply(acc, src(all[r].send, at, len));
-                                dst::<T>(all[r].recv, at, len).fast_copy_from(acc);
+                            for x in &all[1..] {
+                                op.apply(acc, src(x.send, at, len));
+                                dst::<T>(x.recv, at, len).fast_copy_from(acc);
                             }
                         }
                         Reduction::Exclusive => {
-                            for r in 1..p {
-                                dst::<T>(all[r].recv, at, len).fast_copy_from(acc);
-                                op.apply(acc, src(all[r].send, at, len));
+                            for x in &all[1..] {
+                                dst::<T>(x.recv, at, len).fast_copy_from(acc);
+                                op.apply(acc, src(x.send, at, len));
                             }
                         }
                     }
@@ -454,35 +553,42 @@ impl ThreadComm {
         }
         let recv_len = recv.as_ref().map_or(0, |b| b.len());
         let ptr = recv.filter(|_| is_root).map(|b| b.as_mut_ptr().cast());
-        self.reduction("reduce", send, ptr, recv_len, op, root, err, Reduction::ToRoot)
+        self.reduction("reduce", send, op, Target { recv: ptr, recv_len, root, err, kind: Reduction::ToRoot })
     }
 
     pub fn allreduce<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let len = recv.len();
-        self.reduction("allreduce", send, Some(recv.as_mut_ptr().cast()), len, op, 0, None, Reduction::ToAll)
+        let to = Target::all(recv, Reduction::ToAll);
+        self.reduction("allreduce", send, op, to)
     }
 
     pub fn scan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let len = recv.len();
-        self.reduction("scan", send, Some(recv.as_mut_ptr().cast()), len, op, 0, None, Reduction::Inclusive)
+        let to = Target::all(recv, Reduction::Inclusive);
+        self.reduction("scan", send, op, to)
     }
 
     pub fn exscan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let len = recv.len();
-        self.reduction("exscan", send, Some(recv.as_mut_ptr().cast()), len, op, 0, None, Reduction::Exclusive)
+        let to = Target::all(recv, Reduction::Exclusive);
+        self.reduction("exscan", send, op, to)
     }
 
     pub fn alltoall<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
         let (me, p) = (self.rank, self.size());
         let n = send.len() / p;
         let err = if send.len() % p != 0 {
-            self.invalid("alltoall", format!("the send buffer's {} elements do not split into {p} equal blocks", send.len()))
+            self.invalid(
+                "alltoall",
+                format!("the send buffer's {} elements do not split into {p} equal blocks", send.len()),
+            )
         } else if recv.len() < send.len() {
-            self.invalid("alltoall", format!("the receive buffer holds {} elements but {} arrive", recv.len(), send.len()))
+            self.invalid(
+                "alltoall",
+                format!("the receive buffer holds {} elements but {} arrive", recv.len(), send.len()),
+            )
         } else {
             None
         };
-        let mine = Slot { count: n, send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("alltoall") };
+        let mine =
+            Slot { count: n, send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("alltoall") };
         self.collective(mine, err, counts_equal("alltoall"), |s| {
             let to = s.get(me).recv;
             for r in 0..p {
@@ -492,7 +598,13 @@ impl ThreadComm {
         })
     }
 
-    pub fn alltoallv<T: Data>(&self, send: &[T], send_layout: &Layout, recv: &mut [T], recv_layout: &Layout) -> Result<()> {
+    pub fn alltoallv<T: Data>(
+        &self,
+        send: &[T],
+        send_layout: &Layout,
+        recv: &mut [T],
+        recv_layout: &Layout,
+    ) -> Result<()> {
         let (me, p) = (self.rank, self.size());
         let err = check_layout("alltoallv", me, send_layout, p, send.len(), "send")
             .or_else(|| check_layout("alltoallv", me, recv_layout, p, recv.len(), "receive"));
@@ -509,7 +621,9 @@ impl ThreadComm {
                     let sent = s.get(i).layout().expect("published").counts()[j];
                     let expected = s.get(j).layout2().expect("published").counts()[i];
                     if sent != expected {
-                        return Some(format!("alltoallv: rank {i} sends {sent} elements to rank {j}, which expects {expected}"));
+                        return Some(format!(
+                            "alltoallv: rank {i} sends {sent} elements to rank {j}, which expects {expected}"
+                        ));
                     }
                 }
             }
@@ -522,9 +636,31 @@ impl ThreadComm {
                 let from = s.get(r);
                 let sl = from.layout().expect("published");
                 // SAFETY: layouts checked against both buffers; our blocks are ours.
-                unsafe { dst::<T>(to.recv, rl.displs()[r], rl.counts()[r]).fast_copy_from(src(from.send, sl.displs()[me], sl.counts()[me])) };
+                unsafe {
+                    dst::<T>(to.recv, rl.displs()[r], rl.counts()[r]).fast_copy_from(src(
+                        from.send,
+                        sl.displs()[me],
+                        sl.counts()[me],
+                    ))
+                };
             }
         })
+    }
+}
+
+/// Where a reduction's results go.
+struct Target {
+    recv: Option<*mut u8>,
+    recv_len: usize,
+    root: usize,
+    err: Option<Error>,
+    kind: Reduction,
+}
+
+impl Target {
+    /// Every rank receives into `recv`.
+    fn all<T>(recv: &mut [T], kind: Reduction) -> Self {
+        Target { recv: Some(recv.as_mut_ptr().cast()), recv_len: recv.len(), root: 0, err: None, kind }
     }
 }
 
@@ -540,9 +676,9 @@ enum Reduction {
 fn counts_equal(op: &'static str) -> impl FnOnce(&Slots) -> Option<String> {
     move |s: &Slots| {
         let n = s.area.n;
-        (1..n).find(|&r| s.get(r).count != s.get(0).count).map(|r| {
-            format!("{op}: rank 0 passes {} elements but rank {r} passes {}", s.get(0).count, s.get(r).count)
-        })
+        (1..n)
+            .find(|&r| s.get(r).count != s.get(0).count)
+            .map(|r| format!("{op}: rank 0 passes {} elements but rank {r} passes {}", s.get(0).count, s.get(r).count))
     }
 }
 

@@ -18,7 +18,7 @@ pub(crate) struct CommShared {
     pub coll: CollArea,
     /// Communicators being created by `split`/`dup`, handed from leader to members:
     /// (collective number, color) -> (communicator, members still to take it).
-    handoff: Mutex<HashMap<(u64, u32), (Arc<CommShared>, usize)>>,
+    handoff: Mutex<HashMap<(u64, u32), Handoff>>,
 }
 
 impl CommShared {
@@ -27,6 +27,9 @@ impl CommShared {
         CommShared { ctx, group, coll: CollArea::new(n), handoff: Mutex::new(HashMap::new()) }
     }
 }
+
+/// A new communicator and how many members have yet to take it.
+type Handoff = (Arc<CommShared>, usize);
 
 pub(crate) struct ThreadComm {
     pub ep: Rc<Endpoint>,

@@ -7,9 +7,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use super::channel::{is_type, small_copy, Envelope, Payload, ProducerPos};
+use super::world::World;
 use crate::data::Data;
 use crate::p2p::Status;
-use super::world::World;
 
 /// What a receive matches: a context (communicator), a source (world rank) or any, a tag or any.
 #[derive(Clone, Copy, Debug)]
@@ -29,12 +29,20 @@ impl Pattern {
 /// A receive posted by `irecv` that has not found its message yet.
 pub(crate) struct Posted {
     pub pattern: Pattern,
-    pub matched: RefCell<Option<(usize, Envelope)>>,
+    pub matched: RefCell<Option<Matched>>,
 }
 
-struct Arrived {
+pub(crate) struct Arrived {
+    /// Arrival number: puts a message back in its place if it is returned.
     order: u64,
-    env: Envelope,
+    pub env: Envelope,
+}
+
+/// A message taken by a posted receive, with what it takes to return it to its place.
+pub(crate) struct Matched {
+    pub src: usize,
+    order: u64,
+    pub env: Envelope,
 }
 
 pub(crate) struct Endpoint {
@@ -83,7 +91,9 @@ impl Endpoint {
     #[inline]
     pub fn nothing_from(&self, src: usize) -> bool {
         let ch = self.world.channel(src, self.me);
-        !ch.has_message(&self.recv_pos[src]) && self.posted.borrow().is_empty() && self.unexpected.borrow()[src].is_empty()
+        !ch.has_message(&self.recv_pos[src])
+            && self.posted.borrow().is_empty()
+            && self.unexpected.borrow()[src].is_empty()
     }
 
     /// The fastest path: a small typed message from `src` copied straight out of its
@@ -134,22 +144,26 @@ impl Endpoint {
     }
 
     fn accept(&self, src: usize, env: Envelope) {
+        let order = self.arrivals.get();
+        self.arrivals.set(order + 1);
         {
             let mut posted = self.posted.borrow_mut();
             if let Some(i) = posted.iter().position(|p| p.pattern.matches(src, &env)) {
                 let p = posted.remove(i);
-                *p.matched.borrow_mut() = Some((src, env));
+                *p.matched.borrow_mut() = Some(Matched { src, order, env });
                 return;
             }
         }
-        let order = self.arrivals.get();
-        self.arrivals.set(order + 1);
         self.unexpected.borrow_mut()[src].push_back(Arrived { order, env });
     }
 
     /// Applies `f` to the oldest queued message matching `pat` (earliest arrival across
     /// sources for any-source); if `f` says so, removes it and returns it.
-    pub fn find<R>(&self, pat: &Pattern, f: impl FnOnce(usize, &Envelope) -> (bool, R)) -> Option<(R, Option<Envelope>)> {
+    pub fn find<R>(
+        &self,
+        pat: &Pattern,
+        f: impl FnOnce(usize, &Envelope) -> (bool, R),
+    ) -> Option<(R, Option<Arrived>)> {
         let mut q = self.unexpected.borrow_mut();
         let found = match pat.src {
             Some(s) => q[s].iter().position(|a| pat.matches(s, &a.env)).map(|i| (s, i)),
@@ -168,33 +182,36 @@ impl Endpoint {
         };
         let (s, i) = found?;
         let (take, r) = f(s, &q[s][i].env);
-        let env = take.then(|| q[s].remove(i).expect("index from position").env);
-        Some((r, env))
+        let taken = take.then(|| q[s].remove(i).expect("index from position"));
+        Some((r, taken))
     }
 
     /// Posts a receive: matches a queued message at once, or waits in the posted list.
     pub fn post(&self, pattern: Pattern) -> Rc<Posted> {
         let p = Rc::new(Posted { pattern, matched: RefCell::new(None) });
         self.progress(pattern.src);
-        if let Some((src, Some(env))) = self.find(&pattern, |s, _| (true, s)) {
-            *p.matched.borrow_mut() = Some((src, env));
+        if let Some((src, Some(a))) = self.find(&pattern, |s, _| (true, s)) {
+            *p.matched.borrow_mut() = Some(Matched { src, order: a.order, env: a.env });
         } else {
             self.posted.borrow_mut().push(p.clone());
         }
         p
     }
 
-    /// Withdraws a posted receive; a message it had matched goes back to the front of its queue.
+    /// Withdraws a posted receive; a message it had matched goes back to its place in its queue.
     pub fn cancel(&self, p: &Rc<Posted>) {
         self.posted.borrow_mut().retain(|q| !Rc::ptr_eq(q, p));
-        if let Some((src, env)) = p.matched.borrow_mut().take() {
-            self.put_back(src, env);
+        if let Some(m) = p.matched.borrow_mut().take() {
+            self.put_back(m);
         }
     }
 
-    /// Returns a message that could not be delivered (wrong type, too long) to the
-    /// front of its queue, so nothing is lost.
-    pub fn put_back(&self, src: usize, env: Envelope) {
-        self.unexpected.borrow_mut()[src].push_front(Arrived { order: 0, env });
+    /// Returns a message that could not be delivered (wrong type, too long) to its place
+    /// in its queue (by arrival), so nothing is lost and the order holds.
+    pub fn put_back(&self, m: Matched) {
+        let mut q = self.unexpected.borrow_mut();
+        let queue = &mut q[m.src];
+        let at = queue.partition_point(|a| a.order < m.order);
+        queue.insert(at, Arrived { order: m.order, env: m.env });
     }
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, Rendezvous, INLINE};
 use super::comm::ThreadComm;
-use super::endpoint::{Endpoint, Pattern, Posted};
+use super::endpoint::{Endpoint, Matched, Pattern, Posted};
 use super::world::WaitDesc;
 use crate::data::{short_name, short_type_name, Data};
 use crate::error::{Error, Result};
@@ -59,7 +59,14 @@ impl ThreadComm {
     }
 
     /// Queues the message; for a large one returns the rendezvous to finish before `buf` is released.
-    fn start_send<T: Data>(&self, op: &'static str, buf: &[T], dest: usize, tag: Tag, eager: bool) -> Result<Option<Arc<Rendezvous>>> {
+    fn start_send<T: Data>(
+        &self,
+        op: &'static str,
+        buf: &[T],
+        dest: usize,
+        tag: Tag,
+        eager: bool,
+    ) -> Result<Option<Arc<Rendezvous>>> {
         self.check_dest(op, dest)?;
         self.check_tag(op, tag, false)?;
         if dest == PROC_NULL {
@@ -140,7 +147,11 @@ impl ThreadComm {
     /// One look for a message matching `pat`: an error if the first match fails `check`
     /// (it stays queued).
     #[inline]
-    fn poll_matching(&self, pat: &Pattern, check: impl Fn(&Envelope) -> Result<()>) -> Result<Option<(usize, Envelope)>> {
+    fn poll_matching(
+        &self,
+        pat: &Pattern,
+        check: impl Fn(&Envelope) -> Result<()>,
+    ) -> Result<Option<(usize, Envelope)>> {
         if let Some(s) = pat.src {
             if let Some(env) = self.ep.take_direct(s, pat, |env| check(env).is_ok()) {
                 return Ok(Some((s, env)));
@@ -152,15 +163,20 @@ impl ThreadComm {
             Err(e) => (false, Err(e)),
         }) {
             None => Ok(None),
-            Some((Ok(s), Some(env))) => Ok(Some((s, env))),
+            Some((Ok(s), Some(a))) => Ok(Some((s, a.env))),
             Some((Err(e), _)) => Err(e),
             Some((Ok(_), None)) => unreachable!("taken when the check passes"),
         }
     }
 
     pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
-        self.check_source("recv", src)?;
-        self.check_tag("recv", tag, true)?;
+        self.recv_as("recv", buf, src, tag)
+    }
+
+    /// `recv`, with errors and waits named `op`.
+    fn recv_as<T: Data>(&self, op: &'static str, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
+        self.check_source(op, src)?;
+        self.check_tag(op, tag, true)?;
         if src == PROC_NULL {
             return Ok(Status::null());
         }
@@ -171,10 +187,10 @@ impl ThreadComm {
             }
         }
         let cap = buf.len();
-        let check = |env: &Envelope| check::<T>("recv", self.rank, env, Some(cap));
+        let check = |env: &Envelope| check::<T>(op, self.rank, env, Some(cap));
         let got = self.world().wait_until(
             self.me(),
-            || self.wait_desc("recv", src, tag),
+            || self.wait_desc(op, src, tag),
             || {
                 if let Some(s) = pat.src {
                     if self.ep.nothing_from(s) {
@@ -203,13 +219,21 @@ impl ThreadComm {
         Ok(deliver_vec(&self.ep, env))
     }
 
-    pub fn sendrecv<T: Data, U: Data>(&self, send: &[T], dest: usize, stag: Tag, recv: &mut [U], src: usize, rtag: Tag) -> Result<Status> {
+    pub fn sendrecv<T: Data, U: Data>(
+        &self,
+        send: &[T],
+        dest: usize,
+        stag: Tag,
+        recv: &mut [U],
+        src: usize,
+        rtag: Tag,
+    ) -> Result<Status> {
         self.check_source("sendrecv", src)?;
         self.check_tag("sendrecv", rtag, true)?;
         // The send is queued first, so two ranks exchanging large messages copy each
         // other's buffers while both are inside their receive.
         let rdv = self.start_send("sendrecv", send, dest, stag, false)?;
-        let got = self.recv(recv, src, rtag);
+        let got = self.recv_as("sendrecv", recv, src, rtag);
         if let Some(rdv) = rdv {
             self.finish_send(&rdv);
         }
@@ -252,7 +276,13 @@ impl ThreadComm {
         }
         let pattern = self.pattern(src, tag);
         let desc = self.wait_desc(op, src, tag);
-        Ok(Some(Pending { ep: self.ep.clone(), posted: Some(self.ep.post(pattern)), desc: Some(desc), rank: self.rank, op }))
+        Ok(Some(Pending {
+            ep: self.ep.clone(),
+            posted: Some(self.ep.post(pattern)),
+            desc: Some(desc),
+            rank: self.rank,
+            op,
+        }))
     }
 
     pub fn irecv<'a, T: Data>(&self, buf: &'a mut [T], src: usize, tag: Tag) -> Result<Request<'a>> {
@@ -291,7 +321,9 @@ fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capacity: Option<
         });
     }
     match capacity {
-        Some(cap) if env.count > cap => Err(Error::Truncated { op, from: env.src as usize, to: me, tag: env.tag, sent: env.count, capacity: cap }),
+        Some(cap) if env.count > cap => {
+            Err(Error::Truncated { op, from: env.src as usize, to: me, tag: env.tag, sent: env.count, capacity: cap })
+        }
         _ => Ok(()),
     }
 }
@@ -306,7 +338,9 @@ fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
             let len = dst.len();
             dst.copy_from_slice(&b[..len]);
         }
-        Payload::Moved(v) => crate::copy::copy(&mut buf[..n], v.downcast_ref::<Vec<T>>().expect("element type checked")),
+        Payload::Moved(v) => {
+            crate::copy::copy(&mut buf[..n], v.downcast_ref::<Vec<T>>().expect("element type checked"))
+        }
         Payload::Rdv(r) => {
             if r.take_into(bytemuck::cast_slice_mut(&mut buf[..n])) {
                 ep.world.wake(r.sender);
@@ -344,7 +378,7 @@ struct Pending {
 }
 
 impl Pending {
-    fn take(&mut self) -> Option<(usize, Envelope)> {
+    fn take(&mut self) -> Option<Matched> {
         let p = self.posted.as_ref()?;
         let got = p.matched.borrow_mut().take();
         if got.is_some() {
@@ -353,15 +387,19 @@ impl Pending {
         got
     }
 
-    fn test(&mut self) -> Option<(usize, Envelope)> {
+    fn test(&mut self) -> Option<Matched> {
         let src = self.posted.as_ref()?.pattern.src;
         self.ep.progress(src);
         self.take()
     }
 
-    fn wait(&mut self) -> Result<(usize, Envelope)> {
+    fn wait(&mut self) -> Result<Matched> {
         let Some(p) = self.posted.clone() else {
-            return Err(Error::InvalidArgument { op: self.op, caller: self.rank, msg: "the request was already completed".into() });
+            return Err(Error::InvalidArgument {
+                op: self.op,
+                caller: self.rank,
+                msg: "the request was already completed".into(),
+            });
         };
         let ep = self.ep.clone();
         let desc = self.desc.take();
@@ -379,11 +417,11 @@ impl Pending {
     }
 
     /// Checks the message; on failure it goes back to its queue and the error is returned.
-    fn checked<T: Data>(&self, src: usize, env: Envelope, cap: Option<usize>) -> Result<Envelope> {
-        match check::<T>(self.op, self.rank, &env, cap) {
-            Ok(()) => Ok(env),
+    fn checked<T: Data>(&self, m: Matched, cap: Option<usize>) -> Result<Envelope> {
+        match check::<T>(self.op, self.rank, &m.env, cap) {
+            Ok(()) => Ok(m.env),
             Err(e) => {
-                self.ep.put_back(src, env);
+                self.ep.put_back(m);
                 Err(e)
             }
         }
@@ -398,7 +436,7 @@ impl Drop for Pending {
     }
 }
 
-type Finish<'a> = Box<dyn FnMut(&Pending, usize, Envelope) -> Result<Status> + 'a>;
+type Finish<'a> = Box<dyn FnMut(&Pending, Matched) -> Result<Status> + 'a>;
 
 /// An `irecv` into a borrowed buffer: the data lands when `wait` or `test` completes it.
 pub(crate) struct ThreadRequest<'a> {
@@ -410,8 +448,8 @@ pub(crate) struct ThreadRequest<'a> {
 impl<'a> ThreadRequest<'a> {
     fn new<T: Data>(pending: Pending, buf: &'a mut [T]) -> Self {
         let cap = buf.len();
-        let finish: Finish<'a> = Box::new(move |p: &Pending, src, env| {
-            let env = p.checked::<T>(src, env, Some(cap))?;
+        let finish: Finish<'a> = Box::new(move |p: &Pending, m| {
+            let env = p.checked::<T>(m, Some(cap))?;
             Ok(deliver(&p.ep, env, buf))
         });
         ThreadRequest { pending, finish, done: None }
@@ -421,18 +459,18 @@ impl<'a> ThreadRequest<'a> {
         if let Some(s) = self.done {
             return Ok(s);
         }
-        let (src, env) = self.pending.wait()?;
-        (self.finish)(&self.pending, src, env)
+        let m = self.pending.wait()?;
+        (self.finish)(&self.pending, m)
     }
 
     pub fn test(&mut self) -> Result<Option<Status>> {
         if let Some(s) = self.done {
             return Ok(Some(s));
         }
-        let Some((src, env)) = self.pending.test() else {
+        let Some(m) = self.pending.test() else {
             return Ok(None);
         };
-        let st = (self.finish)(&self.pending, src, env)?;
+        let st = (self.finish)(&self.pending, m)?;
         self.done = Some(st);
         Ok(Some(st))
     }
@@ -449,8 +487,8 @@ impl<T: Data> ThreadVecRequest<T> {
         let Some(p) = self.pending.as_mut() else {
             return Ok((Vec::new(), Status::null()));
         };
-        let (src, env) = p.wait()?;
-        let env = p.checked::<T>(src, env, None)?;
+        let m = p.wait()?;
+        let env = p.checked::<T>(m, None)?;
         Ok(deliver_vec(&p.ep, env))
     }
 
@@ -458,10 +496,10 @@ impl<T: Data> ThreadVecRequest<T> {
         let Some(p) = self.pending.as_mut() else {
             return Ok(Some((Vec::new(), Status::null())));
         };
-        let Some((src, env)) = p.test() else {
+        let Some(m) = p.test() else {
             return Ok(None);
         };
-        let env = p.checked::<T>(src, env, None)?;
+        let env = p.checked::<T>(m, None)?;
         Ok(Some(deliver_vec(&p.ep, env)))
     }
 }

@@ -55,7 +55,12 @@ where
     })
 }
 
-fn run_rank<R, E: Display, F: Fn(&Comm) -> Result<R, E>>(world: Arc<World>, shared: Arc<CommShared>, rank: usize, f: &F) -> Option<R> {
+fn run_rank<R, E: Display, F: Fn(&Comm) -> Result<R, E>>(
+    world: Arc<World>,
+    shared: Arc<CommShared>,
+    rank: usize,
+    f: &F,
+) -> Option<R> {
     world.register(rank);
     let comm = Comm::from_threads(ThreadComm::new(Rc::new(Endpoint::new(world.clone(), rank)), shared, rank));
     let out = catch_unwind(AssertUnwindSafe(|| f(&comm)));

@@ -1,0 +1,54 @@
+//! The one error type of parsci-apps.
+
+/// What went wrong when running a workshop program.
+///
+/// Bad parameters and too few ranks are reported before any work starts; a failure
+/// inside the job (a rank's error, a deadlock) comes back as [`Error::Comm`].
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A parameter that the program cannot use (a size of zero, a size too large).
+    #[error("{program}: {msg}")]
+    InvalidInput {
+        /// The program (`"rootsum"`).
+        program: &'static str,
+        /// What was wrong and what to pass instead.
+        msg: String,
+    },
+    /// The program needs more ranks than the job has.
+    #[error(
+        "{program} needs at least {needed} ranks but the job has {got}; \
+         run it with more ranks (e.g. --ranks {needed})"
+    )]
+    TooFewRanks {
+        /// The program.
+        program: &'static str,
+        /// The smallest rank count it runs on.
+        needed: usize,
+        /// The job's rank count.
+        got: usize,
+    },
+    /// A rank received something the program's protocol does not allow.
+    #[error("{program} on rank {rank}: {msg}")]
+    Protocol {
+        /// The program.
+        program: &'static str,
+        /// The rank that noticed.
+        rank: usize,
+        /// What it expected and what it got.
+        msg: String,
+    },
+    /// Rank 0's output did not come back from the job (a backend that does not host rank 0
+    /// in this process, or a program that returned no output on rank 0).
+    #[error("{program}: rank 0 returned no output")]
+    MissingOutput {
+        /// The program.
+        program: &'static str,
+    },
+    /// A communication call or the launch failed (including another rank's failure).
+    #[error(transparent)]
+    Comm(#[from] parsci_comm::Error),
+}
+
+/// Result with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;

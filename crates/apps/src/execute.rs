@@ -1,0 +1,75 @@
+//! Running a program on a backend: validation, launch, timing, rank 0's output.
+
+use std::time::Instant;
+
+use parsci_comm::{launch, Backend};
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::program::Program;
+
+/// A finished run as rank 0 saw it. Serializes to the `--json` object
+/// `{"program", "ranks", "backend", "wall_time_s", "result"}` (the text is left out).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Run<R> {
+    /// The program's name.
+    pub program: &'static str,
+    /// The number of ranks it ran on.
+    pub ranks: usize,
+    /// The backend's name (`"threads"`).
+    pub backend: &'static str,
+    /// Wall time of the whole job (launch to the last rank's return), in seconds.
+    pub wall_time_s: f64,
+    /// The program's result.
+    pub result: R,
+    /// The lines rank 0 prints, ending with `Done in X s`.
+    #[serde(skip)]
+    pub lines: Vec<String>,
+}
+
+impl<R> Run<R> {
+    /// The text to print: the lines, each followed by a newline.
+    pub fn text(&self) -> String {
+        self.lines.iter().map(|l| format!("{l}\n")).collect()
+    }
+}
+
+/// Runs `program` on every rank of `backend` and returns rank 0's output.
+///
+/// The parameters and the rank count are checked first (a clear [`Error`] before any
+/// work); a failure of any rank is reported as [`Error::Comm`], naming the rank.
+pub fn execute<P: Program>(program: &P, backend: Backend) -> Result<Run<P::Result>> {
+    check_ranks(P::NAME, P::MIN_RANKS, backend.ranks())?;
+    program.validate()?;
+    let start = Instant::now();
+    let launched = launch(backend, |comm| program.run(comm))?;
+    let wall_time_s = start.elapsed().as_secs_f64();
+    let out = launched.into_root().flatten().ok_or(Error::MissingOutput { program: P::NAME })?;
+    let mut lines = out.lines;
+    lines.push(done_line(wall_time_s));
+    Ok(Run {
+        program: P::NAME,
+        ranks: backend.ranks(),
+        backend: backend.name(),
+        wall_time_s,
+        result: out.result,
+        lines,
+    })
+}
+
+/// `Done in X s`, the last line of every program's text.
+pub(crate) fn done_line(seconds: f64) -> String {
+    format!("Done in {seconds:.6} s")
+}
+
+/// An error unless `ranks` is at least 1 and at least `needed`.
+pub(crate) fn check_ranks(program: &'static str, needed: usize, ranks: usize) -> Result<()> {
+    if ranks == 0 {
+        let msg = "the number of ranks must be at least 1".to_string();
+        return Err(Error::InvalidInput { program, msg });
+    }
+    if ranks < needed {
+        return Err(Error::TooFewRanks { program, needed, got: ranks });
+    }
+    Ok(())
+}

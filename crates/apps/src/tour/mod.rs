@@ -1,0 +1,118 @@
+//! `tour`: runs every program, checks each result against its serial reference, and
+//! reports a table (program, ranks, result, check, time).
+//!
+//! ```
+//! use parsci_apps::tour::{self, Tour};
+//! use parsci_comm::Backend;
+//! let run = tour::execute(&Tour { rootsum_sizes: vec![1000] }, Backend::Threads(2)).unwrap();
+//! assert!(run.result.passed);
+//! assert_eq!(run.result.rows.len(), 6);
+//! ```
+
+mod table;
+
+use std::time::Instant;
+
+use parsci_comm::Backend;
+use serde::{Deserialize, Serialize};
+
+use crate::execute::{check_ranks, done_line, Run};
+use crate::program::Program;
+use crate::rootsum::{RootSum, WORKSHOP_M};
+use crate::{bcast::Bcast, hello::Hello, scatter_gather::ScatterGather};
+use crate::{error::Result, sendrecv::SendRecv, squares::Squares};
+
+/// The tour's parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tour {
+    /// The `M` of each `rootsum` run.
+    pub rootsum_sizes: Vec<u64>,
+}
+
+impl Default for Tour {
+    /// `rootsum` at the workshop's `M = 1234567` and at `M = 10^8`.
+    fn default() -> Self {
+        Tour { rootsum_sizes: vec![WORKSHOP_M, 100_000_000] }
+    }
+}
+
+/// One program's line of the tour.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TourRow {
+    /// The program's name.
+    pub program: String,
+    /// The ranks it ran on (`sendrecv` runs on at least 2).
+    pub ranks: usize,
+    /// A summary of its result, or its error.
+    pub result: String,
+    /// Whether the result matched the serial reference.
+    pub passed: bool,
+    /// What differed, or the error, when the check failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// Wall time of the run, in seconds.
+    pub time_s: f64,
+}
+
+/// The tour's result: one row per run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TourReport {
+    /// One row per program run, in the order they ran.
+    pub rows: Vec<TourRow>,
+    /// Whether every check passed.
+    pub passed: bool,
+}
+
+/// Runs every program on `backend` (with at least the ranks each needs) and checks
+/// each against its serial reference. A failing program is a failed row, not an error;
+/// an error is returned only for bad parameters.
+pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
+    check_ranks("tour", 1, backend.ranks())?;
+    for &m in &tour.rootsum_sizes {
+        RootSum { m }.validate()?;
+    }
+    let start = Instant::now();
+    let mut rows = vec![row(&Hello, backend), row(&SendRecv, backend), row(&Bcast, backend)];
+    rows.push(row(&ScatterGather, backend));
+    rows.push(row(&Squares, backend));
+    rows.extend(tour.rootsum_sizes.iter().map(|&m| row(&RootSum { m }, backend)));
+    let wall_time_s = start.elapsed().as_secs_f64();
+    let report = TourReport { passed: rows.iter().all(|r| r.passed), rows };
+    let mut lines = table::render(&report);
+    lines.push(done_line(wall_time_s));
+    Ok(Run { program: "tour", ranks: backend.ranks(), backend: backend.name(), wall_time_s, result: report, lines })
+}
+
+/// Runs one program and checks it.
+fn row<P: Program>(program: &P, backend: Backend) -> TourRow {
+    let backend = with_at_least(backend, P::MIN_RANKS);
+    match crate::execute(program, backend) {
+        Ok(run) => {
+            let check = program.check(&run.result, run.ranks);
+            TourRow {
+                program: P::NAME.into(),
+                ranks: run.ranks,
+                result: program.summary(&run.result),
+                passed: check.is_ok(),
+                detail: check.err(),
+                time_s: run.wall_time_s,
+            }
+        }
+        Err(e) => TourRow {
+            program: P::NAME.into(),
+            ranks: backend.ranks(),
+            result: "error".into(),
+            passed: false,
+            detail: Some(e.to_string()),
+            time_s: 0.0,
+        },
+    }
+}
+
+/// `backend` with at least `n` ranks, where the backend lets us choose.
+fn with_at_least(backend: Backend, n: usize) -> Backend {
+    match backend {
+        Backend::Threads(r) => Backend::Threads(r.max(n)),
+        other => other,
+    }
+}

@@ -1,0 +1,124 @@
+//! The command line: global options and one subcommand per program.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use parsci_comm::Backend;
+
+/// parsci: the parallel-computing workshop programs, with message passing in Rust.
+#[derive(Debug, Parser)]
+#[command(name = "parsci", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options every subcommand takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The program to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes (before or after the subcommand's name).
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Number of ranks [default: the number of cores]
+    #[arg(long, short = 'n', global = true, value_name = "N", value_parser = parse_ranks)]
+    pub ranks: Option<usize>,
+    /// Where the ranks run
+    #[arg(long, global = true, value_enum, default_value_t = BackendArg::Threads)]
+    pub backend: BackendArg,
+    /// Print one JSON object (program, ranks, backend, wall_time_s, result) instead of text
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+impl GlobalArgs {
+    /// The backend with the chosen number of ranks.
+    pub fn backend(&self) -> Backend {
+        let ranks = self.ranks.unwrap_or_else(parsci_comm::available_cores);
+        match self.backend {
+            BackendArg::Threads => Backend::Threads(ranks),
+        }
+    }
+}
+
+/// The backends one can choose on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BackendArg {
+    /// Ranks as threads of this process (nothing to install)
+    Threads,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Every rank says hello from its host
+    Hello,
+    /// Rank 0 sends an object to rank 1, which replies (needs 2 ranks)
+    Sendrecv,
+    /// Rank 0 broadcasts a configuration to every rank
+    Bcast,
+    /// Rank 0 scatters 0..2N in chunks of 2; the chunk sums are gathered back
+    ScatterGather,
+    /// Every rank r > 0 sends r squared to rank 0
+    Squares,
+    /// Sum of sqrt(i) for i = 1..M, split cyclically across the ranks
+    Rootsum {
+        /// The upper bound M (a positive integer)
+        #[arg(value_name = "M", value_parser = parse_m, allow_negative_numbers = true)]
+        m: u64,
+    },
+    /// Run every program, check each against its serial reference, print a table
+    Tour {
+        /// The M of the tour's large rootsum run (the small one uses M = 1234567)
+        #[arg(long, value_name = "M", value_parser = parse_m, allow_negative_numbers = true, default_value_t = 100_000_000)]
+        large_m: u64,
+    },
+    /// Communication benchmarks (latency, bandwidth, collectives)
+    Bench(parsci_bench::BenchArgs),
+}
+
+/// Parses `--ranks`: a whole number of at least 1.
+fn parse_ranks(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<i128>() {
+        Ok(n) if n >= 1 && n <= usize::MAX as i128 => Ok(n as usize),
+        Ok(n) => Err(format!("the number of ranks must be at least 1, got {n}")),
+        Err(_) => Err(format!("the number of ranks must be a whole number of at least 1, got '{s}'")),
+    }
+}
+
+/// Parses `M`: a whole number of at least 1.
+fn parse_m(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<i128>() {
+        Ok(m) if m >= 1 && m <= u64::MAX as i128 => Ok(m as u64),
+        Ok(m) if m < 1 => Err(format!("M must be a positive integer (1 or more), got {m}")),
+        Ok(m) => Err(format!("M is too large: {m}")),
+        Err(_) => Err(format!("M must be a positive integer, got '{s}'")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn numbers_are_checked() {
+        assert_eq!(parse_m("1234567"), Ok(1234567));
+        assert!(parse_m("0").unwrap_err().contains("positive"));
+        assert!(parse_m("-5").unwrap_err().contains("positive"));
+        assert!(parse_m("abc").unwrap_err().contains("'abc'"));
+        assert_eq!(parse_ranks("3"), Ok(3));
+        assert!(parse_ranks("0").unwrap_err().contains("at least 1"));
+    }
+
+    #[test]
+    fn global_options_go_after_the_subcommand() {
+        let cli = Cli::try_parse_from(["parsci", "rootsum", "400", "--ranks", "2", "--json"]).unwrap();
+        assert_eq!(cli.global.backend(), Backend::Threads(2));
+        assert!(cli.global.json);
+        assert!(matches!(cli.command, Command::Rootsum { m: 400 }));
+    }
+}

@@ -1,0 +1,62 @@
+//! Running a parsed command: call the library, print text or JSON.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use parsci_apps::rootsum::{RootSum, WORKSHOP_M};
+use parsci_apps::{bcast::Bcast, hello::Hello, scatter_gather::ScatterGather};
+use parsci_apps::{execute, sendrecv::SendRecv, squares::Squares, tour, Program, Run};
+use serde::Serialize;
+
+use crate::args::{Cli, Command, GlobalArgs};
+
+/// A failure to report on stderr.
+pub type CliError = Box<dyn std::error::Error>;
+
+/// Runs the command; the exit code says whether its checks passed.
+pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
+    let g = &cli.global;
+    match &cli.command {
+        Command::Hello => program(&Hello, g),
+        Command::Sendrecv => program(&SendRecv, g),
+        Command::Bcast => program(&Bcast, g),
+        Command::ScatterGather => program(&ScatterGather, g),
+        Command::Squares => program(&Squares, g),
+        Command::Rootsum { m } => program(&RootSum { m: *m }, g),
+        Command::Tour { large_m } => {
+            let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m] };
+            let run = tour::execute(&params, g.backend())?;
+            emit(&run, g.json)?;
+            Ok(if run.result.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Command::Bench(args) => {
+            let report = parsci_bench::run(args, g.backend().ranks(), g.json)?;
+            print(&report)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Runs one program and prints its output.
+fn program<P: Program>(p: &P, g: &GlobalArgs) -> Result<ExitCode, CliError> {
+    emit(&execute(p, g.backend())?, g.json)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints rank 0's text, or the JSON object.
+fn emit<R: Serialize>(run: &Run<R>, json: bool) -> Result<(), CliError> {
+    if json {
+        print(&(serde_json::to_string_pretty(run)? + "\n"))
+    } else {
+        print(&run.text())
+    }
+}
+
+/// Writes to stdout; a closed pipe (`parsci tour | head`) is not an error.
+fn print(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,266 @@
+//! Behaviour specific to the thread backend (the conformance checks hold on every backend):
+//! cancelling receives by dropping them, request reuse, messages to oneself, identity.
+
+mod common;
+
+use std::time::Duration;
+
+use parsci_comm::{launch, Backend, BackendKind, Comm, Error, ANY_SOURCE, ANY_TAG};
+
+const GUARD: Duration = Duration::from_secs(15);
+
+/// Runs a job that must succeed, under the hang guard.
+fn ok_job<R: Send + 'static>(n: usize, f: impl Fn(&Comm) -> Result<R, String> + Send + Sync + 'static) -> Vec<R> {
+    let out = common::with_timeout(GUARD, &format!("job of {n} ranks"), move || launch(Backend::Threads(n), f));
+    out.unwrap_or_else(|e| panic!("the job failed: {e}")).into_vec()
+}
+
+fn s(e: Error) -> String {
+    e.to_string()
+}
+
+#[test]
+fn identity_on_threads() {
+    let names = ok_job(3, |comm| {
+        if comm.backend() != BackendKind::Threads || comm.backend().name() != "threads" {
+            return Err(format!("backend {:?}", comm.backend()));
+        }
+        Ok(comm.processor_name())
+    });
+    assert!(!names[0].is_empty());
+    assert!(names.iter().all(|n| n == &names[0]), "one machine: {names:?}");
+}
+
+#[test]
+fn a_dropped_irecv_takes_no_message() {
+    ok_job(2, |comm| {
+        if comm.rank() == 0 {
+            comm.barrier().map_err(s)?;
+            comm.send(&[1u32, 2], 1, 4).map_err(s)?;
+            return Ok(());
+        }
+        let mut b = [0u32; 2];
+        let req = comm.irecv(&mut b, 0, 4).map_err(s)?;
+        drop(req); // posted, unmatched, cancelled
+        comm.barrier().map_err(s)?;
+        let (v, st) = comm.recv_vec::<u32>(0, 4).map_err(s)?;
+        assert_eq!((v, st.tag), (vec![1, 2], 4));
+        Ok(())
+    });
+}
+
+#[test]
+fn a_dropped_irecv_gives_its_message_back() {
+    for n in [2usize, 500, 100_000] {
+        let out = common::with_timeout(GUARD, "drop after match", move || {
+            launch(Backend::Threads(2), move |comm| {
+                let data: Vec<u64> = (0..n as u64).collect();
+                if comm.rank() == 0 {
+                    comm.send(&data, 1, 1).map_err(s)?;
+                    comm.barrier().map_err(s)?;
+                    return Ok(());
+                }
+                comm.barrier().map_err(s)?;
+                let mut b = vec![0u64; n];
+                let req = comm.irecv(&mut b, 0, 1).map_err(s)?; // matches at once
+                drop(req);
+                let (v, _) = comm.recv_vec::<u64>(0, 1).map_err(s)?;
+                if v != data {
+                    return Err(format!("{n}: the message changed after a cancelled irecv"));
+                }
+                Ok::<_, String>(())
+            })
+        });
+        out.unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
+fn a_request_completed_by_test_can_still_be_waited() {
+    ok_job(2, |comm| {
+        let other = 1 - comm.rank();
+        let mut b = [0u8; 3];
+        let mut req = comm.irecv(&mut b, other, 0).map_err(s)?;
+        comm.send(&[comm.rank() as u8; 3], other, 0).map_err(s)?;
+        let st = loop {
+            if let Some(st) = req.test().map_err(s)? {
+                break st;
+            }
+            std::thread::yield_now();
+        };
+        assert_eq!(req.test().map_err(s)?, Some(st), "test again");
+        assert_eq!(req.wait().map_err(s)?, st, "wait after test");
+        assert_eq!(b, [other as u8; 3]);
+        Ok(())
+    });
+}
+
+#[test]
+fn blocking_sends_to_oneself_are_buffered() {
+    // MPI does not promise this; the thread backend moves or copies the message aside.
+    ok_job(1, |comm| {
+        for n in [1usize, 100, 1 << 17] {
+            let data: Vec<f64> = (0..n).map(|i| i as f64).collect();
+            comm.send(&data, 0, 0).map_err(s)?;
+            comm.send(&data, 0, 1).map_err(s)?;
+            let (b, _) = comm.recv_vec::<f64>(0, 1).map_err(s)?;
+            let (a, _) = comm.recv_vec::<f64>(0, 0).map_err(s)?;
+            assert!(a == data && b == data, "{n}");
+        }
+        Ok(())
+    });
+}
+
+#[test]
+fn big_blocking_sends_in_both_directions_do_not_deadlock() {
+    // Both ranks send 1 MiB first, then receive: the thread backend's sends never block
+    // for long (the sender copies the message aside if the receiver is late).
+    ok_job(2, |comm| {
+        let other = 1 - comm.rank();
+        let data = vec![comm.rank() as u8; 1 << 20];
+        comm.send(&data, other, 0).map_err(s)?;
+        let (v, _) = comm.recv_vec::<u8>(other, 0).map_err(s)?;
+        assert!(v.len() == 1 << 20 && v.iter().all(|&x| x == other as u8));
+        Ok(())
+    });
+}
+
+/// Rank 0 sends tag 3 then tag 5; rank 1 first tries a receive of tag 5 that fails (or is
+/// dropped), then receives with ANY_TAG: non-overtaking says tag 3 comes first.
+fn order_after_returned_message(how: fn(&Comm) -> Result<(), String>) {
+    let tags = ok_job(2, move |comm| {
+        if comm.rank() == 0 {
+            comm.send(&[30u32], 1, 3).map_err(s)?;
+            comm.send(&[50u32, 51], 1, 5).map_err(s)?;
+            comm.barrier().map_err(s)?;
+            return Ok(Vec::new());
+        }
+        comm.barrier().map_err(s)?;
+        how(comm)?;
+        let mut tags = Vec::new();
+        for _ in 0..2 {
+            let (_, st) = comm.recv_vec::<u32>(0, ANY_TAG).map_err(s)?;
+            tags.push(st.tag);
+        }
+        Ok(tags)
+    });
+    assert_eq!(tags[1], vec![3, 5], "messages of one sender, received with ANY_TAG, must come in send order");
+}
+
+#[test]
+
+fn order_kept_after_a_truncated_irecv() {
+    order_after_returned_message(|comm| {
+        let mut small = [0u32; 1];
+        let req = comm.irecv(&mut small, 0, 5).map_err(s)?;
+        match req.wait() {
+            Err(Error::Truncated { .. }) => Ok(()),
+            other => Err(format!("expected Truncated, got {other:?}")),
+        }
+    });
+}
+
+#[test]
+
+fn order_kept_after_a_cancelled_irecv() {
+    order_after_returned_message(|comm| {
+        let mut b = [0u32; 2];
+        let req = comm.irecv(&mut b, ANY_SOURCE, 5).map_err(s)?;
+        drop(req);
+        Ok(())
+    });
+}
+
+#[test]
+
+fn order_kept_after_a_mistyped_irecv_vec() {
+    order_after_returned_message(|comm| {
+        let req = comm.irecv_vec::<f32>(0, 5).map_err(s)?;
+        match req.wait() {
+            Err(Error::TypeMismatch { .. }) => Ok(()),
+            other => Err(format!("expected TypeMismatch, got {other:?}")),
+        }
+    });
+}
+
+/// Many short round trips with parking in between (more ranks than cores makes ranks park
+/// after a very short spin): a lost wake-up would stall a rank until its park timeout,
+/// long enough for the monitor to report a deadlock that is not there.
+#[test]
+fn ping_pong_stress_has_no_lost_wakeups() {
+    let ranks = 2 * parsci_comm::available_cores().max(2);
+    let rounds = 3000;
+    let out = common::with_timeout(Duration::from_secs(60), "ping-pong stress", move || {
+        launch(Backend::Threads(ranks), move |comm| {
+            let me = comm.rank();
+            let peer = me ^ 1;
+            let mut slowest = Duration::ZERO;
+            let mut b = [0u64];
+            for i in 0..rounds {
+                let t = std::time::Instant::now();
+                if me % 2 == 0 {
+                    comm.send(&[i], peer, 0).map_err(s)?;
+                    comm.recv(&mut b, peer, 0).map_err(s)?;
+                } else {
+                    comm.recv(&mut b, peer, 0).map_err(s)?;
+                    comm.send(&[i], peer, 0).map_err(s)?;
+                }
+                assert_eq!(b[0], i);
+                slowest = slowest.max(t.elapsed());
+                if i % 500 == 0 {
+                    comm.barrier().map_err(s)?;
+                }
+            }
+            Ok::<_, String>(slowest)
+        })
+    });
+    let slowest = out.unwrap_or_else(|e| panic!("{e}")).into_vec();
+    eprintln!("slowest round trip per rank: {slowest:?}");
+}
+
+#[test]
+fn unreceived_messages_are_dropped_with_the_job() {
+    // Messages of every kind left in channels, overflow queues and local queues when
+    // the job ends: dropped cleanly (no crash, no hang).
+    ok_job(3, |comm| {
+        let me = comm.rank();
+        for dst in 0..3 {
+            if dst == me {
+                continue;
+            }
+            for i in 0..150u64 {
+                let n = [1usize, 3, 300, 6000][i as usize % 4];
+                let req = comm.isend(&vec![i; n], dst, 0).map_err(s)?;
+                req.wait().map_err(s)?;
+            }
+            comm.send_vec(vec![7u8; 100], dst, 1).map_err(s)?;
+            comm.send_obj(&"left behind", dst, 2).map_err(s)?;
+        }
+        comm.barrier().map_err(s)?;
+        // Pull a few into the local queue (probe drains the channel), receive one.
+        comm.probe(ANY_SOURCE, 2).map_err(s)?;
+        comm.recv_vec::<u64>(ANY_SOURCE, 0).map_err(s)?;
+        comm.barrier().map_err(s)?;
+        Ok(())
+    });
+}
+
+#[test]
+fn many_ranks_on_few_cores() {
+    let n = 32;
+    let out = common::with_timeout(Duration::from_secs(60), "32 ranks", move || {
+        launch(Backend::Threads(n), |comm| {
+            let (me, p) = (comm.rank(), comm.size());
+            let mut s = [0u64];
+            comm.allreduce(&[me as u64], &mut s, &parsci_comm::Op::sum()).map_err(|e| e.to_string())?;
+            let mut got = [0usize];
+            comm.sendrecv(&[me], (me + 1) % p, 0, &mut got, (me + p - 1) % p, 0).map_err(|e| e.to_string())?;
+            comm.barrier().map_err(|e| e.to_string())?;
+            Ok::<_, String>((s[0], got[0]))
+        })
+    });
+    let out = out.unwrap_or_else(|e| panic!("{e}")).into_vec();
+    for (r, (sum, left)) in out.into_iter().enumerate() {
+        assert_eq!((sum, left), ((n * (n - 1) / 2) as u64, (r + n - 1) % n));
+    }
+}
