@@ -201,6 +201,12 @@ impl Rendezvous {
     }
 }
 
+/// What the consumer sees at the head of the ring.
+pub(crate) enum Head {
+    Empty,
+    Ready,
+}
+
 #[repr(align(64))]
 struct Slot {
     /// `pos + 1` once the producer has written the message at `pos` (only it writes this).
@@ -294,6 +300,17 @@ impl Channel {
     fn release(&self, pos: &Cell<usize>, p: usize) {
         pos.set(p + 1);
         self.head.store(p + 1, Release);
+    }
+
+    /// Whether the ring holds a message at the consumer's position (one load).
+    #[inline]
+    pub fn look_head(&self, pos: &Cell<usize>) -> Head {
+        let p = pos.get();
+        if self.slots[p % RING].seq.load(Acquire) == p + 1 {
+            Head::Ready
+        } else {
+            Head::Empty
+        }
     }
 
     /// True if messages went to the overflow queue.

@@ -66,7 +66,21 @@ impl Slot {
     }
 }
 
-struct SlotCell(UnsafeCell<Option<Slot>>);
+/// Bytes a rank can stage in its slot for a small collective.
+const STAGE_BYTES: usize = 1024;
+
+#[repr(align(64))]
+struct Stage([u8; STAGE_BYTES]);
+
+/// A rank's slot: the description of its call, and room to stage small data so that a
+/// small collective needs no closing barrier (nobody touches another rank's buffers).
+struct SlotCell(UnsafeCell<Option<Slot>>, UnsafeCell<Stage>);
+
+/// True if `n` elements of `T` fit in a slot's stage (the same answer on every rank that
+/// passes the same count).
+fn stageable<T>(n: usize) -> bool {
+    n * std::mem::size_of::<T>() <= STAGE_BYTES && std::mem::align_of::<T>() <= 64
+}
 
 pub(crate) struct CollArea {
     n: usize,
@@ -89,7 +103,9 @@ impl CollArea {
     pub fn new(n: usize) -> Self {
         CollArea {
             n,
-            slots: (0..2 * n).map(|_| Padded(SlotCell(UnsafeCell::new(None)))).collect(),
+            slots: (0..2 * n)
+                .map(|_| Padded(SlotCell(UnsafeCell::new(None), UnsafeCell::new(Stage([0; STAGE_BYTES])))))
+                .collect(),
             arrived: (0..n).map(|_| Padded(AtomicU64::new(0))).collect(),
             total: Padded(AtomicU64::new(0)),
         }
@@ -195,21 +211,55 @@ impl ThreadComm {
     /// `agree` returns a description of a disagreement between the published calls.
     fn collective<R>(
         &self,
+        mine: Slot,
+        local_err: Option<Error>,
+        agree: impl FnOnce(&Slots) -> Option<String>,
+        body: impl FnOnce(&Slots) -> R,
+    ) -> Result<R> {
+        self.run_collective(mine, local_err, agree, None, body)
+    }
+
+    /// A collective on small data: `staged` (the bytes this rank contributes, possibly
+    /// none) is copied into its slot and published as its `send`; `body` may read the
+    /// others' slots but must write only this rank's own buffers. No closing barrier.
+    fn small_collective<R>(
+        &self,
+        mine: Slot,
+        local_err: Option<Error>,
+        agree: impl FnOnce(&Slots) -> Option<String>,
+        staged: &[u8],
+        body: impl FnOnce(&Slots) -> R,
+    ) -> Result<R> {
+        self.run_collective(mine, local_err, agree, Some(staged), body)
+    }
+
+    fn run_collective<R>(
+        &self,
         mut mine: Slot,
         local_err: Option<Error>,
         agree: impl FnOnce(&Slots) -> Option<String>,
+        staged: Option<&[u8]>,
         body: impl FnOnce(&Slots) -> R,
     ) -> Result<R> {
         let seq = self.coll_seq.get();
         self.coll_seq.set(seq + 1);
         let parity = (seq % 2) as usize;
         let area = &self.shared.coll;
+        let cell = &area.slots[parity * area.n + self.rank].0;
         let err_text = local_err.as_ref().map(|e| e.to_string());
         if let Some(t) = &err_text {
             mine.err = t;
         }
+        if let Some(bytes) = staged {
+            // SAFETY: only this rank writes its stage, and nobody reads this parity until
+            // the barrier below (the others finished reading it before this one's
+            // previous opening barrier completed).
+            let stage = unsafe { &mut (*cell.1.get()).0 };
+            stage[..bytes.len()].copy_from_slice(bytes);
+            mine.send = stage.as_ptr();
+        }
         // SAFETY: only this rank writes its slot, and nobody reads this parity until the barrier below.
-        unsafe { *area.slots[parity * area.n + self.rank].0 .0.get() = Some(mine) };
+        unsafe { *cell.0.get() = Some(mine) };
         if let Err(e) = self.phase(mine.op, true) {
             self.coll_seq.set(seq); // withdrawn: as if never called
             return Err(e);
@@ -222,8 +272,13 @@ impl ThreadComm {
                 None => Ok(()),
             },
         };
+        if staged.is_some() && verdict.is_ok() {
+            // Everyone agrees this is a small collective: it touches only its own buffers.
+            return Ok(body(&slots));
+        }
         // A panic (in a user op) must not unwind past the closing phase while the others
-        // still use this rank's buffers: it resumes after.
+        // still use this rank's buffers: it resumes after. On a mismatch every rank meets
+        // at the closing phase, whatever it called.
         let out = verdict.map(|()| catch_unwind(AssertUnwindSafe(|| body(&slots))));
         self.phase(mine.op, false)?;
         match out {
@@ -236,6 +291,17 @@ impl ThreadComm {
     /// Differences every collective checks: the operation, an argument error, the root, the type.
     fn disagreement(&self, s: &Slots) -> Option<String> {
         let n = self.size();
+        let first = s.get(0);
+        let agree = |x: &Slot| {
+            x.err.is_null()
+                && x.op == first.op
+                && x.root == first.root
+                && x.op_kind == first.op_kind
+                && (std::ptr::fn_addr_eq(x.ty, first.ty) || (x.ty)().0 == (first.ty)().0)
+        };
+        if (0..n).all(|r| agree(&s.get(r))) {
+            return None; // the usual case, checked without allocating
+        }
         let all: Vec<Slot> = (0..n).map(|r| s.get(r)).collect();
         if let Some(r) = (0..n).find(|&r| !all[r].err.is_null()) {
             // SAFETY: the error text lives until that rank's closing barrier.
@@ -295,9 +361,20 @@ impl ThreadComm {
     }
 
     pub fn bcast<T: Data>(&self, buf: &mut [T], root: usize) -> Result<()> {
-        let mine = Slot { root, count: buf.len(), recv: buf.as_mut_ptr().cast(), ..Slot::new::<T>("bcast") };
         let (me, p) = (self.rank, self.size());
-        self.collective(mine, self.root_err("bcast", root), counts_equal("bcast"), |s| {
+        let err = self.root_err("bcast", root);
+        if stageable::<T>(buf.len()) {
+            let mine = Slot { root, count: buf.len(), ..Slot::new::<T>("bcast") };
+            if me == root {
+                return self.small_collective(mine, err, counts_equal("bcast"), bytemuck::cast_slice(buf), |_| ());
+            }
+            return self.small_collective(mine, err, counts_equal("bcast"), &[], |s| {
+                // SAFETY: the root's stage holds `count` elements (counts checked equal).
+                buf.fast_copy_from(unsafe { src(s.get(root).send, 0, buf.len()) });
+            });
+        }
+        let mine = Slot { root, count: buf.len(), recv: buf.as_mut_ptr().cast(), ..Slot::new::<T>("bcast") };
+        self.collective(mine, err, counts_equal("bcast"), |s| {
             // Every rank (the root too) copies its share of the data to every receiver.
             let from = s.get(root);
             let part = share::<T>(from.count, me, p);
@@ -392,6 +469,18 @@ impl ThreadComm {
                 None => err = self.invalid("gather", "the root must pass Some(receive buffer)".into()),
             }
         }
+        if stageable::<T>(n) {
+            let recv = mine.recv;
+            return self.small_collective(mine, err, counts_equal("gather"), bytemuck::cast_slice(send), |s| {
+                if me == root {
+                    for r in 0..p {
+                        // SAFETY: our own buffer holds p * n elements (checked); rank r's
+                        // stage holds n (counts checked equal).
+                        unsafe { dst::<T>(recv, r * n, n).fast_copy_from(src(s.get(r).send, 0, n)) };
+                    }
+                }
+            });
+        }
         self.collective(mine, err, counts_equal("gather"), |s| {
             // SAFETY: block `me` of the root's buffer (checked long enough) is written by us alone.
             unsafe { dst::<T>(s.get(root).recv, me * n, n).fast_copy_from(send) };
@@ -446,6 +535,15 @@ impl ThreadComm {
             recv: recv.as_mut_ptr().cast(),
             ..Slot::new::<T>("allgather")
         };
+        if stageable::<T>(n) {
+            let recv = mine.recv;
+            return self.small_collective(mine, err, counts_equal("allgather"), bytemuck::cast_slice(send), |s| {
+                for r in 0..p {
+                    // SAFETY: our own buffer holds p * n elements (checked); stages hold n.
+                    unsafe { dst::<T>(recv, r * n, n).fast_copy_from(src(s.get(r).send, 0, n)) };
+                }
+            });
+        }
         self.collective(mine, err, counts_equal("allgather"), |s| {
             for r in 0..p {
                 // SAFETY: block `me` of every buffer is written by us alone.
@@ -502,6 +600,12 @@ impl ThreadComm {
             op_kind: Some(op.kind()),
             ..Slot::new::<T>(name)
         };
+        if stageable::<T>(n) {
+            let staged = bytemuck::cast_slice(send);
+            return self.small_collective(mine, err, counts_equal(name), staged, |s| {
+                reduce_small(s, me, p, n, op, root, kind)
+            });
+        }
         self.collective(mine, err, counts_equal(name), |s| {
             let all: Vec<Slot> = (0..p).map(|r| s.get(r)).collect();
             let part = share::<T>(n, me, p);
@@ -645,6 +749,27 @@ impl ThreadComm {
                 };
             }
         })
+    }
+}
+
+/// A small reduction: each rank computes its own result (rank order kept) in its receive
+/// buffer from the staged contributions: no scratch space, no writes to others' memory.
+fn reduce_small<T: Data>(s: &Slots, me: usize, p: usize, n: usize, op: &Op<T>, root: usize, kind: Reduction) {
+    let upto = match kind {
+        Reduction::ToRoot if me != root => return,
+        Reduction::ToRoot | Reduction::ToAll => p,
+        Reduction::Inclusive => me + 1,
+        Reduction::Exclusive if me == 0 => return,
+        Reduction::Exclusive => me,
+    };
+    // SAFETY: this rank's receive buffer holds n elements (checked) and only this rank
+    // writes it; send buffers are only read during the collective.
+    unsafe {
+        let acc = dst::<T>(s.get(me).recv, 0, n);
+        acc.fast_copy_from(src(s.get(0).send, 0, n));
+        for r in 1..upto {
+            op.apply(acc, src(s.get(r).send, 0, n));
+        }
     }
 }
 

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::channel::{is_type, small_copy, Envelope, Payload, ProducerPos};
+use super::channel::{is_type, small_copy, Envelope, Head, Payload, ProducerPos};
 use super::world::World;
 use crate::data::Data;
 use crate::p2p::Status;
@@ -84,6 +84,28 @@ impl Endpoint {
             Some(s) => self.drain(s),
             None => (0..self.world.size).for_each(|s| self.drain(s)),
         }
+    }
+
+    /// Spins on the fastest path for a while: `Some` once a small matching message has
+    /// been received; `None` as soon as anything else needs the general path (or after
+    /// `polls` empty looks).
+    #[inline]
+    pub fn spin_inline<T: Data>(&self, src: usize, pat: &Pattern, buf: &mut [T], polls: u32) -> Option<Status> {
+        if !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty() {
+            return None;
+        }
+        let ch = self.world.channel(src, self.me);
+        let pos = &self.recv_pos[src];
+        for _ in 0..polls {
+            if ch.has_overflow() {
+                return None;
+            }
+            match ch.look_head(pos) {
+                Head::Empty => continue,
+                Head::Ready => return self.recv_inline(src, pat, buf),
+            }
+        }
+        None
     }
 
     /// True when a receive from `src` need only look at the ring (nothing queued

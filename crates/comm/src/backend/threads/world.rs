@@ -165,7 +165,9 @@ impl World {
         if let Some(r) = poll()? {
             return Ok(r);
         }
-        let start = Instant::now();
+        // The clock is read only after a first burst of polls: most waits end within it,
+        // and reading the clock costs as much as a short message.
+        let mut start = None;
         let mut i = 0u32;
         loop {
             if i > 1024 {
@@ -179,7 +181,7 @@ impl World {
                 if self.is_aborted() {
                     return Err(self.abort_error(me, desc().op));
                 }
-                if start.elapsed() > self.spin {
+                if start.get_or_insert_with(Instant::now).elapsed() > self.spin {
                     break;
                 }
                 if self.spin == SPIN_OVERSUBSCRIBED {
