@@ -72,10 +72,13 @@ pub(crate) fn all(comm: &Comm, kinds: &[Kind], sizes: &[usize], runs: u32, scale
         for &bytes in sizes {
             let iters = iterations(bytes, scale);
             let mut times = Vec::with_capacity(runs as usize);
-            one(comm, kind, bytes, iters.div_ceil(10).max(1))?; // warm-up: caches, page faults
+            // Buffers are made and touched once per size, as an application reuses its
+            // buffers: the timed loops then measure messages, not page faults.
+            let mut bufs = Buffers::new(kind, bytes, comm.rank(), comm.size());
+            one(comm, kind, &mut bufs, iters.div_ceil(10).max(1))?; // warm-up: caches
             for _ in 0..runs {
                 comm.barrier()?;
-                let t = one(comm, kind, bytes, iters)?;
+                let t = one(comm, kind, &mut bufs, iters)?;
                 // The slowest rank decides when a collective is done.
                 let mut worst = [0.0];
                 comm.allreduce(&[t], &mut worst, &Op::max())?;
@@ -88,46 +91,60 @@ pub(crate) fn all(comm: &Comm, kinds: &[Kind], sizes: &[usize], runs: u32, scale
     Ok(out)
 }
 
+/// The buffers of one benchmark at one size, every page already written.
+struct Buffers {
+    bytes: Vec<u8>,
+    bytes_out: Vec<u8>,
+    send: Vec<f64>,
+    recv: Vec<f64>,
+}
+
+impl Buffers {
+    fn new(kind: Kind, bytes: usize, me: usize, p: usize) -> Self {
+        let n = (bytes / 8).max(1);
+        let (b, out, s, r) = match kind {
+            Kind::PingPong | Kind::Bcast => (bytes, 0, 0, 0),
+            Kind::Gather => (bytes, if me == 0 { bytes * p } else { 0 }, 0, 0),
+            Kind::Allreduce => (0, 0, n, n),
+        };
+        Buffers { bytes: vec![me as u8 + 1; b], bytes_out: vec![1; out], send: vec![me as f64; s], recv: vec![1.0; r] }
+    }
+}
+
 /// Runs `iters` operations and returns this rank's elapsed seconds.
-fn one(comm: &Comm, kind: Kind, bytes: usize, iters: usize) -> Result<f64, Error> {
-    let (me, p) = (comm.rank(), comm.size());
+fn one(comm: &Comm, kind: Kind, b: &mut Buffers, iters: usize) -> Result<f64, Error> {
+    let me = comm.rank();
     let start = Instant::now();
     match kind {
         Kind::PingPong => {
-            let mut buf = vec![me as u8; bytes];
+            let buf = &mut b.bytes;
             for _ in 0..iters {
                 match me {
                     0 => {
-                        comm.send(&buf, 1, 1)?;
-                        comm.recv(&mut buf, 1, 1)?;
+                        comm.send(buf, 1, 1)?;
+                        comm.recv(buf, 1, 1)?;
                     }
                     1 => {
-                        comm.recv(&mut buf, 0, 1)?;
-                        comm.send(&buf, 0, 1)?;
+                        comm.recv(buf, 0, 1)?;
+                        comm.send(buf, 0, 1)?;
                     }
                     _ => {}
                 }
             }
         }
         Kind::Allreduce => {
-            let n = (bytes / 8).max(1);
-            let send = vec![me as f64; n];
-            let mut recv = vec![0.0; n];
             for _ in 0..iters {
-                comm.allreduce(&send, &mut recv, &Op::sum())?;
+                comm.allreduce(&b.send, &mut b.recv, &Op::sum())?;
             }
         }
         Kind::Bcast => {
-            let mut buf = vec![0u8; bytes];
             for _ in 0..iters {
-                comm.bcast(&mut buf, 0)?;
+                comm.bcast(&mut b.bytes, 0)?;
             }
         }
         Kind::Gather => {
-            let send = vec![me as u8; bytes];
-            let mut recv = if me == 0 { vec![0u8; bytes * p] } else { Vec::new() };
             for _ in 0..iters {
-                comm.gather(&send, (me == 0).then_some(&mut recv[..]), 0)?;
+                comm.gather(&b.bytes, (me == 0).then_some(&mut b.bytes_out[..]), 0)?;
             }
         }
     }

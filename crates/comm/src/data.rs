@@ -115,6 +115,7 @@ pub enum OpKind {
 }
 
 type Combine<T> = dyn Fn(&mut [T], &[T]) + Send + Sync;
+type Fused<T> = fn(&mut [T], &[T], &[T]);
 
 /// A reduction operation: `acc[i] = acc[i] op x[i]`, applied in rank order
 /// (`x0 op x1 op ... op x(P-1)`), so the result is the same on every rank and every run.
@@ -122,6 +123,8 @@ type Combine<T> = dyn Fn(&mut [T], &[T]) + Send + Sync;
 pub struct Op<T> {
     kind: OpKind,
     combine: Arc<Combine<T>>,
+    /// `out = a op b` in one pass, for the built-in ops.
+    fused: Option<Fused<T>>,
 }
 
 impl<T> std::fmt::Debug for Op<T> {
@@ -133,22 +136,22 @@ impl<T> std::fmt::Debug for Op<T> {
 impl<T: Arith> Op<T> {
     /// Elementwise sum.
     pub fn sum() -> Self {
-        Self::builtin(OpKind::Sum, |a, x| zip_with(a, x, |p, q| p.add(q)))
+        Self::builtin(OpKind::Sum, |a, x| zip_with(a, x, T::add), |o, a, b| zip3(o, a, b, T::add))
     }
     /// Elementwise product.
     pub fn prod() -> Self {
-        Self::builtin(OpKind::Prod, |a, x| zip_with(a, x, |p, q| p.mul(q)))
+        Self::builtin(OpKind::Prod, |a, x| zip_with(a, x, T::mul), |o, a, b| zip3(o, a, b, T::mul))
     }
     /// Elementwise minimum.
     pub fn min() -> Self {
-        Self::builtin(OpKind::Min, |a, x| zip_with(a, x, |p, q| if q < p { q } else { p }))
+        Self::builtin(OpKind::Min, |a, x| zip_with(a, x, min), |o, a, b| zip3(o, a, b, min))
     }
     /// Elementwise maximum.
     pub fn max() -> Self {
-        Self::builtin(OpKind::Max, |a, x| zip_with(a, x, |p, q| if q > p { q } else { p }))
+        Self::builtin(OpKind::Max, |a, x| zip_with(a, x, max), |o, a, b| zip3(o, a, b, max))
     }
-    fn builtin(kind: OpKind, f: fn(&mut [T], &[T])) -> Self {
-        Op { kind, combine: Arc::new(f) }
+    fn builtin(kind: OpKind, f: fn(&mut [T], &[T]), fused: Fused<T>) -> Self {
+        Op { kind, combine: Arc::new(f), fused: Some(fused) }
     }
 }
 
@@ -170,6 +173,7 @@ impl<T: Data> Op<T> {
                     *p = f(p, q);
                 }
             }),
+            fused: None,
         }
     }
     /// Declares whether a user op is commutative (it is assumed to be by default).
@@ -188,6 +192,46 @@ impl<T: Data> Op<T> {
     pub fn apply(&self, acc: &mut [T], x: &[T]) {
         let n = acc.len().min(x.len());
         (self.combine)(&mut acc[..n], &x[..n]);
+    }
+
+    /// `out[i] = a[i] op b[i]` for every `i` of `out` (one pass for the built-in ops).
+    ///
+    /// # Panics
+    /// If `a` or `b` is shorter than `out`.
+    #[track_caller]
+    pub fn apply_into(&self, out: &mut [T], a: &[T], b: &[T]) {
+        let n = out.len();
+        assert!(a.len() >= n && b.len() >= n, "apply_into: inputs shorter than the output");
+        match self.fused {
+            Some(f) => f(out, &a[..n], &b[..n]),
+            None => {
+                out.copy_from_slice(&a[..n]);
+                (self.combine)(out, &b[..n]);
+            }
+        }
+    }
+}
+
+fn min<T: PartialOrd>(p: T, q: T) -> T {
+    if q < p {
+        q
+    } else {
+        p
+    }
+}
+
+fn max<T: PartialOrd>(p: T, q: T) -> T {
+    if q > p {
+        q
+    } else {
+        p
+    }
+}
+
+#[inline]
+fn zip3<T: Copy>(o: &mut [T], a: &[T], b: &[T], f: impl Fn(T, T) -> T) {
+    for ((o, a), b) in o.iter_mut().zip(a).zip(b) {
+        *o = f(*a, *b);
     }
 }
 

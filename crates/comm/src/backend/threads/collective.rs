@@ -618,10 +618,16 @@ impl ThreadComm {
                 // SAFETY: send buffers are only read during the call; range `at..at+len`
                 // of every receive buffer is written by this rank alone.
                 unsafe {
-                    acc.fast_copy_from(src(all[0].send, at, len));
+                    let fused = p > 1 && matches!(kind, Reduction::ToRoot | Reduction::ToAll);
+                    if !fused {
+                        acc.fast_copy_from(src(all[0].send, at, len));
+                    }
                     match kind {
                         Reduction::ToRoot | Reduction::ToAll => {
-                            for x in &all[1..] {
+                            if fused {
+                                op.apply_into(acc, src(all[0].send, at, len), src(all[1].send, at, len));
+                            }
+                            for x in all.iter().skip(2) {
                                 op.apply(acc, src(x.send, at, len));
                             }
                             let targets = if kind == Reduction::ToRoot { root..root + 1 } else { 0..p };
@@ -661,8 +667,74 @@ impl ThreadComm {
     }
 
     pub fn allreduce<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let to = Target::all(recv, Reduction::ToAll);
-        self.reduction("allreduce", send, op, to)
+        if stageable::<T>(send.len()) || self.size() == 1 {
+            let to = Target::all(recv, Reduction::ToAll);
+            return self.reduction("allreduce", send, op, to);
+        }
+        self.allreduce_large(send, recv, op)
+    }
+
+    /// Large allreduce: each rank reduces its share of the elements into its own buffer,
+    /// then, after a middle barrier, copies the other shares from their owners' buffers.
+    /// Every remote access is a read, so results land in the cache of the rank that uses them.
+    fn allreduce_large<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        let (me, p, n) = (self.rank, self.size(), send.len());
+        let err = (recv.len() < n)
+            .then(|| {
+                self.invalid(
+                    "allreduce",
+                    format!("the receive buffer holds {} elements but {n} are reduced", recv.len()),
+                )
+            })
+            .flatten();
+        let mine = Slot {
+            count: n,
+            send: send.as_ptr().cast(),
+            recv: recv.as_mut_ptr().cast(),
+            op_kind: Some(op.kind()),
+            ..Slot::new::<T>("allreduce")
+        };
+        let (computed, middle) = self.collective(mine, err, counts_equal("allreduce"), |s| {
+            let part = share::<T>(n, me, p);
+            let step = chunk::<T>();
+            // A panic in a user op is held until every rank has passed the middle barrier.
+            let computed = catch_unwind(AssertUnwindSafe(|| {
+                let mut at = part.start;
+                while at < part.end {
+                    let len = step.min(part.end - at);
+                    // SAFETY: send buffers are only read during the call; range `part` of
+                    // this rank's receive buffer is written by this rank alone.
+                    unsafe {
+                        let acc = dst::<T>(s.get(me).recv, at, len);
+                        op.apply_into(acc, src(s.get(0).send, at, len), src(s.get(1).send, at, len));
+                        for r in 2..p {
+                            op.apply(acc, src(s.get(r).send, at, len));
+                        }
+                    }
+                    at += len;
+                }
+            }));
+            let middle = self.phase("allreduce", false);
+            if middle.is_ok() {
+                for r in (0..p).filter(|&r| r != me) {
+                    let theirs = share::<T>(n, r, p);
+                    // SAFETY: after the middle barrier rank r's share of its buffer is final
+                    // and only read; our copy of that range is written by us alone.
+                    unsafe {
+                        dst::<T>(s.get(me).recv, theirs.start, theirs.len()).fast_copy_from(src(
+                            s.get(r).recv,
+                            theirs.start,
+                            theirs.len(),
+                        ))
+                    };
+                }
+            }
+            (computed, middle)
+        })?;
+        if let Err(panic) = computed {
+            resume_unwind(panic);
+        }
+        middle
     }
 
     pub fn scan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
@@ -766,8 +838,12 @@ fn reduce_small<T: Data>(s: &Slots, me: usize, p: usize, n: usize, op: &Op<T>, r
     // writes it; send buffers are only read during the collective.
     unsafe {
         let acc = dst::<T>(s.get(me).recv, 0, n);
-        acc.fast_copy_from(src(s.get(0).send, 0, n));
-        for r in 1..upto {
+        if upto == 1 {
+            acc.fast_copy_from(src(s.get(0).send, 0, n));
+        } else {
+            op.apply_into(acc, src(s.get(0).send, 0, n), src(s.get(1).send, 0, n));
+        }
+        for r in 2..upto {
             op.apply(acc, src(s.get(r).send, 0, n));
         }
     }
