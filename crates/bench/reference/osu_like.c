@@ -57,13 +57,26 @@ int main(int argc, char **argv) {
         MPI_Abort(MPI_COMM_WORLD, 2);
     }
     const char *names[] = {"pingpong", "allreduce", "bcast"};
-    size_t sizes[] = {8, 1 << 20};
+    /* Sizes in bytes: the arguments, or 8 B and 1 MiB. */
+    size_t sizes[64] = {8, 1 << 20};
+    int nsizes = 2;
+    if (argc > 1) {
+        nsizes = 0;
+        for (int i = 1; i < argc && nsizes < 64; i++) {
+            long v = atol(argv[i]);
+            if (v < 1 || v > (1 << 20)) {
+                if (me == 0) fprintf(stderr, "osu_like: sizes go from 1 to 1048576 bytes, got %s\n", argv[i]);
+                MPI_Abort(MPI_COMM_WORLD, 2);
+            }
+            sizes[nsizes++] = (size_t)v;
+        }
+    }
     char *buf = malloc(1 << 20);
     double *s = malloc(1 << 20), *r = malloc(1 << 20);
     memset(buf, me, 1 << 20);
     for (size_t i = 0; i < (1 << 20) / 8; i++) s[i] = me;
     for (int kind = 0; kind < 3; kind++) {
-        for (int k = 0; k < 2; k++) {
+        for (int k = 0; k < nsizes; k++) {
             size_t bytes = sizes[k];
             double per_op_us = 0.2 + bytes / 10000.0;
             int iters = (int)(2000.0 / per_op_us);

@@ -6,13 +6,16 @@ use std::any::{Any, TypeId};
 use std::cell::{Cell, UnsafeCell};
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering::*};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicUsize, Ordering::*};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use super::rendezvous::Rendezvous;
 use super::world::Padded;
 
 /// Bytes of payload carried inside the envelope itself.
 pub(crate) const INLINE: usize = 16;
+/// Bytes of payload carried in the slab beside each ring slot (allocated on first use).
+pub(crate) const SLAB: usize = 1024;
 const RING: usize = 64;
 
 /// Identifies an element type at run time: its id and its name for messages.
@@ -59,146 +62,14 @@ pub(crate) struct Envelope {
 pub(crate) enum Payload {
     /// `count * size_of::<T>()` bytes, stored in the slot itself.
     Inline([u8; INLINE]),
+    /// `len` bytes in the slab of the envelope's ring slot (only while in the ring).
+    Slab(u32),
+    /// Bytes copied out of the slab when the envelope left the ring before its receive.
+    Bytes(Vec<u8>),
     /// A `Vec<T>` moved from the sender (by `send_vec`, or an eager copy).
     Moved(Box<dyn Any + Send>),
     /// A large message still in the sender's buffer.
     Rdv(Arc<Rendezvous>),
-}
-
-const POSTED: u8 = 0;
-const CLAIMED: u8 = 1;
-const DONE: u8 = 2;
-const BUFFERING: u8 = 3;
-const BUFFERED: u8 = 4;
-
-/// Large copies are cut into chunks that the receiver and the waiting sender share.
-const CHUNK: usize = 128 << 10;
-
-/// A large message the receiver copies straight out of the sender's buffer, with the
-/// sender (which waits anyway) copying chunks alongside. If the receiver is late, the
-/// sender copies the message aside and leaves, so a send never blocks indefinitely.
-pub(crate) struct Rendezvous {
-    state: AtomicU8,
-    src: *const u8,
-    bytes: usize,
-    /// The receiver's buffer, published before CLAIMED.
-    dst: AtomicPtr<u8>,
-    /// Next chunk to copy, and chunks copied.
-    next: AtomicUsize,
-    finished: AtomicUsize,
-    /// The sender's world rank, to wake it when the copy is done.
-    pub sender: usize,
-    aside: UnsafeCell<Vec<u8>>,
-}
-
-// SAFETY: `src` is only read while the state machine guarantees the sender's buffer is
-// alive (between POSTED and DONE); `dst` only while the receiver waits for the chunks;
-// `aside` is written by the sender only in BUFFERING and read by the receiver only
-// after BUFFERED (release/acquire on `state`).
-unsafe impl Send for Rendezvous {}
-// SAFETY: as above.
-unsafe impl Sync for Rendezvous {}
-
-impl Rendezvous {
-    pub fn new(src: &[u8], sender: usize) -> Self {
-        Rendezvous {
-            state: AtomicU8::new(POSTED),
-            src: src.as_ptr(),
-            bytes: src.len(),
-            dst: AtomicPtr::new(std::ptr::null_mut()),
-            next: AtomicUsize::new(0),
-            finished: AtomicUsize::new(0),
-            sender,
-            aside: UnsafeCell::new(Vec::new()),
-        }
-    }
-
-    /// The message's length in bytes.
-    pub fn bytes(&self) -> usize {
-        self.bytes
-    }
-
-    fn chunks(&self) -> usize {
-        self.bytes.div_ceil(CHUNK)
-    }
-
-    /// Copies chunks until none is left. Called by the receiver, and by the sender while it waits.
-    fn copy_chunks(&self) {
-        let dst = self.dst.load(Acquire);
-        let total = self.chunks();
-        loop {
-            let c = self.next.fetch_add(1, Relaxed);
-            if c >= total {
-                return;
-            }
-            let lo = c * CHUNK;
-            let len = CHUNK.min(self.bytes - lo);
-            // SAFETY: chunk `c` is copied by whoever took it from `next`, once; both
-            // buffers are alive until `finished` reaches `total` (see `take_into`/`finish`).
-            unsafe {
-                let s = std::slice::from_raw_parts(self.src.add(lo), len);
-                let d = std::slice::from_raw_parts_mut(dst.add(lo), len);
-                crate::copy::copy(d, s);
-            }
-            self.finished.fetch_add(1, Release);
-        }
-    }
-
-    /// Receiver side: copies the message into `dst` (`dst.len() >= bytes`).
-    /// Returns true if the sender must be woken.
-    pub fn take_into(&self, dst: &mut [u8]) -> bool {
-        assert!(dst.len() >= self.bytes, "rendezvous: receive buffer checked long enough");
-        self.dst.store(dst.as_mut_ptr(), Relaxed);
-        loop {
-            match self.state.load(Acquire) {
-                POSTED => {
-                    if self.state.compare_exchange(POSTED, CLAIMED, AcqRel, Relaxed).is_ok() {
-                        self.copy_chunks();
-                        while self.finished.load(Acquire) < self.chunks() {
-                            std::hint::spin_loop(); // the sender is finishing a chunk
-                        }
-                        self.state.store(DONE, Release);
-                        return true;
-                    }
-                }
-                BUFFERED => {
-                    // SAFETY: BUFFERED was stored with Release after the sender's last write.
-                    let aside = unsafe { &*self.aside.get() };
-                    crate::copy::copy(&mut dst[..self.bytes], aside);
-                    return false;
-                }
-                _ => std::hint::spin_loop(), // BUFFERING: the sender is copying, briefly.
-            }
-        }
-    }
-
-    /// Sender side: true once the sender's buffer is no longer needed.
-    /// While the receiver copies, the sender copies chunks too.
-    pub fn is_done(&self) -> bool {
-        match self.state.load(Acquire) {
-            DONE | BUFFERED => true,
-            CLAIMED => {
-                self.copy_chunks();
-                false
-            }
-            _ => false,
-        }
-    }
-
-    /// Sender side: if the receiver has not claimed the message, copy it aside so the
-    /// sender can return. Returns false if the receiver is copying it (poll `is_done`).
-    pub fn try_set_aside(&self) -> bool {
-        if self.state.compare_exchange(POSTED, BUFFERING, Acquire, Relaxed).is_err() {
-            return self.is_done();
-        }
-        // SAFETY: in BUFFERING only the sender touches `aside`, and its buffer is alive.
-        unsafe {
-            let src = std::slice::from_raw_parts(self.src, self.bytes);
-            *self.aside.get() = crate::copy::to_vec(src);
-        }
-        self.state.store(BUFFERED, Release);
-        true
-    }
 }
 
 /// What the consumer sees at the head of the ring.
@@ -222,8 +93,13 @@ pub(crate) struct ProducerPos {
     head: Cell<usize>,
 }
 
+#[repr(align(64))]
+struct SlabCell(UnsafeCell<[u8; SLAB]>);
+
 pub(crate) struct Channel {
     slots: Box<[Slot]>,
+    /// `slab[i]` holds the payload of a `Payload::Slab` message in slot `i`.
+    slab: OnceLock<Box<[SlabCell]>>,
     /// Messages the consumer has taken (only it writes this). The producer reads it only
     /// when its cached copy says the ring is full, so a message costs one cache-line
     /// transfer: the slot, written by the producer and read by the consumer.
@@ -248,15 +124,17 @@ impl Channel {
             slots: (0..RING)
                 .map(|_| Slot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) })
                 .collect(),
+            slab: OnceLock::new(),
             head: Padded(AtomicUsize::new(0)),
             overflow: Mutex::new(VecDeque::new()),
             overflow_len: AtomicUsize::new(0),
         }
     }
 
-    /// Producer side.
+    /// Producer side. With `bytes` (at most `SLAB`), the payload is those bytes, carried
+    /// in the slot's slab (or copied, if the message overflows the ring).
     #[inline]
-    pub fn push(&self, me: &ProducerPos, env: Envelope) {
+    pub fn push(&self, me: &ProducerPos, mut env: Envelope, bytes: Option<&[u8]>) {
         let p = me.pos.get();
         if self.overflow_len.load(Acquire) == 0 {
             if p - me.head.get() >= RING {
@@ -264,12 +142,22 @@ impl Channel {
             }
             if p - me.head.get() < RING {
                 let slot = &self.slots[p % RING];
+                if let Some(b) = bytes {
+                    let slab =
+                        self.slab.get_or_init(|| (0..RING).map(|_| SlabCell(UnsafeCell::new([0; SLAB]))).collect());
+                    // SAFETY: the slab of a free slot is ours, like the slot (b.len() <= SLAB).
+                    unsafe { (&mut *slab[p % RING].0.get())[..b.len()].copy_from_slice(b) };
+                    env.payload = Payload::Slab(b.len() as u32);
+                }
                 // SAFETY: p < head + RING: the consumer is done with this slot and only we write it.
                 unsafe { (*slot.env.get()).write(env) };
                 slot.seq.store(p + 1, Release);
                 me.pos.set(p + 1);
                 return;
             }
+        }
+        if let Some(b) = bytes {
+            env.payload = Payload::Bytes(b.to_vec());
         }
         // Ring full, or older messages already overflowed: keep the order by queueing behind them.
         let mut q = self.overflow.lock().unwrap_or_else(|e| e.into_inner());
@@ -329,15 +217,16 @@ impl Channel {
     /// Consumer side: lets `f` look at the oldest message in the ring; if `f` returns
     /// `Some`, the message is consumed (dropped in its slot) and the slot released.
     #[inline]
-    pub fn consume_head<R>(&self, pos: &Cell<usize>, f: impl FnOnce(&Envelope) -> Option<R>) -> Option<R> {
+    pub fn consume_head<R>(&self, pos: &Cell<usize>, f: impl FnOnce(&Envelope, &[u8]) -> Option<R>) -> Option<R> {
         let p = pos.get();
         let slot = &self.slots[p % RING];
         if slot.seq.load(Acquire) != p + 1 {
             return None;
         }
-        // SAFETY: seq == p + 1: the envelope is written and only we touch it until we
-        // release the slot.
-        let r = f(unsafe { (*slot.env.get()).assume_init_ref() })?;
+        // SAFETY: seq == p + 1: the envelope (and its slab bytes) are written and only we
+        // touch them until we release the slot.
+        let env = unsafe { (*slot.env.get()).assume_init_ref() };
+        let r = f(env, self.slab_bytes(p, env))?;
         // SAFETY: as above; dropped exactly once, then the slot goes back to the producer.
         unsafe { (*slot.env.get()).assume_init_drop() };
         self.release(pos, p);
@@ -359,9 +248,28 @@ impl Channel {
             return None;
         }
         // SAFETY: as above; read exactly once, then the slot goes back to the producer.
-        let env = unsafe { (*slot.env.get()).assume_init_read() };
+        let env = self.own(p, unsafe { (*slot.env.get()).assume_init_read() });
         self.release(pos, p);
         Some(env)
+    }
+
+    /// The slab bytes of the message in the slot at `p` (empty unless it is `Slab`).
+    #[inline]
+    fn slab_bytes(&self, p: usize, env: &Envelope) -> &[u8] {
+        match (&env.payload, self.slab.get()) {
+            // SAFETY: the slot at p is full and ours until released; the producer wrote
+            // `len` bytes of its slab before publishing it.
+            (Payload::Slab(len), Some(slab)) => unsafe { &(&*slab[p % RING].0.get())[..*len as usize] },
+            _ => &[],
+        }
+    }
+
+    /// An envelope leaving its slot takes its slab bytes with it.
+    fn own(&self, p: usize, mut env: Envelope) -> Envelope {
+        if let Payload::Slab(_) = env.payload {
+            env.payload = Payload::Bytes(self.slab_bytes(p, &env).to_vec());
+        }
+        env
     }
 
     fn drain_ring(&self, pos: &Cell<usize>, sink: &mut impl FnMut(Envelope)) -> usize {
@@ -374,7 +282,7 @@ impl Channel {
             }
             // SAFETY: seq == p + 1: the producer wrote this envelope and will not touch the
             // slot again until we release it; we read it exactly once.
-            let env = unsafe { (*slot.env.get()).assume_init_read() };
+            let env = self.own(p, unsafe { (*slot.env.get()).assume_init_read() });
             self.release(pos, p);
             sink(env);
             n += 1;

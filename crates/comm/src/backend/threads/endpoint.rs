@@ -72,8 +72,8 @@ impl Endpoint {
 
     /// Queues `env` for world rank `dst` and wakes it.
     #[inline]
-    pub fn push(&self, dst: usize, env: Envelope) {
-        self.world.channel(self.me, dst).push(&self.send_pos[dst], env);
+    pub fn push(&self, dst: usize, env: Envelope, slab: Option<&[u8]>) {
+        self.world.channel(self.me, dst).push(&self.send_pos[dst], env, slab);
         self.world.wake(dst);
     }
 
@@ -129,14 +129,17 @@ impl Endpoint {
         if ch.has_overflow() {
             return None;
         }
-        ch.consume_head(&self.recv_pos[src], |env| {
-            let Payload::Inline(bytes) = &env.payload else { return None };
+        ch.consume_head(&self.recv_pos[src], |env, slab| {
             if !(pat.matches(src, env) && env.count <= buf.len() && is_type::<T>(env.ty)) {
                 return None;
             }
             let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..env.count]);
             let len = dst.len();
-            small_copy(dst, &bytes[..len]);
+            match &env.payload {
+                Payload::Inline(bytes) => small_copy(dst, &bytes[..len]),
+                Payload::Slab(_) => dst.copy_from_slice(slab),
+                _ => return None,
+            }
             Some(Status { source: env.src as usize, tag: env.tag, count: env.count })
         })
     }

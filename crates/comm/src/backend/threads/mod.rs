@@ -10,6 +10,7 @@ mod collective;
 mod comm;
 mod endpoint;
 mod p2p;
+mod rendezvous;
 mod run;
 mod world;
 

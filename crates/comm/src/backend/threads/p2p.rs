@@ -5,9 +5,10 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, Rendezvous, INLINE};
+use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, INLINE, SLAB};
 use super::comm::ThreadComm;
 use super::endpoint::{Endpoint, Matched, Pattern, Posted};
+use super::rendezvous::Rendezvous;
 use super::world::WaitDesc;
 use crate::data::{short_name, short_type_name, Data};
 use crate::error::{Error, Result};
@@ -81,15 +82,23 @@ impl ThreadComm {
         if bytes.len() <= INLINE {
             let mut inline = [0u8; INLINE];
             small_copy(&mut inline[..bytes.len()], bytes);
-            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Inline(inline)));
+            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Inline(inline)), None);
+            return Ok(None);
+        }
+        if bytes.len() <= SLAB {
+            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Bytes(Vec::new())), Some(bytes));
             return Ok(None);
         }
         if eager || bytes.len() < RENDEZVOUS_BYTES || dw == self.me() {
-            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Moved(Box::new(crate::copy::to_vec(buf)))));
+            self.ep.push(
+                dw,
+                self.envelope::<T>(tag, buf.len(), Payload::Moved(Box::new(crate::copy::to_vec(buf)))),
+                None,
+            );
             return Ok(None);
         }
         let rdv = Arc::new(Rendezvous::new(bytes, self.me()));
-        self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Rdv(rdv.clone())));
+        self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Rdv(rdv.clone())), None);
         Ok(Some(rdv))
     }
 
@@ -127,7 +136,7 @@ impl ThreadComm {
             return Ok(());
         }
         let n = buf.len();
-        self.ep.push(self.shared.group[dest], self.envelope::<T>(tag, n, Payload::Moved(Box::new(buf))));
+        self.ep.push(self.shared.group[dest], self.envelope::<T>(tag, n, Payload::Moved(Box::new(buf))), None);
         Ok(())
     }
 
@@ -342,6 +351,8 @@ fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
             let len = dst.len();
             dst.copy_from_slice(&b[..len]);
         }
+        Payload::Bytes(b) => bytemuck::cast_slice_mut(&mut buf[..n]).copy_from_slice(&b),
+        Payload::Slab(_) => unreachable!("slab payloads become bytes when they leave the ring"),
         Payload::Moved(v) => {
             crate::copy::copy(&mut buf[..n], v.downcast_ref::<Vec<T>>().expect("element type checked"))
         }
@@ -360,6 +371,8 @@ fn deliver_vec<T: Data>(ep: &Endpoint, env: Envelope) -> (Vec<T>, Status) {
     let n = env.count;
     let v = match env.payload {
         Payload::Inline(b) => bytemuck::pod_collect_to_vec(&b[..n * std::mem::size_of::<T>()]),
+        Payload::Bytes(b) => bytemuck::pod_collect_to_vec(&b),
+        Payload::Slab(_) => unreachable!("slab payloads become bytes when they leave the ring"),
         Payload::Moved(v) => *v.downcast::<Vec<T>>().expect("element type checked"),
         Payload::Rdv(r) => {
             let mut v = vec![T::zeroed(); n];
