@@ -285,24 +285,24 @@ fn every_payload_size_survives_ring_overflow_in_order() {
         }
         comm.barrier().map_err(s)?; // 180 messages now queued: the ring holds 64
         for round in 0..30 {
-            for k in 0..SIZES.len() {
+            for (k, &size) in SIZES.iter().enumerate() {
                 let want = msg(round, k);
                 let got = match (round + k) % 3 {
                     0 => comm.recv_vec::<u64>(0, 5).map_err(s)?.0,
                     1 => {
-                        let mut b = vec![0u64; SIZES[k] + 1];
+                        let mut b = vec![0u64; size + 1];
                         let st = comm.recv(&mut b, 0, ANY_TAG).map_err(s)?;
                         b.truncate(st.count);
                         b
                     }
                     _ => {
-                        let mut b = vec![0u64; SIZES[k]];
+                        let mut b = vec![0u64; size];
                         comm.irecv(&mut b, ANY_SOURCE, 5).map_err(s)?.wait().map_err(s)?;
                         b
                     }
                 };
                 if got != want {
-                    return Err(format!("round {round}, size {}: wrong message", SIZES[k]));
+                    return Err(format!("round {round}, size {size}: wrong message"));
                 }
             }
         }
