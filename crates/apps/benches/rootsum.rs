@@ -30,7 +30,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
     let m: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(400_000_000);
     let runs: usize = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(7);
-    let (parsci, total) = time(runs, || execute(&RootSum { m }, Backend::Threads(2)).expect("rootsum runs").result.total);
+    let (parsci, total) =
+        time(runs, || execute(&RootSum { m }, Backend::Threads(2)).expect("rootsum runs").result.total);
     // Built after parsci's runs: idle pool threads would otherwise compete for the cores.
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("a rayon pool");
     let (rayon, rayon_total) =
@@ -40,6 +41,12 @@ fn main() {
     println!("rootsum M = {m}, median of {runs} runs, 2 ranks / 2 threads");
     println!("{:<34} {:>10} {:>22} {:>12}", "", "time (s)", "sum", "vs parsci");
     println!("{:<34} {:>10.4} {:>22.3} {:>12}", "parsci rootsum (2 thread ranks)", parsci, total, "1.00x");
-    println!("{:<34} {:>10.4} {:>22.3} {:>11.2}x", "rayon par_iter sum (2 threads)", rayon, rayon_total, rayon / parsci);
+    println!(
+        "{:<34} {:>10.4} {:>22.3} {:>11.2}x",
+        "rayon par_iter sum (2 threads)",
+        rayon,
+        rayon_total,
+        rayon / parsci
+    );
     println!("{:<34} {:>10.4} {:>22.3} {:>11.2}x", "scalar loop (1 thread)", scalar, scalar_total, scalar / parsci);
 }
