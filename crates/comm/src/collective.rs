@@ -22,17 +22,40 @@ impl Layout {
         let mut at = 0;
         for &c in counts {
             displs.push(at);
-            at += c;
+            at = usize::saturating_add(at, c); // absurd totals saturate, and fail the buffer checks
         }
         Layout { counts: counts.to_vec(), displs }
     }
 
-    /// Blocks at explicit displacements (they may leave gaps, and must not overlap for receives).
+    /// Blocks at explicit displacements. They may leave gaps; they may overlap only in a
+    /// layout that is read from (a receive layout with overlapping blocks is refused by
+    /// the collective).
+    ///
+    /// ```
+    /// use parsci_comm::Layout;
+    /// assert!(Layout::new(&[2, 2], &[4, 0]).is_ok());
+    /// assert!(Layout::new(&[1, 1], &[0]).is_err());
+    /// assert!(Layout::new(&[2, 1], &[0, usize::MAX]).is_err());
+    /// ```
     pub fn new(counts: &[usize], displs: &[usize]) -> Result<Self, String> {
         if counts.len() != displs.len() {
             return Err(format!("{} counts but {} displacements", counts.len(), displs.len()));
         }
+        if let Some(i) = (0..counts.len()).find(|&i| displs[i].checked_add(counts[i]).is_none()) {
+            return Err(format!(
+                "block {i} (displacement {}, count {}) ends past the largest index",
+                displs[i], counts[i]
+            ));
+        }
         Ok(Layout { counts: counts.to_vec(), displs: displs.to_vec() })
+    }
+
+    /// True if two non-empty blocks share an element.
+    pub fn overlaps(&self) -> bool {
+        let mut blocks: Vec<(usize, usize)> =
+            self.counts.iter().zip(&self.displs).filter(|(c, _)| **c > 0).map(|(&c, &d)| (d, d + c)).collect();
+        blocks.sort_unstable();
+        blocks.windows(2).any(|w| w[1].0 < w[0].1)
     }
 
     /// `n` items split into `parts` contiguous blocks as evenly as possible
@@ -59,7 +82,7 @@ impl Layout {
     }
     /// The buffer length the layout needs: the end of its furthest block.
     pub fn extent(&self) -> usize {
-        self.counts.iter().zip(&self.displs).map(|(c, d)| c + d).max().unwrap_or(0)
+        self.counts.iter().zip(&self.displs).map(|(&c, &d)| c.saturating_add(d)).max().unwrap_or(0)
     }
     /// The range of block `i`.
     pub fn range(&self, i: usize) -> std::ops::Range<usize> {

@@ -30,6 +30,41 @@ pub enum DataKind {
     Opaque,
 }
 
+impl DataKind {
+    /// The primitive's size in bytes (`None` for [`DataKind::Opaque`]).
+    pub fn size(self) -> Option<usize> {
+        Some(match self {
+            DataKind::U8 | DataKind::I8 => 1,
+            DataKind::U16 | DataKind::I16 => 2,
+            DataKind::U32 | DataKind::I32 | DataKind::F32 => 4,
+            DataKind::U64 | DataKind::I64 | DataKind::F64 => 8,
+            DataKind::Opaque => return None,
+        })
+    }
+
+    /// The kind a backend may rely on for `T`: `T::KIND` when its size is `T`'s size,
+    /// else `Opaque` (so a wrong `KIND` in a user's `impl Data` can never make a
+    /// backend read or write past an element).
+    ///
+    /// ```
+    /// use parsci_comm::{Data, DataKind};
+    /// #[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+    /// #[repr(C)]
+    /// struct Half(u16, u16);
+    /// impl Data for Half {
+    ///     const KIND: DataKind = DataKind::F64; // wrong: 4 bytes, not 8
+    /// }
+    /// assert_eq!(DataKind::of::<Half>(), DataKind::Opaque);
+    /// assert_eq!(DataKind::of::<f64>(), DataKind::F64);
+    /// ```
+    pub fn of<T: Data>() -> DataKind {
+        match T::KIND.size() {
+            Some(s) if s == std::mem::size_of::<T>() => T::KIND,
+            _ => DataKind::Opaque,
+        }
+    }
+}
+
 /// An element of a typed message: plain data that can be copied byte for byte.
 ///
 /// Implemented for the primitive numbers; for your own `#[repr(C)]` struct,

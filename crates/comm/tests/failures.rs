@@ -1135,3 +1135,89 @@ fn error_display_texts() {
         "deadlock: every live rank is blocked\n  rank 0 waits in recv for rank 1 (tag 0)\n  rank 1 waits in recv for any rank (any tag)\n  rank 2 waits in barrier for ranks [0] to join"
     );
 }
+
+/// Ranks that start waiting at staggered times (so their parking timeouts never line up)
+/// are still reported as deadlocked within the deadline.
+#[test]
+fn staggered_deadlock_is_reported() {
+    for (n, stagger_ms) in [(3, 33), (5, 20), (7, 14), (4, 25)] {
+        let (out, took) = job(n, move |comm| {
+            sleep(Duration::from_millis(stagger_ms * comm.rank() as u64));
+            let mut x = [0u8];
+            comm.recv(&mut x, (comm.rank() + 1) % comm.size(), 3).map_err(|e| e.to_string())?;
+            Ok(())
+        });
+        match out {
+            Err(Error::Deadlock(report)) => assert_eq!(report.waits.len(), n, "{report}"),
+            other => panic!("{n} ranks: expected a deadlock, got {other:?}"),
+        }
+        let last_wait = Duration::from_millis(stagger_ms * (n as u64 - 1));
+        assert!(took < last_wait + DEADLINE, "{n} ranks: reported after {took:?}");
+    }
+}
+
+/// Receive layouts whose blocks overlap would have two ranks write the same elements:
+/// refused on every rank, before any data moves.
+#[test]
+fn overlapping_receive_layouts_are_refused() {
+    let seen = seen();
+    let s = seen.clone();
+    ok_job(2, move |comm| {
+        let overlapping = Layout::new(&[4, 4], &[0, 2]).map_err(|e| e)?;
+        let mut out = vec![0u32; 8];
+        match comm.allgatherv(&[comm.rank() as u32; 4], &mut out, &overlapping) {
+            Err(e) => {
+                record(&s, comm.rank(), e);
+                Ok(())
+            }
+            Ok(()) => Err("allgatherv accepted overlapping receive blocks".into()),
+        }
+    });
+    let errors = seen.lock().unwrap();
+    assert_eq!(errors.len(), 2);
+    assert!(errors.iter().any(|(_, e)| e.to_string().contains("overlapping")), "{errors:?}");
+}
+
+/// Displacements near `usize::MAX` are refused instead of wrapping around.
+#[test]
+fn layouts_that_wrap_around_are_refused() {
+    assert!(Layout::new(&[1, 1], &[0, usize::MAX]).is_err());
+    assert_eq!(Layout::from_counts(&[usize::MAX, 2]).extent(), usize::MAX);
+}
+
+/// A failed `test` (message too long) keeps failing the same way; the message is kept.
+#[test]
+fn a_failed_test_keeps_reporting_its_error() {
+    ok_job(2, |comm| {
+        if comm.rank() == 0 {
+            comm.send(&[1u32, 2, 3], 1, 9).map_err(|e| e.to_string())?;
+            return Ok(());
+        }
+        let mut small = [0u32; 2];
+        let mut req = comm.irecv(&mut small, 0, 9).map_err(|e| e.to_string())?;
+        let mut errors = 0;
+        for _ in 0..100_000 {
+            match req.test() {
+                Err(Error::Truncated { .. }) => errors += 1,
+                Err(e) => return Err(format!("unexpected error {e}")),
+                Ok(Some(_)) => return Err("a too-long message was accepted".into()),
+                Ok(None) => {}
+            }
+            if errors == 3 {
+                break;
+            }
+        }
+        if errors < 3 {
+            return Err(format!("test reported the truncation {errors} times, then went quiet"));
+        }
+        match req.wait() {
+            Err(Error::Truncated { .. }) => {}
+            other => return Err(format!("wait after failed tests: {other:?}")),
+        }
+        let (v, _) = comm.recv_vec::<u32>(0, 9).map_err(|e| e.to_string())?;
+        if v != [1, 2, 3] {
+            return Err(format!("the kept message changed: {v:?}"));
+        }
+        Ok(())
+    });
+}

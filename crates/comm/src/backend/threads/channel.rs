@@ -97,7 +97,8 @@ pub(crate) struct ProducerPos {
 struct SlabCell(UnsafeCell<[u8; SLAB]>);
 
 pub(crate) struct Channel {
-    slots: Box<[Slot]>,
+    /// Allocated by the first message: with n ranks there are n^2 channels, most unused.
+    slots: OnceLock<Box<[Slot]>>,
     /// `slab[i]` holds the payload of a `Payload::Slab` message in slot `i`.
     slab: OnceLock<Box<[SlabCell]>>,
     /// Messages the consumer has taken (only it writes this). The producer reads it only
@@ -121,9 +122,7 @@ unsafe impl Send for Envelope {}
 impl Channel {
     pub fn new() -> Self {
         Channel {
-            slots: (0..RING)
-                .map(|_| Slot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) })
-                .collect(),
+            slots: OnceLock::new(),
             slab: OnceLock::new(),
             head: Padded(AtomicUsize::new(0)),
             overflow: Mutex::new(VecDeque::new()),
@@ -141,7 +140,7 @@ impl Channel {
                 me.head.set(self.head.load(Acquire));
             }
             if p - me.head.get() < RING {
-                let slot = &self.slots[p % RING];
+                let slot = &self.ring()[p % RING];
                 if let Some(b) = bytes {
                     let slab =
                         self.slab.get_or_init(|| (0..RING).map(|_| SlabCell(UnsafeCell::new([0; SLAB]))).collect());
@@ -183,6 +182,20 @@ impl Channel {
         n
     }
 
+    /// The ring, allocated on first use (producer side).
+    #[inline]
+    fn ring(&self) -> &[Slot] {
+        self.slots.get_or_init(|| {
+            (0..RING).map(|_| Slot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) }).collect()
+        })
+    }
+
+    /// The slot for position `p`, if the ring exists yet (consumer side).
+    #[inline]
+    fn slot(&self, p: usize) -> Option<&Slot> {
+        self.slots.get().map(|s| &s[p % RING])
+    }
+
     /// Marks the slot at `p` consumed.
     #[inline]
     fn release(&self, pos: &Cell<usize>, p: usize) {
@@ -194,7 +207,7 @@ impl Channel {
     #[inline]
     pub fn look_head(&self, pos: &Cell<usize>) -> Head {
         let p = pos.get();
-        if self.slots[p % RING].seq.load(Acquire) == p + 1 {
+        if self.slot(p).is_some_and(|s| s.seq.load(Acquire) == p + 1) {
             Head::Ready
         } else {
             Head::Empty
@@ -211,7 +224,7 @@ impl Channel {
     #[inline]
     pub fn has_message(&self, pos: &Cell<usize>) -> bool {
         let p = pos.get();
-        self.slots[p % RING].seq.load(Acquire) == p + 1 || self.overflow_len.load(Acquire) > 0
+        self.slot(p).is_some_and(|s| s.seq.load(Acquire) == p + 1) || self.overflow_len.load(Acquire) > 0
     }
 
     /// Consumer side: lets `f` look at the oldest message in the ring; if `f` returns
@@ -219,7 +232,7 @@ impl Channel {
     #[inline]
     pub fn consume_head<R>(&self, pos: &Cell<usize>, f: impl FnOnce(&Envelope, &[u8]) -> Option<R>) -> Option<R> {
         let p = pos.get();
-        let slot = &self.slots[p % RING];
+        let slot = self.slot(p)?;
         if slot.seq.load(Acquire) != p + 1 {
             return None;
         }
@@ -238,7 +251,7 @@ impl Channel {
     #[inline]
     pub fn take_head_if(&self, pos: &Cell<usize>, want: impl FnOnce(&Envelope) -> bool) -> Option<Envelope> {
         let p = pos.get();
-        let slot = &self.slots[p % RING];
+        let slot = self.slot(p)?;
         if slot.seq.load(Acquire) != p + 1 {
             return None;
         }
@@ -276,7 +289,7 @@ impl Channel {
         let mut n = 0;
         loop {
             let p = pos.get();
-            let slot = &self.slots[p % RING];
+            let Some(slot) = self.slot(p) else { return n };
             if slot.seq.load(Acquire) != p + 1 {
                 return n;
             }
@@ -293,7 +306,8 @@ impl Channel {
 impl Drop for Channel {
     fn drop(&mut self) {
         let head = *self.head.0.get_mut();
-        for slot in self.slots.iter_mut() {
+        let Some(slots) = self.slots.get_mut() else { return };
+        for slot in slots.iter_mut() {
             let seq = *slot.seq.get_mut();
             if seq > head {
                 // SAFETY: written at position seq - 1 >= head, so never consumed.

@@ -265,12 +265,23 @@ impl ThreadComm {
             return Err(e);
         }
         let slots = Slots { area, parity };
-        let verdict = match local_err {
+        let verdict = catch_unwind(AssertUnwindSafe(|| match local_err {
             Some(e) => Err(e),
             None => match self.disagreement(&slots).or_else(|| agree(&slots)) {
                 Some(details) => Err(Error::CollectiveMismatch { caller: self.rank, details }),
                 None => Ok(()),
             },
+        }));
+        let verdict = match verdict {
+            Ok(v) => v,
+            Err(panic) => {
+                // Others may already be using our buffers: meet them at the closing phase
+                // first (a small collective has none: nobody touches our buffers).
+                if staged.is_none() {
+                    let _ = self.phase(mine.op, false);
+                }
+                resume_unwind(panic)
+            }
         };
         if staged.is_some() && verdict.is_ok() {
             // Everyone agrees this is a small collective: it touches only its own buffers.
@@ -888,6 +899,8 @@ fn check_layout(op: &'static str, caller: usize, l: &Layout, p: usize, len: usiz
         format!("the {what} layout has {} blocks for {p} ranks", l.counts().len())
     } else if l.extent() > len {
         format!("the {what} layout reaches element {} but the buffer holds {len}", l.extent())
+    } else if what == "receive" && l.overlaps() {
+        format!("the {what} layout has overlapping blocks (counts {:?}, displacements {:?})", l.counts(), l.displs())
     } else {
         return None;
     };

@@ -115,7 +115,7 @@ impl ThreadComm {
                 if (start.elapsed() > patience || self.world().is_aborted()) && rdv.try_set_aside() {
                     return;
                 }
-                if self.size() > crate::launch::available_cores() {
+                if self.world().oversubscribed() {
                     std::thread::yield_now();
                 }
             }
@@ -246,11 +246,10 @@ impl ThreadComm {
         // The send is queued first, so two ranks exchanging large messages copy each
         // other's buffers while both are inside their receive.
         let rdv = self.start_send("sendrecv", send, dest, stag, false)?;
-        let got = self.recv_as("sendrecv", recv, src, rtag);
-        if let Some(rdv) = rdv {
-            self.finish_send(&rdv);
-        }
-        got
+        // The receiver may copy from `send` until the rendezvous finishes: finish it on
+        // every way out of this function, unwinding included.
+        let _pending = rdv.map(|rdv| PendingSend { comm: self, rdv });
+        self.recv_as("sendrecv", recv, src, rtag)
     }
 
     pub fn probe(&self, src: usize, tag: Tag) -> Result<Status> {
@@ -292,7 +291,8 @@ impl ThreadComm {
         Ok(Some(Pending {
             ep: self.ep.clone(),
             posted: Some(self.ep.post(pattern)),
-            desc: Some(desc),
+            pattern,
+            desc,
             rank: self.rank,
             op,
         }))
@@ -314,6 +314,18 @@ impl ThreadComm {
 /// (at ~8 GB/s) before giving up on the receiver, at most 2 ms.
 fn rdv_bytes_ns(rdv: &Rendezvous) -> u64 {
     (rdv.bytes() as u64 / 8).min(2_000_000)
+}
+
+/// A started large send, finished (buffer released) when dropped.
+struct PendingSend<'a> {
+    comm: &'a ThreadComm,
+    rdv: Arc<Rendezvous>,
+}
+
+impl Drop for PendingSend<'_> {
+    fn drop(&mut self) {
+        self.comm.finish_send(&self.rdv);
+    }
 }
 
 fn status_of(env: &Envelope) -> Status {
@@ -357,7 +369,7 @@ fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
             crate::copy::copy(&mut buf[..n], v.downcast_ref::<Vec<T>>().expect("element type checked"))
         }
         Payload::Rdv(r) => {
-            if r.take_into(bytemuck::cast_slice_mut(&mut buf[..n])) {
+            if r.take_into(bytemuck::cast_slice_mut(&mut buf[..n]), ep.world.oversubscribed()) {
                 ep.world.wake(r.sender);
             }
         }
@@ -376,7 +388,7 @@ fn deliver_vec<T: Data>(ep: &Endpoint, env: Envelope) -> (Vec<T>, Status) {
         Payload::Moved(v) => *v.downcast::<Vec<T>>().expect("element type checked"),
         Payload::Rdv(r) => {
             let mut v = vec![T::zeroed(); n];
-            if r.take_into(bytemuck::cast_slice_mut(&mut v)) {
+            if r.take_into(bytemuck::cast_slice_mut(&mut v), ep.world.oversubscribed()) {
                 ep.world.wake(r.sender);
             }
             v
@@ -389,7 +401,8 @@ fn deliver_vec<T: Data>(ep: &Endpoint, env: Envelope) -> (Vec<T>, Status) {
 struct Pending {
     ep: Rc<Endpoint>,
     posted: Option<Rc<Posted>>,
-    desc: Option<WaitDesc>,
+    pattern: Pattern,
+    desc: WaitDesc,
     rank: usize,
     op: &'static str,
 }
@@ -419,11 +432,10 @@ impl Pending {
             });
         };
         let ep = self.ep.clone();
-        let desc = self.desc.take();
-        let op = self.op;
+        let desc = &self.desc;
         let got = ep.world.wait_until(
             ep.me,
-            || desc.unwrap_or(WaitDesc { op, peer: "?".into(), tag: None }),
+            || desc.clone(),
             || {
                 ep.progress(p.pattern.src);
                 Ok(p.matched.borrow().is_some().then_some(()))
@@ -433,12 +445,15 @@ impl Pending {
         Ok(self.take().expect("matched"))
     }
 
-    /// Checks the message; on failure it goes back to its queue and the error is returned.
-    fn checked<T: Data>(&self, m: Matched, cap: Option<usize>) -> Result<Envelope> {
+    /// Checks the message; on failure it goes back to its queue, the receive is posted
+    /// again (so a later `test` or `wait` sees the same message and error), and the error
+    /// is returned.
+    fn checked<T: Data>(&mut self, m: Matched, cap: Option<usize>) -> Result<Envelope> {
         match check::<T>(self.op, self.rank, &m.env, cap) {
             Ok(()) => Ok(m.env),
             Err(e) => {
                 self.ep.put_back(m);
+                self.posted = Some(self.ep.post(self.pattern));
                 Err(e)
             }
         }
@@ -453,7 +468,7 @@ impl Drop for Pending {
     }
 }
 
-type Finish<'a> = Box<dyn FnMut(&Pending, Matched) -> Result<Status> + 'a>;
+type Finish<'a> = Box<dyn FnMut(&mut Pending, Matched) -> Result<Status> + 'a>;
 
 /// An `irecv` into a borrowed buffer: the data lands when `wait` or `test` completes it.
 pub(crate) struct ThreadRequest<'a> {
@@ -465,7 +480,7 @@ pub(crate) struct ThreadRequest<'a> {
 impl<'a> ThreadRequest<'a> {
     fn new<T: Data>(pending: Pending, buf: &'a mut [T]) -> Self {
         let cap = buf.len();
-        let finish: Finish<'a> = Box::new(move |p: &Pending, m| {
+        let finish: Finish<'a> = Box::new(move |p: &mut Pending, m| {
             let env = p.checked::<T>(m, Some(cap))?;
             Ok(deliver(&p.ep, env, buf))
         });
@@ -477,7 +492,7 @@ impl<'a> ThreadRequest<'a> {
             return Ok(s);
         }
         let m = self.pending.wait()?;
-        (self.finish)(&self.pending, m)
+        (self.finish)(&mut self.pending, m)
     }
 
     pub fn test(&mut self) -> Result<Option<Status>> {
@@ -487,7 +502,7 @@ impl<'a> ThreadRequest<'a> {
         let Some(m) = self.pending.test() else {
             return Ok(None);
         };
-        let st = (self.finish)(&self.pending, m)?;
+        let st = (self.finish)(&mut self.pending, m)?;
         self.done = Some(st);
         Ok(Some(st))
     }

@@ -85,7 +85,15 @@ impl Rendezvous {
 
     /// Receiver side: copies the message into `dst` (`dst.len() >= bytes`).
     /// Returns true if the sender must be woken.
-    pub fn take_into(&self, dst: &mut [u8]) -> bool {
+    /// With `oversubscribed`, short waits for the sender yield the core it may need.
+    pub fn take_into(&self, dst: &mut [u8], oversubscribed: bool) -> bool {
+        let pause = || {
+            if oversubscribed {
+                std::thread::yield_now()
+            } else {
+                std::hint::spin_loop()
+            }
+        };
         assert!(dst.len() >= self.bytes, "rendezvous: receive buffer checked long enough");
         self.dst.store(dst.as_mut_ptr(), Relaxed);
         loop {
@@ -94,7 +102,7 @@ impl Rendezvous {
                     if self.state.compare_exchange(POSTED, CLAIMED, AcqRel, Relaxed).is_ok() {
                         self.copy_chunks();
                         while self.finished.load(Acquire) < self.chunks() {
-                            std::hint::spin_loop(); // the sender is finishing a chunk
+                            pause(); // the sender is finishing a chunk
                         }
                         self.state.store(DONE, Release);
                         return true;
@@ -106,7 +114,7 @@ impl Rendezvous {
                     crate::copy::copy(&mut dst[..self.bytes], aside);
                     return false;
                 }
-                _ => std::hint::spin_loop(), // BUFFERING: the sender is copying, briefly.
+                _ => pause(), // BUFFERING: the sender is copying, briefly.
             }
         }
     }

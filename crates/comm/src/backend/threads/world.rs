@@ -22,6 +22,7 @@ impl<T> Deref for Padded<T> {
 }
 
 /// What a rank is blocked on, for the deadlock report.
+#[derive(Clone)]
 pub(crate) struct WaitDesc {
     pub op: &'static str,
     pub peer: String,
@@ -102,6 +103,11 @@ impl World {
 
     pub fn finish(&self, rank: usize) {
         self.cells[rank].done.store(true, SeqCst);
+    }
+
+    /// More ranks than cores: a waiting rank should yield rather than spin.
+    pub fn oversubscribed(&self) -> bool {
+        self.spin == SPIN_OVERSUBSCRIBED
     }
 
     pub fn is_aborted(&self) -> bool {
@@ -195,6 +201,8 @@ impl World {
         *cell.waiting.lock().unwrap_or_else(|p| p.into_inner()) = Some(desc);
         let out = loop {
             cell.parked.store(true, SeqCst);
+            // Pairs with the fence in `wake`: our poll cannot be ordered before the flag.
+            fence(SeqCst);
             match poll() {
                 Ok(None) => {}
                 other => break other,
@@ -202,8 +210,9 @@ impl World {
             if self.is_aborted() {
                 break Err(self.abort_error(me, op));
             }
+            // Only a waker clears `parked` (and so marks progress): waking on the timeout
+            // is not progress, or ranks waking at staggered times would hide a deadlock.
             thread::park_timeout(Duration::from_millis(100));
-            self.unpark_self(cell);
         };
         self.unpark_self(cell);
         *cell.waiting.lock().unwrap_or_else(|p| p.into_inner()) = None;
