@@ -1163,7 +1163,7 @@ fn overlapping_receive_layouts_are_refused() {
     let seen = seen();
     let s = seen.clone();
     ok_job(2, move |comm| {
-        let overlapping = Layout::new(&[4, 4], &[0, 2]).map_err(|e| e)?;
+        let overlapping = Layout::new(&[4, 4], &[0, 2])?;
         let mut out = vec![0u32; 8];
         match comm.allgatherv(&[comm.rank() as u32; 4], &mut out, &overlapping) {
             Err(e) => {
