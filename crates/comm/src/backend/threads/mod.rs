@@ -9,6 +9,7 @@ mod channel;
 mod collective;
 mod comm;
 mod endpoint;
+mod fence;
 mod p2p;
 mod rendezvous;
 mod run;

@@ -1,7 +1,7 @@
 //! State shared by all ranks of one thread job: parking, failure and deadlock detection.
 
 use std::ops::Deref;
-use std::sync::atomic::{fence, AtomicBool, AtomicU32, AtomicU64, Ordering::*};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
 use std::sync::{Mutex, OnceLock};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
@@ -76,6 +76,7 @@ const MONITOR_PERIOD: Duration = Duration::from_millis(25);
 
 impl World {
     pub fn new(size: usize) -> Self {
+        super::fence::init();
         let cores = crate::launch::available_cores();
         World {
             size,
@@ -148,9 +149,9 @@ impl World {
     /// Wakes `rank` if it is parked. Call after publishing what it waits for.
     #[inline]
     pub fn wake(&self, rank: usize) {
-        // Pairs with the SeqCst store of `parked` in `wait_until`: either the waiter's
-        // re-check sees our data, or we see its flag.
-        fence(SeqCst);
+        // Pairs with the heavy fence after the store of `parked` in `wait_until`: either
+        // the waiter's last look sees our data, or we see its flag.
+        super::fence::light();
         let c = &self.cells[rank];
         if c.parked.load(Relaxed) && c.parked.swap(false, SeqCst) {
             c.generation.fetch_add(1, SeqCst);
@@ -201,8 +202,8 @@ impl World {
         *cell.waiting.lock().unwrap_or_else(|p| p.into_inner()) = Some(desc);
         let out = loop {
             cell.parked.store(true, SeqCst);
-            // Pairs with the fence in `wake`: our poll cannot be ordered before the flag.
-            fence(SeqCst);
+            // Pairs with the light fence in `wake`: our poll cannot be ordered before the flag.
+            super::fence::heavy();
             match poll() {
                 Ok(None) => {}
                 other => break other,
