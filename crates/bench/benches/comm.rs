@@ -20,7 +20,7 @@ struct Cli {
 fn main() {
     let cli = Cli::parse();
     match parsci_bench::run(&cli.args, cli.ranks, cli.json) {
-        Ok(s) => println!("{s}"),
+        Ok(s) => print!("{s}"),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(2);

@@ -29,13 +29,13 @@ fn human(bytes: usize) -> String {
 }
 
 impl Report {
-    /// The results as one JSON object.
+    /// The results as one JSON object, on one line (ending with a newline, like the tables).
     pub fn json(&self) -> String {
         let mut v = serde_json::to_value(self).expect("plain data serializes");
         for (s, j) in self.samples.iter().zip(v["samples"].as_array_mut().expect("array")) {
             j["bandwidth_gbs"] = s.bandwidth_gbs().into();
         }
-        v.to_string()
+        v.to_string() + "\n"
     }
 
     /// The results as OSU-style tables, one per benchmark.
