@@ -38,6 +38,29 @@ pub enum Error {
         /// What it expected and what it got.
         msg: String,
     },
+    /// An output file could not be written (nothing is left half-written: files are
+    /// written to a temporary name and renamed).
+    #[error("{program}: cannot write {path}: {msg}")]
+    Output {
+        /// The program.
+        program: &'static str,
+        /// The file.
+        path: String,
+        /// Why.
+        msg: String,
+    },
+    /// A job of a task farm failed (returned an error or panicked) on the rank that ran it.
+    #[error("{program}: job # {job} failed on rank {rank}: {message}")]
+    JobFailed {
+        /// The program.
+        program: &'static str,
+        /// The job's index.
+        job: usize,
+        /// The rank that ran it.
+        rank: usize,
+        /// Its error or panic message.
+        message: String,
+    },
     /// Rank 0's output did not come back from the job (a backend that does not host rank 0
     /// in this process, or a program that returned no output on rank 0).
     #[error("{program}: rank 0 returned no output")]

@@ -18,11 +18,13 @@ pub mod bcast;
 mod error;
 mod execute;
 pub mod hello;
+pub mod mandelbrot;
 mod program;
 pub mod rootsum;
 pub mod scatter_gather;
 pub mod sendrecv;
 pub mod squares;
+pub mod taskfarm;
 pub mod tour;
 
 pub use error::{Error, Result};

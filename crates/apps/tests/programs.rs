@@ -133,17 +133,32 @@ fn checks_catch_wrong_results() {
 #[test]
 fn tour_passes_at_several_rank_counts() {
     for n in [1, 2, 3] {
-        let run = tour::execute(&tour::Tour { rootsum_sizes: vec![1_234_567, 50_000] }, Backend::Threads(n)).unwrap();
+        let mandelbrot = parsci_apps::mandelbrot::Mandelbrot { nr: 40, ni: 30, imax: 100, ..Default::default() };
+        let params = tour::Tour { rootsum_sizes: vec![1_234_567, 50_000], mandelbrot, ..tour::Tour::default() };
+        let run = tour::execute(&params, Backend::Threads(n)).unwrap();
         assert!(run.result.passed, "{}", run.text());
-        assert_eq!(run.result.rows.len(), 7);
+        assert_eq!(run.result.rows.len(), 12);
+        let strategies: Vec<&str> = run
+            .result
+            .rows
+            .iter()
+            .filter(|r| r.program == "mandelbrot")
+            .map(|r| r.result.split(' ').nth(1).unwrap())
+            .collect();
+        assert_eq!(strategies, ["cyclic:", "block:", "dynamic:", "reduce:"]);
+        assert!(run.result.rows.iter().any(|r| r.program == "taskfarm" && r.passed));
         let sendrecv = run.result.rows.iter().find(|r| r.program == "sendrecv").unwrap();
         assert_eq!(sendrecv.ranks, n.max(2));
-        assert!(run.text().contains("All 7 checks passed."));
+        assert!(run.text().contains("All 12 checks passed."));
     }
 }
 
 #[test]
 fn tour_rejects_bad_parameters() {
-    assert!(tour::execute(&tour::Tour { rootsum_sizes: vec![0] }, Backend::Threads(2)).is_err());
+    assert!(
+        tour::execute(&tour::Tour { rootsum_sizes: vec![0], ..tour::Tour::default() }, Backend::Threads(2)).is_err()
+    );
+    let bad = parsci_apps::mandelbrot::Mandelbrot { imax: 0, ..Default::default() };
+    assert!(tour::execute(&tour::Tour { mandelbrot: bad, ..tour::Tour::default() }, Backend::Threads(2)).is_err());
     assert!(tour::execute(&tour::Tour::default(), Backend::Threads(0)).is_err());
 }

@@ -3,6 +3,8 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use parsci_comm::Backend;
 
+use crate::programs::{MandelbrotArgs, TaskfarmArgs};
+
 /// parsci: the parallel-computing workshop programs, with message passing in Rust.
 #[derive(Debug, Parser)]
 #[command(name = "parsci", version, about, propagate_version = true)]
@@ -65,6 +67,12 @@ pub enum Command {
         #[arg(value_name = "M", value_parser = parse_m, allow_negative_numbers = true)]
         m: u64,
     },
+    /// The Mandelbrot set in parallel (the lesson: mandelbrot 200 200 -1.5 0.5 -1 1 1000)
+    #[command(allow_negative_numbers = true)]
+    Mandelbrot(MandelbrotArgs),
+    /// The master-worker task farm: jobs of random length go to whichever worker asks
+    #[command(allow_negative_numbers = true)]
+    Taskfarm(TaskfarmArgs),
     /// Run every program, check each against its serial reference, print a table
     Tour {
         /// The M of the tour's large rootsum run (the small one uses M = 1234567)
@@ -120,5 +128,33 @@ mod tests {
         assert_eq!(cli.global.backend(), Backend::Threads(2));
         assert!(cli.global.json);
         assert!(matches!(cli.command, Command::Rootsum { m: 400 }));
+    }
+
+    #[test]
+    fn mandelbrot_takes_negative_numbers_and_options() {
+        let argv = [
+            "parsci",
+            "mandelbrot",
+            "200",
+            "200",
+            "-1.5",
+            "0.5",
+            "-1",
+            "1",
+            "1000",
+            "--strategy",
+            "dynamic",
+            "-n",
+            "2",
+        ];
+        let cli = Cli::try_parse_from(argv).unwrap();
+        let Command::Mandelbrot(m) = cli.command else { panic!("not mandelbrot") };
+        let p = m.params();
+        assert_eq!(
+            (p.nr, p.ni, p.re_min, p.re_max, p.im_min, p.im_max, p.imax),
+            (200, 200, -1.5, 0.5, -1.0, 1.0, 1000)
+        );
+        assert_eq!(p.strategy, parsci_apps::mandelbrot::Strategy::Dynamic);
+        assert_eq!(cli.global.backend(), Backend::Threads(2));
     }
 }

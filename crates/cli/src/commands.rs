@@ -23,8 +23,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::ScatterGather => program(&ScatterGather, g),
         Command::Squares => program(&Squares, g),
         Command::Rootsum { m } => program(&RootSum { m: *m }, g),
+        Command::Mandelbrot(args) => program(&args.params(), g),
+        Command::Taskfarm(args) => program(&args.params(), g),
         Command::Tour { large_m } => {
-            let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m] };
+            let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
             let run = tour::execute(&params, g.backend())?;
             emit(&run, g.json)?;
             Ok(if run.result.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })

@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod programs;
 
 use std::process::ExitCode;
 

@@ -94,11 +94,11 @@ fn tour_passes() {
     let o = parsci(&["tour", "--ranks", "3", "--large-m", "100000"]);
     let out = stdout(&o);
     assert!(o.status.success(), "{out}{}", stderr(&o));
-    for program in ["hello", "sendrecv", "bcast", "scatter-gather", "squares", "rootsum"] {
+    for program in ["hello", "sendrecv", "bcast", "scatter-gather", "squares", "rootsum", "mandelbrot", "taskfarm"] {
         assert!(out.lines().any(|l| l.starts_with(program) && l.contains("passed")), "{program} missing:\n{out}");
     }
     assert!(out.contains("M = 1234567: sum = 914494295.631"), "{out}");
-    assert!(out.contains("All 7 checks passed."), "{out}");
+    assert!(out.contains("All 12 checks passed."), "{out}");
 }
 
 #[test]
@@ -109,7 +109,7 @@ fn tour_json() {
     assert_eq!(v["program"], "tour");
     assert_eq!(v["result"]["passed"], true);
     let rows = v["result"]["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 7);
+    assert_eq!(rows.len(), 12);
     assert!(rows.iter().all(|r| r["passed"] == true));
     assert_eq!(rows[1]["program"], "sendrecv");
     assert_eq!(rows[1]["ranks"], 2, "sendrecv runs on at least 2 ranks");
@@ -118,8 +118,100 @@ fn tour_json() {
 #[test]
 fn help_lists_every_program() {
     let out = stdout(&parsci(&["--help"]));
-    for program in ["hello", "sendrecv", "bcast", "scatter-gather", "squares", "rootsum", "tour", "bench"] {
+    for program in [
+        "hello",
+        "sendrecv",
+        "bcast",
+        "scatter-gather",
+        "squares",
+        "rootsum",
+        "mandelbrot",
+        "taskfarm",
+        "tour",
+        "bench",
+    ] {
         assert!(out.contains(program), "{program} missing from --help:\n{out}");
     }
     assert!(out.contains("--ranks") && out.contains("--backend") && out.contains("--json"));
+}
+
+/// The lesson's arguments, small enough for a debug build.
+const SMALL: [&str; 8] = ["mandelbrot", "64", "48", "-1.5", "0.5", "-1", "1", "300"];
+
+#[test]
+fn mandelbrot_bad_arguments_fail_cleanly() {
+    fn with<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+        [&SMALL[..], extra].concat()
+    }
+    fails_with(
+        &["mandelbrot", "0", "48", "-1.5", "0.5", "-1", "1", "300"],
+        "must be a whole number of at least 1, got 0",
+    );
+    fails_with(&["mandelbrot", "64", "x", "-1.5", "0.5", "-1", "1", "300"], "invalid value 'x' for '<NI>'");
+    fails_with(&["mandelbrot", "64", "48", "abc", "0.5", "-1", "1", "300"], "invalid value 'abc' for '<REI>'");
+    fails_with(&["mandelbrot", "64", "48", "nan", "0.5", "-1", "1", "300"], "must be a finite number");
+    fails_with(&["mandelbrot", "64", "48", "0.5", "-1.5", "-1", "1", "300"], "REI must be less than REF");
+    fails_with(&["mandelbrot", "64", "48", "-1.5", "0.5", "-1", "1", "0"], "invalid value '0' for '<IMAX>'");
+    fails_with(&["mandelbrot", "64", "48", "-1.5", "0.5", "-1"], "<IMAX>");
+    fails_with(&with(&["--strategy", "random"]), "possible values: cyclic, block, dynamic, reduce");
+    fails_with(&with(&["--chunk", "0"]), "must be a whole number of at least 1");
+    fails_with(&with(&["--output", "out.jpg"]), "must end in .png (colour) or .pbm (set membership)");
+    fails_with(&with(&["--output", "/no/such/dir/m.png"]), "does not exist");
+    fails_with(&with(&["--smooth"]), "--smooth colours a PNG image");
+}
+
+#[test]
+fn mandelbrot_text_json_and_files() {
+    let o = parsci(&[&SMALL[..], &["--ranks", "3", "--strategy", "dynamic", "--chunk", "5"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("Mandelbrot 64 x 48, re [-1.5, 0.5), im [-1, 1), IMAX 300: dynamic chunks of 5 rows"),
+        "{out}"
+    );
+    assert!(out.contains("[Rank 2/3] ") && out.contains("Load imbalance") && out.contains("Checksum"), "{out}");
+    assert!(out.lines().last().unwrap().starts_with("Done in "), "{out}");
+
+    let dir = std::env::temp_dir();
+    let pbm = dir.join(format!("parsci-cli-{}.pbm", std::process::id()));
+    let png = dir.join(format!("parsci-cli-{}.png", std::process::id()));
+    let mut checksums = Vec::new();
+    for (strategy, file, extra) in [("cyclic", &pbm, None), ("reduce", &png, Some("--smooth")), ("block", &png, None)] {
+        let mut args: Vec<&str> = [&SMALL[..], &["-n", "2", "--json", "--strategy", strategy, "-o"]].concat();
+        args.push(file.to_str().unwrap());
+        args.extend(extra);
+        let o = parsci(&args);
+        assert!(o.status.success(), "{strategy}: {}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+        let r = &v["result"];
+        assert_eq!((v["program"].as_str(), r["strategy"].as_str()), (Some("mandelbrot"), Some(strategy)));
+        assert_eq!((r["nr"].as_u64(), r["ni"].as_u64(), r["imax"].as_u64()), (Some(64), Some(48), Some(300)));
+        assert_eq!(r["ranks"].as_array().unwrap().len(), 2);
+        assert!(r["ranks"][1]["rows"].as_u64().unwrap() > 0 && r["ranks"][1]["compute_s"].is_number());
+        assert!(r["imbalance"].as_f64().unwrap() >= 1.0);
+        assert_eq!(r["output"].as_str(), file.to_str());
+        checksums.push(r["checksum"].as_u64().unwrap());
+    }
+    assert!(checksums.windows(2).all(|w| w[0] == w[1]), "{checksums:?}");
+    let bytes = std::fs::read(&pbm).unwrap();
+    assert!(bytes.starts_with(b"P4\n64 48\n") && bytes.len() == 9 + 8 * 48);
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG\r\n"));
+    std::fs::remove_file(&pbm).unwrap();
+    std::fs::remove_file(&png).unwrap();
+}
+
+#[test]
+fn taskfarm_prints_the_assignments() {
+    let o = parsci(&["taskfarm", "--ranks", "3", "--time-scale", "0.0005"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert_eq!(out.lines().filter(|l| l.starts_with("Master assigned job # ")).count(), 20, "{out}");
+    assert!(out.contains("ideal (sum / 2 workers)"), "{out}");
+    let o = parsci(&["taskfarm", "-n", "2", "--jobs", "5", "--master-computes", "--time-scale", "0", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["result"]["reports"].as_array().unwrap().len(), 5);
+    assert_eq!(v["result"]["workers"], 2);
+    fails_with(&["taskfarm", "--jobs", "0"], "must be a whole number of at least 1");
+    fails_with(&["taskfarm", "--time-scale", "-1"], "time scale must be a number >= 0");
+    fails_with(&["taskfarm", "--min-seconds", "3", "--max-seconds", "1"], "0 <= min <= max");
 }

@@ -24,7 +24,7 @@ pub fn dims_create(nnodes: usize, dims: &[usize]) -> Result<Vec<usize>, String> 
         return Err("dims_create: the number of ranks must be at least 1".into());
     }
     let fixed: usize = dims.iter().filter(|&&d| d > 0).product();
-    if nnodes % fixed != 0 {
+    if !nnodes.is_multiple_of(fixed) {
         return Err(format!("dims_create: {nnodes} ranks cannot be split with fixed dimensions {dims:?}"));
     }
     let free = dims.iter().filter(|&&d| d == 0).count();
@@ -47,7 +47,8 @@ pub fn dims_create(nnodes: usize, dims: &[usize]) -> Result<Vec<usize>, String> 
 fn balanced_factors(m: usize, k: usize) -> Vec<usize> {
     let mut divisors: Vec<usize> = vec![1];
     for p in prime_factors(m) {
-        let more: Vec<usize> = divisors.iter().filter_map(|d| d.checked_mul(p)).filter(|d| m % d == 0).collect();
+        let more: Vec<usize> =
+            divisors.iter().filter_map(|d| d.checked_mul(p)).filter(|d| m.is_multiple_of(*d)).collect();
         divisors.extend(more);
         divisors.sort_unstable();
         divisors.dedup();
@@ -76,7 +77,7 @@ fn search_factors(
         }
         return;
     }
-    for &d in divisors.iter().filter(|&&d| d <= max && m % d == 0) {
+    for &d in divisors.iter().filter(|&&d| d <= max && m.is_multiple_of(d)) {
         // Factors come in non-increasing order, so the first of k must reach the k-th root.
         if d.checked_pow(k as u32).is_some_and(|dk| dk < m) {
             break;
@@ -91,7 +92,7 @@ fn prime_factors(mut n: usize) -> Vec<usize> {
     let mut out = Vec::new();
     let mut p = 2;
     while p * p <= n {
-        while n % p == 0 {
+        while n.is_multiple_of(p) {
             out.push(p);
             n /= p;
         }

@@ -4,9 +4,12 @@
 //! ```
 //! use parsci_apps::tour::{self, Tour};
 //! use parsci_comm::Backend;
-//! let run = tour::execute(&Tour { rootsum_sizes: vec![1000] }, Backend::Threads(2)).unwrap();
+//! use parsci_apps::mandelbrot::Mandelbrot;
+//! let small = Mandelbrot { nr: 40, ni: 30, imax: 100, ..Mandelbrot::default() };
+//! let params = Tour { rootsum_sizes: vec![1000], mandelbrot: small, ..Tour::default() };
+//! let run = tour::execute(&params, Backend::Threads(2)).unwrap();
 //! assert!(run.result.passed);
-//! assert_eq!(run.result.rows.len(), 6);
+//! assert_eq!(run.result.rows.len(), 11); // 5 programs, rootsum, mandelbrot x 4 strategies, taskfarm
 //! ```
 
 mod table;
@@ -17,22 +20,33 @@ use parsci_comm::Backend;
 use serde::{Deserialize, Serialize};
 
 use crate::execute::{check_ranks, done_line, Run};
+use crate::mandelbrot::{Mandelbrot, Strategy};
 use crate::program::Program;
 use crate::rootsum::{RootSum, WORKSHOP_M};
+use crate::taskfarm::TaskFarm;
 use crate::{bcast::Bcast, hello::Hello, scatter_gather::ScatterGather};
 use crate::{error::Result, sendrecv::SendRecv, squares::Squares};
 
 /// The tour's parameters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tour {
     /// The `M` of each `rootsum` run.
     pub rootsum_sizes: Vec<u64>,
+    /// The `mandelbrot` run, once with every strategy (its own strategy is ignored).
+    pub mandelbrot: Mandelbrot,
+    /// The `taskfarm` run.
+    pub taskfarm: TaskFarm,
 }
 
 impl Default for Tour {
-    /// `rootsum` at the workshop's `M = 1234567` and at `M = 10^8`.
+    /// `rootsum` at the workshop's `M = 1234567` and at `M = 10^8`, `mandelbrot` at the
+    /// lesson's `200 200 -1.5 0.5 -1 1 1000`, and the lesson's 20 jobs in milliseconds.
     fn default() -> Self {
-        Tour { rootsum_sizes: vec![WORKSHOP_M, 100_000_000] }
+        Tour {
+            rootsum_sizes: vec![WORKSHOP_M, 100_000_000],
+            mandelbrot: Mandelbrot::default(),
+            taskfarm: TaskFarm { time_scale: 0.001, ..TaskFarm::default() },
+        }
     }
 }
 
@@ -71,11 +85,15 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     for &m in &tour.rootsum_sizes {
         RootSum { m }.validate()?;
     }
+    tour.mandelbrot.validate()?;
+    tour.taskfarm.validate()?;
     let start = Instant::now();
     let mut rows = vec![row(&Hello, backend), row(&SendRecv, backend), row(&Bcast, backend)];
     rows.push(row(&ScatterGather, backend));
     rows.push(row(&Squares, backend));
     rows.extend(tour.rootsum_sizes.iter().map(|&m| row(&RootSum { m }, backend)));
+    rows.extend(Strategy::ALL.map(|strategy| row(&Mandelbrot { strategy, ..tour.mandelbrot.clone() }, backend)));
+    rows.push(row(&tour.taskfarm, backend));
     let wall_time_s = start.elapsed().as_secs_f64();
     let report = TourReport { passed: rows.iter().all(|r| r.passed), rows };
     let mut lines = table::render(&report);

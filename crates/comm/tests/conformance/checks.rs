@@ -841,7 +841,7 @@ pub fn probe_then_recv(comm: &Comm) -> CheckResult {
                     break st;
                 }
                 polls += 1;
-                if polls % 64 == 0 {
+                if polls.is_multiple_of(64) {
                     std::thread::yield_now();
                 }
             }
@@ -1050,7 +1050,7 @@ pub fn non_overtaking(comm: &Comm) -> CheckResult {
 pub fn ring_overflow(comm: &Comm) -> CheckResult {
     let (me, r, l) = (comm.rank(), right(comm, 1), left(comm, 1));
     const N: usize = 200;
-    let tag_of = |i: usize| if i % 3 == 0 { 21 } else { 20 };
+    let tag_of = |i: usize| if i.is_multiple_of(3) { 21 } else { 20 };
     let msg = |from: usize, i: usize| -> Vec<u64> {
         let mut v: Vec<u64> = data(190, from, 1 + mixed_len(i) % 100);
         v[0] = i as u64;

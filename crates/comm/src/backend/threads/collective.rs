@@ -761,7 +761,7 @@ impl ThreadComm {
     pub fn alltoall<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
         let (me, p) = (self.rank, self.size());
         let n = send.len() / p;
-        let err = if send.len() % p != 0 {
+        let err = if !send.len().is_multiple_of(p) {
             self.invalid(
                 "alltoall",
                 format!("the send buffer's {} elements do not split into {p} equal blocks", send.len()),

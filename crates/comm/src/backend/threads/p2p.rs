@@ -111,7 +111,7 @@ impl ThreadComm {
         while !rdv.is_done() {
             std::hint::spin_loop();
             i = i.wrapping_add(1);
-            if i % 256 == 0 {
+            if i.is_multiple_of(256) {
                 if (start.elapsed() > patience || self.world().is_aborted()) && rdv.try_set_aside() {
                     return;
                 }

@@ -184,7 +184,7 @@ impl World {
                 return Ok(r);
             }
             i += 1;
-            if i % 64 == 0 {
+            if i.is_multiple_of(64) {
                 if self.is_aborted() {
                     return Err(self.abort_error(me, desc().op));
                 }
