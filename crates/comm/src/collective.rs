@@ -273,9 +273,8 @@ impl Comm {
         if counts[size] != 0 {
             return Err(self.root_failed("scatter_obj", root));
         }
-        let counts: Vec<usize> = counts[..size].iter().map(|&c| c as usize).collect();
-        let layout = Layout::from_counts(&counts);
-        let mut mine = vec![ObjByte(0); counts[me]];
+        let layout = byte_layout(&counts[..size]);
+        let mut mine = vec![ObjByte(0); layout.counts()[me]];
         self.scatterv((me == root).then_some((&flat[..], &layout)), &mut mine, root)?;
         decode(&mine, "scatter_obj", me, root, -1)
     }
@@ -291,11 +290,10 @@ impl Comm {
             self.gatherv(&bytes, None, root)?;
             return Ok(None);
         }
-        let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
-        let layout = Layout::from_counts(&counts);
+        let layout = byte_layout(&counts);
         let mut all = vec![ObjByte(0); layout.extent()];
         self.gatherv(&bytes, Some((&mut all, &layout)), root)?;
-        (0..size).map(|i| decode(&all[layout.range(i)], "gather_obj", me, i, -1)).collect::<Result<_>>().map(Some)
+        decode_blocks(&all, &layout, "gather_obj", me).map(Some)
     }
 
     /// Every rank gets every rank's value in rank order.
@@ -304,11 +302,10 @@ impl Comm {
         let bytes = encode(value, "allgather_obj", me, me, -1)?;
         let mut counts = vec![0u64; size];
         self.allgather(&[bytes.len() as u64], &mut counts)?;
-        let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
-        let layout = Layout::from_counts(&counts);
+        let layout = byte_layout(&counts);
         let mut all = vec![ObjByte(0); layout.extent()];
         self.allgatherv(&bytes, &mut all, &layout)?;
-        (0..size).map(|i| decode(&all[layout.range(i)], "allgather_obj", me, i, -1)).collect()
+        decode_blocks(&all, &layout, "allgather_obj", me)
     }
 
     /// Root gets `f(...f(f(v0, v1), v2)..., v(size-1))`; the others get `None`.
@@ -367,12 +364,11 @@ impl Comm {
             let details = format!("alltoall_obj: ranks {failed:?} could not send their values (see their errors)");
             return Err(Error::CollectiveMismatch { caller: me, details });
         }
-        let to_usize = |v: Vec<u64>| v.into_iter().map(|c| c as usize).collect::<Vec<_>>();
-        let send_layout = Layout::from_counts(&to_usize(send_counts));
-        let recv_layout = Layout::from_counts(&to_usize(recv_counts));
+        let send_layout = byte_layout(&send_counts);
+        let recv_layout = byte_layout(&recv_counts);
         let mut all = vec![ObjByte(0); recv_layout.extent()];
         self.alltoallv(&flat, &send_layout, &mut all, &recv_layout)?;
-        (0..size).map(|i| decode(&all[recv_layout.range(i)], "alltoall_obj", me, i, -1)).collect()
+        decode_blocks(&all, &recv_layout, "alltoall_obj", me)
     }
 
     fn check_root(&self, op: &'static str, root: usize) -> Result<()> {
@@ -392,6 +388,16 @@ impl Comm {
         let details = format!("rank {root} (the root) rejected its arguments to {op} (see its error)");
         Error::CollectiveMismatch { caller: self.rank(), details }
     }
+}
+
+/// The layout of encoded objects of these byte lengths, one after the other.
+fn byte_layout(lengths: &[u64]) -> Layout {
+    Layout::from_counts(&lengths.iter().map(|&n| n as usize).collect::<Vec<_>>())
+}
+
+/// Decodes block `i` of `all` (sent by rank `i`) for every block of `layout`.
+fn decode_blocks<T: DeserializeOwned>(all: &[ObjByte], layout: &Layout, op: &'static str, me: usize) -> Result<Vec<T>> {
+    (0..layout.counts().len()).map(|i| decode(&all[layout.range(i)], op, me, i, -1)).collect()
 }
 
 fn fold<T>(all: Vec<T>, f: impl Fn(T, T) -> T) -> T {

@@ -72,12 +72,6 @@ pub(crate) enum Payload {
     Rdv(Arc<Rendezvous>),
 }
 
-/// What the consumer sees at the head of the ring.
-pub(crate) enum Head {
-    Empty,
-    Ready,
-}
-
 #[repr(align(64))]
 struct Slot {
     /// `pos + 1` once the producer has written the message at `pos` (only it writes this).
@@ -165,21 +159,19 @@ impl Channel {
     }
 
     /// Consumer side: hands every waiting message, oldest first, to `sink`.
-    /// `pos` is the consumer's own position. Returns how many were taken.
-    pub fn drain(&self, pos: &Cell<usize>, sink: &mut impl FnMut(Envelope)) -> usize {
-        let mut n = self.drain_ring(pos, sink);
+    /// `pos` is the consumer's own position.
+    pub fn drain(&self, pos: &Cell<usize>, sink: &mut impl FnMut(Envelope)) {
+        self.drain_ring(pos, sink);
         if self.overflow_len.load(Acquire) > 0 {
             let mut q = self.overflow.lock().unwrap_or_else(|e| e.into_inner());
             // Ring messages are older than overflowed ones: the producer uses the ring
             // only while the overflow is empty.
-            n += self.drain_ring(pos, sink);
-            n += q.len();
+            self.drain_ring(pos, sink);
             for env in q.drain(..) {
                 sink(env);
             }
             self.overflow_len.store(0, Release);
         }
-        n
     }
 
     /// The ring, allocated on first use (producer side).
@@ -190,10 +182,11 @@ impl Channel {
         })
     }
 
-    /// The slot for position `p`, if the ring exists yet (consumer side).
+    /// The slot for position `p` if it holds the message written there (consumer side:
+    /// `seq == p + 1`, published by the producer with release).
     #[inline]
-    fn slot(&self, p: usize) -> Option<&Slot> {
-        self.slots.get().map(|s| &s[p % RING])
+    fn full_slot(&self, p: usize) -> Option<&Slot> {
+        self.slots.get().map(|s| &s[p % RING]).filter(|s| s.seq.load(Acquire) == p + 1)
     }
 
     /// Marks the slot at `p` consumed.
@@ -205,13 +198,8 @@ impl Channel {
 
     /// Whether the ring holds a message at the consumer's position (one load).
     #[inline]
-    pub fn look_head(&self, pos: &Cell<usize>) -> Head {
-        let p = pos.get();
-        if self.slot(p).is_some_and(|s| s.seq.load(Acquire) == p + 1) {
-            Head::Ready
-        } else {
-            Head::Empty
-        }
+    pub fn ring_ready(&self, pos: &Cell<usize>) -> bool {
+        self.full_slot(pos.get()).is_some()
     }
 
     /// True if messages went to the overflow queue.
@@ -223,8 +211,7 @@ impl Channel {
     /// True if a message may be waiting (cheap check for polling).
     #[inline]
     pub fn has_message(&self, pos: &Cell<usize>) -> bool {
-        let p = pos.get();
-        self.slot(p).is_some_and(|s| s.seq.load(Acquire) == p + 1) || self.overflow_len.load(Acquire) > 0
+        self.ring_ready(pos) || self.has_overflow()
     }
 
     /// Consumer side: lets `f` look at the oldest message in the ring; if `f` returns
@@ -232,10 +219,7 @@ impl Channel {
     #[inline]
     pub fn consume_head<R>(&self, pos: &Cell<usize>, f: impl FnOnce(&Envelope, &[u8]) -> Option<R>) -> Option<R> {
         let p = pos.get();
-        let slot = self.slot(p)?;
-        if slot.seq.load(Acquire) != p + 1 {
-            return None;
-        }
+        let slot = self.full_slot(p)?;
         // SAFETY: seq == p + 1: the envelope (and its slab bytes) are written and only we
         // touch them until we release the slot.
         let env = unsafe { (*slot.env.get()).assume_init_ref() };
@@ -251,10 +235,7 @@ impl Channel {
     #[inline]
     pub fn take_head_if(&self, pos: &Cell<usize>, want: impl FnOnce(&Envelope) -> bool) -> Option<Envelope> {
         let p = pos.get();
-        let slot = self.slot(p)?;
-        if slot.seq.load(Acquire) != p + 1 {
-            return None;
-        }
+        let slot = self.full_slot(p)?;
         // SAFETY: seq == p + 1: the envelope is written and only we read it until we
         // release the slot below.
         if !want(unsafe { (*slot.env.get()).assume_init_ref() }) {
@@ -285,20 +266,14 @@ impl Channel {
         env
     }
 
-    fn drain_ring(&self, pos: &Cell<usize>, sink: &mut impl FnMut(Envelope)) -> usize {
-        let mut n = 0;
-        loop {
+    fn drain_ring(&self, pos: &Cell<usize>, sink: &mut impl FnMut(Envelope)) {
+        while let Some(slot) = self.full_slot(pos.get()) {
             let p = pos.get();
-            let Some(slot) = self.slot(p) else { return n };
-            if slot.seq.load(Acquire) != p + 1 {
-                return n;
-            }
             // SAFETY: seq == p + 1: the producer wrote this envelope and will not touch the
             // slot again until we release it; we read it exactly once.
             let env = self.own(p, unsafe { (*slot.env.get()).assume_init_read() });
             self.release(pos, p);
             sink(env);
-            n += 1;
         }
     }
 }

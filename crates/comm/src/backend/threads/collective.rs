@@ -344,6 +344,13 @@ impl ThreadComm {
         Some(Error::InvalidArgument { op, caller: self.rank, msg })
     }
 
+    /// The error of a reduction whose receive buffer cannot hold its `n` results.
+    fn short_reduce_buffer(&self, op: &'static str, recv_len: usize, n: usize) -> Option<Error> {
+        (recv_len < n)
+            .then(|| self.invalid(op, format!("the receive buffer holds {recv_len} elements but {n} are reduced")))
+            .flatten()
+    }
+
     fn root_err(&self, op: &'static str, root: usize) -> Option<Error> {
         (root >= self.size()).then_some(Error::RootOutOfRange { op, caller: self.rank, root, size: self.size() })
     }
@@ -599,10 +606,7 @@ impl ThreadComm {
     fn reduction<T: Data>(&self, name: &'static str, send: &[T], op: &Op<T>, to: Target) -> Result<()> {
         let Target { recv, recv_len, root, err, kind } = to;
         let (me, p, n) = (self.rank, self.size(), send.len());
-        let mut err = err;
-        if err.is_none() && recv.is_some() && recv_len < n {
-            err = self.invalid(name, format!("the receive buffer holds {recv_len} elements but {n} are reduced"));
-        }
+        let err = err.or_else(|| recv.and_then(|_| self.short_reduce_buffer(name, recv_len, n)));
         let mine = Slot {
             root,
             count: n,
@@ -690,14 +694,7 @@ impl ThreadComm {
     /// Every remote access is a read, so results land in the cache of the rank that uses them.
     fn allreduce_large<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
         let (me, p, n) = (self.rank, self.size(), send.len());
-        let err = (recv.len() < n)
-            .then(|| {
-                self.invalid(
-                    "allreduce",
-                    format!("the receive buffer holds {} elements but {n} are reduced", recv.len()),
-                )
-            })
-            .flatten();
+        let err = self.short_reduce_buffer("allreduce", recv.len(), n);
         let mine = Slot {
             count: n,
             send: send.as_ptr().cast(),

@@ -6,7 +6,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::channel::{is_type, small_copy, Envelope, Head, Payload, ProducerPos};
+use super::channel::{is_type, small_copy, Envelope, Payload, ProducerPos};
 use super::world::World;
 use crate::data::Data;
 use crate::p2p::Status;
@@ -91,7 +91,7 @@ impl Endpoint {
     /// `polls` empty looks).
     #[inline]
     pub fn spin_inline<T: Data>(&self, src: usize, pat: &Pattern, buf: &mut [T], polls: u32) -> Option<Status> {
-        if !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty() {
+        if self.queued_locally(src) {
             return None;
         }
         let ch = self.world.channel(src, self.me);
@@ -100,9 +100,8 @@ impl Endpoint {
             if ch.has_overflow() {
                 return None;
             }
-            match ch.look_head(pos) {
-                Head::Empty => continue,
-                Head::Ready => return self.recv_inline(src, pat, buf),
+            if ch.ring_ready(pos) {
+                return self.recv_inline(src, pat, buf);
             }
         }
         None
@@ -112,21 +111,23 @@ impl Endpoint {
     /// locally) and the ring is still empty: the cheap test a spinning receive repeats.
     #[inline]
     pub fn nothing_from(&self, src: usize) -> bool {
-        let ch = self.world.channel(src, self.me);
-        !ch.has_message(&self.recv_pos[src])
-            && self.posted.borrow().is_empty()
-            && self.unexpected.borrow()[src].is_empty()
+        !self.world.channel(src, self.me).has_message(&self.recv_pos[src]) && !self.queued_locally(src)
+    }
+
+    /// True if a message from `src` may be waiting outside the ring (in the local queue),
+    /// or a posted receive may claim the next one: then the ring's head is not simply
+    /// the next message to take.
+    #[inline]
+    fn queued_locally(&self, src: usize) -> bool {
+        !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty()
     }
 
     /// The fastest path: a small typed message from `src` copied straight out of its
     /// ring slot into `buf`, when nothing is queued locally and it matches.
     #[inline]
     pub fn recv_inline<T: Data>(&self, src: usize, pat: &Pattern, buf: &mut [T]) -> Option<Status> {
-        if !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty() {
-            return None;
-        }
         let ch = self.world.channel(src, self.me);
-        if ch.has_overflow() {
+        if self.queued_locally(src) || ch.has_overflow() {
             return None;
         }
         ch.consume_head(&self.recv_pos[src], |env, slab| {
@@ -148,11 +149,8 @@ impl Endpoint {
     /// take the next message straight from the ring if it matches and `check` accepts it.
     #[inline]
     pub fn take_direct(&self, src: usize, pat: &Pattern, check: impl FnOnce(&Envelope) -> bool) -> Option<Envelope> {
-        if !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty() {
-            return None;
-        }
         let ch = self.world.channel(src, self.me);
-        if ch.has_overflow() {
+        if self.queued_locally(src) || ch.has_overflow() {
             return None;
         }
         ch.take_head_if(&self.recv_pos[src], |env| pat.matches(src, env) && check(env))
