@@ -25,6 +25,9 @@ pub(super) struct Master<'a, J, C, S> {
     outstanding: Vec<usize>,
     /// Ranks that were sent their stop order (the master counts as stopped).
     stopped: Vec<bool>,
+    /// Workers with nothing to do, whose stop order waits until the farm's outcome is
+    /// known (a job still running elsewhere may yet fail).
+    idle: Vec<bool>,
     /// The first failure; once set, no job is handed out any more.
     failure: Option<Failure>,
     log: FarmLog,
@@ -49,6 +52,7 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
             sink,
             outstanding: vec![0; size],
             stopped: (0..size).map(|r| r == me).collect(),
+            idle: vec![false; size],
             failure,
             log: FarmLog { assignments: Vec::with_capacity(n), done_by: vec![usize::MAX; n] },
         }
@@ -75,6 +79,7 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
             }
         }
         loop {
+            self.stop_idle_if_settled()?;
             if self.computes && self.has_work() {
                 self.serve_pending()?;
                 if self.has_work() {
@@ -165,7 +170,8 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
         Ok(())
     }
 
-    /// Sends worker `w` the next job, or its stop order when there is none (or the farm failed).
+    /// Sends worker `w` the next job; when there is none, its stop order once the farm's
+    /// outcome is known, else it waits as idle.
     fn assign_or_stop(&mut self, w: usize) -> Result<(), FarmError> {
         if self.has_work() {
             let job = self.next;
@@ -175,9 +181,26 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
             self.outstanding[w] += 1;
             self.log.assignments.push(Assignment { job, worker: w });
         } else {
-            let order: OrderRef<'_, J> = OrderRef::Stop { failure: self.failure.clone() };
-            self.comm.send_obj(&order, w, ORDER_TAG)?;
-            self.stopped[w] = true;
+            self.idle[w] = true;
+            self.stop_idle_if_settled()?;
+        }
+        Ok(())
+    }
+
+    /// Once the outcome is known (a job failed, or every job is done), sends the idle
+    /// workers their stop order carrying it, so every rank returns the same outcome.
+    fn stop_idle_if_settled(&mut self) -> Result<(), FarmError> {
+        let settled = self.failure.is_some() || (!self.has_work() && self.outstanding.iter().all(|&o| o == 0));
+        if !settled {
+            return Ok(());
+        }
+        for w in 0..self.idle.len() {
+            if self.idle[w] {
+                let order: OrderRef<'_, J> = OrderRef::Stop { failure: self.failure.clone() };
+                self.comm.send_obj(&order, w, ORDER_TAG)?;
+                self.idle[w] = false;
+                self.stopped[w] = true;
+            }
         }
         Ok(())
     }
