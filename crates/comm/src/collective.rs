@@ -90,6 +90,27 @@ impl Layout {
     }
 }
 
+/// The error of a `v` collective's layout that does not fit `p` ranks and a buffer of `len`.
+pub(crate) fn check_layout(
+    op: &'static str,
+    caller: usize,
+    l: &Layout,
+    p: usize,
+    len: usize,
+    what: &str,
+) -> Option<Error> {
+    let msg = if l.counts().len() != p {
+        format!("the {what} layout has {} blocks for {p} ranks", l.counts().len())
+    } else if l.extent() > len {
+        format!("the {what} layout reaches element {} but the buffer holds {len}", l.extent())
+    } else if what == "receive" && l.overlaps() {
+        format!("the {what} layout has overlapping blocks (counts {:?}, displacements {:?})", l.counts(), l.displs())
+    } else {
+        return None;
+    };
+    Some(Error::InvalidArgument { op, caller, msg })
+}
+
 /// Typed collectives (buffers of plain data).
 impl Comm {
     /// Waits until every rank has called `barrier`.

@@ -42,6 +42,8 @@ pub struct Comm {
 
 pub(crate) enum CommImpl {
     Threads(ThreadComm),
+    #[cfg(feature = "mpi")]
+    Mpi(crate::backend::mpi::MpiComm),
 }
 
 /// Runs `$body` with `$c` bound to the backend communicator.
@@ -49,6 +51,8 @@ macro_rules! dispatch {
     ($self:expr, $c:ident => $body:expr) => {
         match &$self.inner {
             $crate::comm::CommImpl::Threads($c) => $body,
+            #[cfg(feature = "mpi")]
+            $crate::comm::CommImpl::Mpi($c) => $body,
         }
     };
 }
@@ -63,6 +67,11 @@ impl std::fmt::Debug for Comm {
 impl Comm {
     pub(crate) fn from_threads(c: ThreadComm) -> Self {
         Comm { inner: CommImpl::Threads(c) }
+    }
+
+    #[cfg(feature = "mpi")]
+    pub(crate) fn from_mpi(c: crate::backend::mpi::MpiComm) -> Self {
+        Comm { inner: CommImpl::Mpi(c) }
     }
 
     /// This rank's number, `0..size()`.
@@ -82,13 +91,21 @@ impl Comm {
 
     /// The backend this communicator runs on.
     pub fn backend(&self) -> BackendKind {
-        dispatch!(self, _c => BackendKind::Threads)
+        match &self.inner {
+            CommImpl::Threads(_) => BackendKind::Threads,
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(_) => BackendKind::Mpi,
+        }
     }
 
     /// A new communicator with the same ranks and a separate message space
     /// (messages and collectives on one never match the other). Collective.
     pub fn dup(&self) -> Result<Comm> {
-        dispatch!(self, c => c.dup().map(Comm::from_threads))
+        Ok(match &self.inner {
+            CommImpl::Threads(c) => Comm::from_threads(c.dup()?),
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => Comm::from_mpi(c.dup()?),
+        })
     }
 
     /// Splits into one communicator per `color`; within each, ranks are ordered by
@@ -104,6 +121,10 @@ impl Comm {
     /// assert_eq!(r.into_vec(), vec![(0, 2), (0, 2), (1, 2), (1, 2)]);
     /// ```
     pub fn split(&self, color: Option<u32>, key: i32) -> Result<Option<Comm>> {
-        dispatch!(self, c => Ok(c.split(color, key)?.map(Comm::from_threads)))
+        Ok(match &self.inner {
+            CommImpl::Threads(c) => c.split(color, key)?.map(Comm::from_threads),
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => c.split(color, key)?.map(Comm::from_mpi),
+        })
     }
 }

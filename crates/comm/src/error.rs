@@ -136,6 +136,16 @@ pub enum Error {
     /// The job could not be started as asked.
     #[error("launch: {0}")]
     Launch(String),
+    /// MPI reported an error the other variants do not describe (MPI backend).
+    #[error("{op} on rank {caller}: MPI error: {msg}")]
+    Mpi {
+        /// The operation.
+        op: &'static str,
+        /// The rank that made the call.
+        caller: usize,
+        /// MPI's error text.
+        msg: String,
+    },
 }
 
 /// Who waits for whom when a deadlock is detected: one line per blocked rank.

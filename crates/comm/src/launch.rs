@@ -1,9 +1,11 @@
 //! Starting a job: one closure run on every rank of the chosen backend.
 
 use std::fmt::Display;
+use std::time::Duration;
 
 use crate::comm::Comm;
 use crate::error::{Error, Result};
+use crate::launcher::detect_launcher;
 
 /// Where the ranks run. The one place the backend is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -11,20 +13,29 @@ use crate::error::{Error, Result};
 pub enum Backend {
     /// `n` ranks as threads of this process.
     Threads(usize),
+    /// One rank per process of an MPI job started by `mpirun`/`mpiexec`/`srun`
+    /// (cargo feature `mpi`). Started without a launcher, it is a job of one rank.
+    #[cfg(feature = "mpi")]
+    Mpi,
 }
 
 impl Backend {
-    /// The backend's name (`"threads"`).
+    /// The backend's name (`"threads"` or `"mpi"`).
     pub fn name(&self) -> &'static str {
         match self {
             Backend::Threads(_) => "threads",
+            #[cfg(feature = "mpi")]
+            Backend::Mpi => "mpi",
         }
     }
 
-    /// The number of ranks the job will have.
+    /// The number of ranks the job will have (for MPI, the world's size: this
+    /// initialises MPI; 1 if MPI cannot start, which `launch` then reports).
     pub fn ranks(&self) -> usize {
         match self {
             Backend::Threads(n) => *n,
+            #[cfg(feature = "mpi")]
+            Backend::Mpi => crate::backend::mpi::world().map_or(1, |w| w.size),
         }
     }
 
@@ -32,6 +43,58 @@ impl Backend {
     pub fn threads_per_core() -> Self {
         Backend::Threads(available_cores())
     }
+
+    /// The backend the environment asks for: MPI when an MPI launcher started this
+    /// process, else `threads` ranks as threads. Under a launcher, a build without the
+    /// `mpi` feature is refused (it would run the whole program once per process), and so
+    /// is a launcher of another MPI (it starts processes that each see a job of one).
+    ///
+    /// ```
+    /// # if parsci_comm::detect_launcher().is_none() {
+    /// assert_eq!(parsci_comm::Backend::from_env(3).unwrap(), parsci_comm::Backend::Threads(3));
+    /// # }
+    /// ```
+    pub fn from_env(threads: usize) -> Result<Backend> {
+        match detect_launcher() {
+            None => Ok(Backend::Threads(threads)),
+            Some(_env) => {
+                #[cfg(feature = "mpi")]
+                {
+                    crate::backend::mpi::world()?;
+                    Ok(Backend::Mpi)
+                }
+                #[cfg(not(feature = "mpi"))]
+                Err(without_mpi(&_env))
+            }
+        }
+    }
+}
+
+/// Options of a job beyond its backend.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JobOptions {
+    /// MPI backend: a rank that waits in one communication call longer than this prints
+    /// what it waits for and aborts the job. (The thread backend needs none: it detects
+    /// deadlocks by itself.)
+    pub watchdog: Option<Duration>,
+}
+
+impl JobOptions {
+    /// Options with a watchdog of `limit`.
+    pub fn with_watchdog(limit: Duration) -> Self {
+        JobOptions { watchdog: Some(limit) }
+    }
+}
+
+/// The refusal of a build without MPI started by an MPI launcher.
+pub(crate) fn without_mpi(env: &crate::launcher::LauncherEnv) -> Error {
+    Error::Launch(format!(
+        "this program was built without MPI support (cargo feature `mpi`), but {} started it as rank {} of {} \
+         processes ({}={}): each process would run the whole job alone. Rebuild with `cargo build --release \
+         --features mpi` to run under MPI, or run it without the launcher (`--ranks N` runs N ranks as threads)",
+        env.launcher, env.rank, env.size, env.variable, env.size
+    ))
 }
 
 /// The number of cores this process may use (at least 1).
@@ -101,7 +164,27 @@ impl<R> Launched<R> {
 /// });
 /// assert_eq!(failed.unwrap_err().to_string(), "rank 1 failed: no input file");
 /// ```
+///
+/// On the MPI backend, a rank whose closure fails prints `rank R failed: ...` and aborts
+/// the whole job (`MPI_Abort`; MPI cannot release a rank blocked on a failed peer), so
+/// `launch` returns only successes there. Started by an MPI launcher for several
+/// processes, the thread backend is refused unless MPI runs in this process already
+/// (every process would run the whole job).
 pub fn launch<R, E, F>(backend: Backend, f: F) -> Result<Launched<R>>
+where
+    R: Send,
+    E: Display,
+    F: Fn(&Comm) -> Result<R, E> + Sync,
+{
+    launch_with(backend, &JobOptions::default(), f)
+}
+
+/// [`launch`] with [`JobOptions`] (a watchdog).
+pub fn launch_with<R, E, F>(
+    backend: Backend,
+    #[allow(unused_variables)] options: &JobOptions,
+    f: F,
+) -> Result<Launched<R>>
 where
     R: Send,
     E: Display,
@@ -112,8 +195,26 @@ where
             if n == 0 {
                 return Err(Error::Launch("the number of ranks must be at least 1".into()));
             }
+            if let Some(env) = detect_launcher().filter(|e| e.size > 1) {
+                if !mpi_running() {
+                    return Err(without_mpi(&env));
+                }
+            }
             let results = crate::backend::threads::run(n, &f)?;
             Ok(Launched { size: n, results: results.into_iter().enumerate().collect() })
         }
+        #[cfg(feature = "mpi")]
+        Backend::Mpi => {
+            let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog)?;
+            Ok(Launched { size, results: vec![(rank, r)] })
+        }
     }
+}
+
+/// True if MPI is initialised in this process (a job that runs threads inside one MPI rank).
+fn mpi_running() -> bool {
+    #[cfg(feature = "mpi")]
+    return mpi::environment::is_initialized() && !mpi::environment::is_finalized();
+    #[cfg(not(feature = "mpi"))]
+    false
 }

@@ -5,7 +5,9 @@
 //! splitting and Cartesian topologies — the model of MPI and the ergonomics of mpi4py.
 //!
 //! One program runs on either backend, chosen in one place ([`Backend`]):
-//! ranks as threads of one process (the default, nothing to install).
+//! ranks as threads of one process (the default, nothing to install), or ranks as
+//! processes of an MPI job started by `mpirun` or `srun` (cargo feature `mpi`, rsmpi
+//! over Open MPI).
 //!
 //! ```
 //! use parsci_comm::{launch, Backend, Error, Op};
@@ -34,6 +36,7 @@ mod copy;
 mod data;
 mod error;
 mod launch;
+mod launcher;
 mod p2p;
 mod topology;
 
@@ -41,7 +44,8 @@ pub use collective::Layout;
 pub use comm::{BackendKind, Comm};
 pub use data::{Arith, Data, DataKind, ObjByte, Op, OpKind};
 pub use error::{DeadlockReport, Error, Result, Wait};
-pub use launch::{available_cores, launch, Backend, Launched};
+pub use launch::{available_cores, launch, launch_with, Backend, JobOptions, Launched};
+pub use launcher::{detect_launcher, LauncherEnv};
 pub use p2p::{wait_all, ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 pub use topology::{dims_create, CartComm};
 

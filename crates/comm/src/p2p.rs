@@ -3,7 +3,7 @@
 use serde::{de::DeserializeOwned, Serialize};
 
 use crate::backend::threads::{ThreadRequest, ThreadVecRequest};
-use crate::comm::{dispatch, Comm};
+use crate::comm::{dispatch, Comm, CommImpl};
 use crate::data::{short_type_name, Data, ObjByte};
 use crate::error::{Error, Result};
 
@@ -18,6 +18,30 @@ pub const ANY_SOURCE: usize = usize::MAX;
 /// "No rank": sending to it does nothing and receiving from it returns at once
 /// with an empty message, as MPI's `PROC_NULL` (what a Cartesian `shift` gives at an edge).
 pub const PROC_NULL: usize = usize::MAX - 1;
+
+/// An error unless `dest` is a rank of a communicator of `size` or `PROC_NULL`.
+pub(crate) fn check_dest(op: &'static str, caller: usize, size: usize, dest: usize) -> Result<()> {
+    if dest < size || dest == PROC_NULL {
+        return Ok(());
+    }
+    Err(Error::RankOutOfRange { op, caller, rank: dest, size })
+}
+
+/// An error unless `src` is a rank of a communicator of `size`, `PROC_NULL` or `ANY_SOURCE`.
+pub(crate) fn check_source(op: &'static str, caller: usize, size: usize, src: usize) -> Result<()> {
+    if src == ANY_SOURCE {
+        return Ok(());
+    }
+    check_dest(op, caller, size, src)
+}
+
+/// An error unless `tag` is a user tag (or `ANY_TAG` where `any_ok`).
+pub(crate) fn check_tag(op: &'static str, caller: usize, tag: Tag, any_ok: bool) -> Result<()> {
+    if (0..=MAX_TAG).contains(&tag) || (any_ok && tag == ANY_TAG) {
+        return Ok(());
+    }
+    Err(Error::InvalidTag { op, caller, tag, max: MAX_TAG })
+}
 
 /// What a receive or probe found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,6 +70,8 @@ pub struct Request<'a> {
 pub(crate) enum ReqImpl<'a> {
     Done(Status),
     Threads(ThreadRequest<'a>),
+    #[cfg(feature = "mpi")]
+    Mpi(crate::backend::mpi::MpiRequest<'a>),
 }
 
 impl Request<'_> {
@@ -54,6 +80,8 @@ impl Request<'_> {
         match self.inner {
             ReqImpl::Done(s) => Ok(s),
             ReqImpl::Threads(r) => r.wait(),
+            #[cfg(feature = "mpi")]
+            ReqImpl::Mpi(r) => r.wait(),
         }
     }
     /// Completes the operation if it can without blocking.
@@ -61,6 +89,8 @@ impl Request<'_> {
         match &mut self.inner {
             ReqImpl::Done(s) => Ok(Some(*s)),
             ReqImpl::Threads(r) => r.test(),
+            #[cfg(feature = "mpi")]
+            ReqImpl::Mpi(r) => r.test(),
         }
     }
 }
@@ -86,17 +116,31 @@ pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
 /// A non-blocking receive into a new `Vec` (see [`Comm::irecv_vec`]).
 #[must_use = "a request does nothing until it is waited on"]
 pub struct VecRequest<T: Data> {
-    inner: ThreadVecRequest<T>,
+    inner: VecReqImpl<T>,
+}
+
+enum VecReqImpl<T: Data> {
+    Threads(ThreadVecRequest<T>),
+    #[cfg(feature = "mpi")]
+    Mpi(crate::backend::mpi::MpiVecRequest<T>),
 }
 
 impl<T: Data> VecRequest<T> {
     /// Blocks until the message has arrived.
     pub fn wait(self) -> Result<(Vec<T>, Status)> {
-        self.inner.wait()
+        match self.inner {
+            VecReqImpl::Threads(r) => r.wait(),
+            #[cfg(feature = "mpi")]
+            VecReqImpl::Mpi(r) => r.wait(),
+        }
     }
     /// Takes the message if it has arrived.
     pub fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
-        self.inner.test()
+        match &mut self.inner {
+            VecReqImpl::Threads(r) => r.test(),
+            #[cfg(feature = "mpi")]
+            VecReqImpl::Mpi(r) => r.test(),
+        }
     }
 }
 
@@ -222,6 +266,9 @@ impl Comm {
     }
 
     /// Blocks until a matching message is available and describes it without receiving it.
+    ///
+    /// On MPI, `Status::count` of a probe is in bytes: MPI does not carry the sender's
+    /// element type.
     pub fn probe(&self, source: usize, tag: Tag) -> Result<Status> {
         dispatch!(self, c => c.probe(source, tag))
     }
@@ -233,17 +280,36 @@ impl Comm {
 
     /// Starts a send; the data is taken (copied) at once, so `buf` is free on return.
     pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'static>> {
-        dispatch!(self, c => c.isend(buf, dest, tag))
+        match &self.inner {
+            CommImpl::Threads(c) => c.isend(buf, dest, tag),
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => Ok(Request { inner: ReqImpl::Mpi(c.isend(buf, dest, tag)?) }),
+        }
     }
 
     /// Starts a receive into `buf`; the data lands there by the time `wait` or `test` completes.
     pub fn irecv<'a, T: Data>(&self, buf: &'a mut [T], source: usize, tag: Tag) -> Result<Request<'a>> {
-        dispatch!(self, c => c.irecv(buf, source, tag))
+        match &self.inner {
+            CommImpl::Threads(c) => c.irecv(buf, source, tag),
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => Ok(Request { inner: ReqImpl::Mpi(c.irecv(buf, source, tag)?) }),
+        }
     }
 
     /// Starts a receive of a message of any length.
+    ///
+    /// On the thread backend the receive is posted at once. On MPI, whose receives need a
+    /// length, it is matched (probed, then received) when the request is tested or waited
+    /// on: do not block in a send that only this receive can complete before testing it
+    /// (post [`irecv`](Comm::irecv) into a sized buffer, or send with `isend`).
     pub fn irecv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<VecRequest<T>> {
-        dispatch!(self, c => Ok(VecRequest { inner: c.irecv_vec(source, tag)? }))
+        Ok(VecRequest {
+            inner: match &self.inner {
+                CommImpl::Threads(c) => VecReqImpl::Threads(c.irecv_vec(source, tag)?),
+                #[cfg(feature = "mpi")]
+                CommImpl::Mpi(c) => VecReqImpl::Mpi(c.irecv_vec(source, tag)?),
+            },
+        })
     }
 }
 
@@ -288,23 +354,40 @@ impl Comm {
         source: usize,
         recv_tag: Tag,
     ) -> Result<(Option<U>, Status)> {
-        let req = self.irecv_vec::<ObjByte>(source, recv_tag)?;
-        self.send_obj(value, dest, send_tag)?;
-        let (bytes, st) = req.wait()?;
+        let me = self.rank();
+        let bytes = encode(value, "sendrecv_obj", me, dest, send_tag)?;
+        // The lengths first, then the bytes from whoever sent the length: two `sendrecv`s,
+        // which never deadlock however the peers pair up, on any backend.
+        let mut len = [0u64];
+        let st = self.sendrecv(&[bytes.len() as u64], dest, send_tag, &mut len, source, recv_tag)?;
         if st.source == PROC_NULL {
+            let mut none: [ObjByte; 0] = [];
+            self.sendrecv(&bytes, dest, send_tag, &mut none, PROC_NULL, recv_tag)?;
             return Ok((None, st));
         }
-        Ok((Some(decode(&bytes, "sendrecv_obj", self.rank(), st.source, st.tag)?), st))
+        let mut got = vec![ObjByte(0); len[0] as usize];
+        let st = self.sendrecv(&bytes, dest, send_tag, &mut got, st.source, st.tag)?;
+        Ok((Some(decode(&got, "sendrecv_obj", me, st.source, st.tag)?), st))
     }
 
     /// Starts sending an object; it is encoded at once.
     pub fn isend_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<Request<'static>> {
         let bytes = encode(value, "isend_obj", self.rank(), dest, tag)?;
-        self.send_vec(bytes, dest, tag)?;
-        Ok(Request { inner: ReqImpl::Done(Status { source: self.rank(), tag, count: 0 }) })
+        match &self.inner {
+            // A thread-backend send never blocks: it moves the bytes to the receiver.
+            CommImpl::Threads(c) => {
+                c.send_vec(bytes, dest, tag)?;
+                Ok(Request { inner: ReqImpl::Done(Status { source: self.rank(), tag, count: 0 }) })
+            }
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => Ok(Request { inner: ReqImpl::Mpi(c.isend(&bytes, dest, tag)?) }),
+        }
     }
 
     /// Starts receiving an object.
+    ///
+    /// On MPI, as [`irecv_vec`](Comm::irecv_vec), the message is matched when the request
+    /// is tested or waited on.
     pub fn irecv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<ObjRequest<T>> {
         Ok(ObjRequest { inner: self.irecv_vec(source, tag)?, caller: self.rank(), _t: std::marker::PhantomData })
     }

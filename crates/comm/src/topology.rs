@@ -2,7 +2,7 @@
 
 use std::ops::Deref;
 
-use crate::comm::Comm;
+use crate::comm::{Comm, CommImpl};
 use crate::error::{Error, Result};
 use crate::p2p::PROC_NULL;
 
@@ -152,8 +152,11 @@ impl Comm {
                 self.size()
             )));
         }
-        let inside = caller < cells;
-        let comm = self.split(inside.then_some(0), caller as i32)?;
+        let comm = match &self.inner {
+            CommImpl::Threads(_) => self.split((caller < cells).then_some(0), caller as i32)?,
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => c.cart_create(dims, periods)?.map(Comm::from_mpi),
+        };
         Ok(comm.map(|comm| CartComm { comm, dims: dims.to_vec(), periods: periods.to_vec() }))
     }
 }
@@ -173,6 +176,12 @@ impl CartComm {
     }
     /// The coordinates of `rank` (row-major: the last dimension varies fastest).
     pub fn coords_of(&self, rank: usize) -> Vec<usize> {
+        #[cfg(feature = "mpi")]
+        if let CommImpl::Mpi(c) = &self.comm.inner {
+            if rank < self.size() {
+                return c.cart_coords(rank).expect("an MPI Cartesian communicator");
+            }
+        }
         let mut rest = rank;
         let mut c = vec![0; self.dims.len()];
         for (i, &d) in self.dims.iter().enumerate().rev() {
@@ -209,6 +218,11 @@ impl CartComm {
     #[track_caller]
     pub fn shift(&self, dim: usize, disp: isize) -> (usize, usize) {
         assert!(dim < self.dims.len(), "shift: dimension {dim} of a {}-d grid", self.dims.len());
+        #[cfg(feature = "mpi")]
+        if let CommImpl::Mpi(c) = &self.comm.inner {
+            let (s, d) = c.cart_shift(dim, disp).expect("an MPI Cartesian communicator");
+            return (s.unwrap_or(PROC_NULL), d.unwrap_or(PROC_NULL));
+        }
         let me: Vec<isize> = self.coords().into_iter().map(|c| c as isize).collect();
         let at = |delta: isize| {
             let mut c = me.clone();

@@ -1,3 +1,5 @@
-//! The backends behind [`Comm`](crate::Comm).
+//! The backends: ranks as threads of one process, or ranks as MPI processes.
 
+#[cfg(feature = "mpi")]
+pub(crate) mod mpi;
 pub(crate) mod threads;

@@ -452,9 +452,12 @@ pub fn p2p_vec(comm: &Comm) -> CheckResult {
                     buf.truncate(st.count);
                     (buf, st)
                 } else {
+                    // irecv_vec is matched at its wait on MPI: the send must not block.
                     let req = comm.irecv_vec::<f64>(me, tag).ctx(&what)?;
-                    send(out).ctx(&what)?;
-                    req.wait().ctx(&what)?
+                    let sreq = comm.isend(&out, me, tag).ctx(&what)?;
+                    let got = req.wait().ctx(&what)?;
+                    sreq.wait().ctx(&what)?;
+                    got
                 }
             } else if me % 2 == 0 {
                 send(out).ctx(&what)?;
@@ -787,7 +790,7 @@ pub fn status_fields(comm: &Comm) -> CheckResult {
     same("recv 0", &buf[..st.count], &want(0))?;
     // 1: probe then iprobe (both leave the message), then recv_vec.
     let st = comm.probe(l, 41).ctx("probe 1")?;
-    check_status("probe", st, l, 41, n_of(l, 1))?;
+    check_status("probe", probed::<f64>(comm, st), l, 41, n_of(l, 1))?;
     let st2 = comm.iprobe(ANY_SOURCE, 41).ctx("iprobe 1")?;
     ensure_eq!(st2, Some(st), "iprobe after probe");
     let (v, st) = comm.recv_vec::<f64>(l, 41).ctx("recv_vec 1")?;
@@ -816,6 +819,14 @@ pub fn status_fields(comm: &Comm) -> CheckResult {
     let sts = wait_all(reqs).ctx("wait_all")?;
     ensure_eq!(sts.len(), 6, "wait_all statuses");
     Ok(())
+}
+
+/// A probe's status counted in `T`s: MPI cannot know the sender's type and counts bytes.
+fn probed<T>(comm: &Comm, st: Status) -> Status {
+    match comm.backend() {
+        parsci_comm::BackendKind::Mpi => Status { count: st.count / std::mem::size_of::<T>(), ..st },
+        _ => st,
+    }
 }
 
 /// probe/iprobe to learn a message's length, then recv of exactly that length.
@@ -852,6 +863,7 @@ pub fn probe_then_recv(comm: &Comm) -> CheckResult {
             (l, j as Tag),
             "probe {j}: source and tag (messages of one sender come in order)"
         );
+        let st = probed::<u32>(comm, st);
         let mut buf = vec![0u32; st.count];
         let st2 = comm.recv(&mut buf, st.source, st.tag).ctx("recv of the probed message")?;
         ensure_eq!(st2, st, "recv status after probe {j}");
@@ -1457,37 +1469,38 @@ pub fn reductions_f64(comm: &Comm) -> CheckResult {
     Ok(())
 }
 
-/// A non-commutative user op, `acc * 10 + x`: the result spells the ranks in rank order.
+/// A non-commutative, associative user op (as MPI requires): appending decimal digits,
+/// `(a, 10^k) op (b, 10^m) = (a * 10^m + b, 10^(k+m))`. The result spells the ranks in order.
 pub fn user_op_rank_order(comm: &Comm) -> CheckResult {
     let (me, p) = (comm.rank(), comm.size());
-    let op = Op::<u64>::user(|a, b| a.wrapping_mul(10).wrapping_add(*b)).commutative(false);
-    let digit = |r: usize, i: usize| ((r + i) % 10) as u64;
+    let op = Op::<[u64; 2]>::user(|a, b| [a[0].wrapping_mul(b[1]).wrapping_add(b[0]), a[1].wrapping_mul(b[1])])
+        .commutative(false);
+    let digit = |r: usize, i: usize| [((r + i) % 10) as u64, 10];
     let n = 5000;
-    let mine: Vec<u64> = (0..n).map(|i| digit(me, i)).collect();
-    let fold = |upto: usize| -> Vec<u64> {
+    let mine: Vec<[u64; 2]> = (0..n).map(|i| digit(me, i)).collect();
+    let fold = |upto: usize| -> Vec<[u64; 2]> {
         (0..n)
             .map(|i| {
-                (0..upto)
-                    .fold(None, |acc: Option<u64>, r| Some(acc.map_or(digit(r, i), |a| a * 10 + digit(r, i))))
-                    .unwrap_or(0)
+                let ds = (0..upto).map(|r| digit(r, i)[0]);
+                [ds.fold(0, |a, d| a * 10 + d), 10u64.pow(upto as u32)]
             })
             .collect()
     };
     for root in 0..p {
-        let mut out = vec![0u64; n];
+        let mut out = vec![[0u64; 2]; n];
         comm.reduce(&mine, (me == root).then_some(&mut out[..]), &op, root).ctx("reduce with a user op")?;
         if me == root {
             same(format_args!("reduce with a non-commutative op to root {root}"), &out, &fold(p))?;
         }
     }
-    let mut out = vec![0u64; n];
+    let mut out = vec![[0u64; 2]; n];
     comm.allreduce(&mine, &mut out, &op).ctx("allreduce with a user op")?;
     same("allreduce with a non-commutative op", &out, &fold(p))?;
     comm.scan(&mine, &mut out, &op).ctx("scan with a user op")?;
     same("scan with a non-commutative op", &out, &fold(me + 1))?;
-    let mut out = vec![7u64; n];
+    let mut out = vec![[7u64; 2]; n];
     comm.exscan(&mine, &mut out, &op).ctx("exscan with a user op")?;
-    let want = if me == 0 { vec![7u64; n] } else { fold(me) };
+    let want = if me == 0 { vec![[7u64; 2]; n] } else { fold(me) };
     same("exscan with a non-commutative op", &out, &want)?;
     Ok(())
 }

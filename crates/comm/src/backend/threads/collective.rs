@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicU64, Ordering::*};
 use super::channel::{type_tag, TypeTag};
 use super::comm::ThreadComm;
 use super::world::{Padded, WaitDesc};
-use crate::collective::Layout;
+use crate::collective::{check_layout, Layout};
 use crate::copy::FastCopy;
 use crate::data::{short_name, Data, Op, OpKind};
 use crate::error::{Error, Result};
@@ -889,17 +889,4 @@ fn counts_equal(op: &'static str) -> impl FnOnce(&Slots) -> Option<String> {
             .find(|&r| s.get(r).count != s.get(0).count)
             .map(|r| format!("{op}: rank 0 passes {} elements but rank {r} passes {}", s.get(0).count, s.get(r).count))
     }
-}
-
-fn check_layout(op: &'static str, caller: usize, l: &Layout, p: usize, len: usize, what: &str) -> Option<Error> {
-    let msg = if l.counts().len() != p {
-        format!("the {what} layout has {} blocks for {p} ranks", l.counts().len())
-    } else if l.extent() > len {
-        format!("the {what} layout reaches element {} but the buffer holds {len}", l.extent())
-    } else if what == "receive" && l.overlaps() {
-        format!("the {what} layout has overlapping blocks (counts {:?}, displacements {:?})", l.counts(), l.displs())
-    } else {
-        return None;
-    };
-    Some(Error::InvalidArgument { op, caller, msg })
 }

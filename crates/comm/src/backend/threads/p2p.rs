@@ -12,7 +12,7 @@ use super::rendezvous::Rendezvous;
 use super::world::WaitDesc;
 use crate::data::{short_name, short_type_name, Data};
 use crate::error::{Error, Result};
-use crate::p2p::{ReqImpl, Request, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
+use crate::p2p::{check_dest, check_source, check_tag, ReqImpl, Request, Status, Tag, ANY_SOURCE, ANY_TAG, PROC_NULL};
 
 /// Messages at least this long are copied once, receiver-side, out of the sender's buffer.
 const RENDEZVOUS_BYTES: usize = 32 << 10;
@@ -23,24 +23,15 @@ const FAST_POLLS: u32 = 2000;
 
 impl ThreadComm {
     fn check_dest(&self, op: &'static str, dest: usize) -> Result<()> {
-        if dest < self.size() || dest == PROC_NULL {
-            return Ok(());
-        }
-        Err(Error::RankOutOfRange { op, caller: self.rank, rank: dest, size: self.size() })
+        check_dest(op, self.rank, self.size(), dest)
     }
 
     fn check_source(&self, op: &'static str, src: usize) -> Result<()> {
-        if src < self.size() || src == PROC_NULL || src == ANY_SOURCE {
-            return Ok(());
-        }
-        Err(Error::RankOutOfRange { op, caller: self.rank, rank: src, size: self.size() })
+        check_source(op, self.rank, self.size(), src)
     }
 
     fn check_tag(&self, op: &'static str, tag: Tag, any_ok: bool) -> Result<()> {
-        if (0..=MAX_TAG).contains(&tag) || (any_ok && tag == ANY_TAG) {
-            return Ok(());
-        }
-        Err(Error::InvalidTag { op, caller: self.rank, tag, max: MAX_TAG })
+        check_tag(op, self.rank, tag, any_ok)
     }
 
     fn pattern(&self, src: usize, tag: Tag) -> Pattern {

@@ -1,0 +1,24 @@
+//! The MPI backend: every rank is a process started by `mpirun`/`srun`, and every
+//! operation is one call into MPI through rsmpi (Open MPI underneath).
+//!
+//! Typed buffers go as MPI datatypes (the primitives as themselves, other plain data as
+//! contiguous bytes), collectives are MPI's own, user reductions are MPI user ops, and
+//! communicators come from `MPI_Comm_dup`/`split`/`Cart_create`. Every communicator
+//! returns errors instead of aborting (`MPI_ERRORS_RETURN`), so a truncated receive is
+//! an [`Error`](crate::Error) like on threads. What MPI cannot tell (a deadlock, a peer's
+//! failure) is handled by aborting the job: see [`run`] and the watchdog.
+
+mod collective;
+mod comm;
+mod p2p;
+mod pending;
+mod request;
+mod run;
+mod runtime;
+mod types;
+mod watchdog;
+
+pub(crate) use comm::MpiComm;
+pub(crate) use request::{MpiRequest, MpiVecRequest};
+pub(crate) use run::run;
+pub(crate) use runtime::world;

@@ -1,0 +1,205 @@
+//! The MPI backend under a real `mpirun`: the conformance suite at 1, 2, 3 and 4
+//! processes (4 oversubscribed on 2 cores), and the failure paths (a failing rank, a
+//! panicking rank, a watchdog, a truncated receive).
+//!
+//! `harness = false`: started by `cargo test`, this binary is the driver: it starts
+//! itself under `mpirun -n N` with `PARSCI_MPI_SCENARIO` set, and checks what the job
+//! printed and how it exited. Started that way, it is one rank of the job. Every job
+//! asserts the world size, so a binary started by another MPI's `mpirun` (which gives
+//! N jobs of one rank) fails instead of passing N times.
+
+mod conformance {
+    pub mod checks;
+}
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use conformance::checks::CHECKS;
+use parsci_comm::{launch, launch_with, Backend, Error, JobOptions, ANY_TAG};
+
+const SCENARIO: &str = "PARSCI_MPI_SCENARIO";
+const SIZE: &str = "PARSCI_MPI_EXPECT_SIZE";
+
+fn main() {
+    match std::env::var(SCENARIO) {
+        Ok(s) => rank_main(&s),
+        Err(_) => driver(),
+    }
+}
+
+// ---- one rank of a job ----
+
+fn rank_main(scenario: &str) {
+    let want: usize = std::env::var(SIZE).ok().and_then(|s| s.parse().ok()).expect("the driver sets the size");
+    let size = Backend::Mpi.ranks();
+    if size != want {
+        eprintln!("world size is {size}, expected {want}: started by another MPI's launcher?");
+        std::process::exit(2);
+    }
+    match scenario {
+        "conformance" => conformance(want),
+        "fail" => {
+            let _ = launch(Backend::Mpi, |comm| {
+                if comm.rank() == comm.size() - 1 {
+                    return Err("no input file".to_string());
+                }
+                let mut x = [0u8];
+                comm.recv(&mut x, comm.size() - 1, 0).map_err(|e| e.to_string())?; // never sent
+                Ok(())
+            });
+            unreachable!("the job was aborted");
+        }
+        "panic" => {
+            let _ = launch(Backend::Mpi, |comm| {
+                if comm.rank() == comm.size() - 1 {
+                    panic!("index out of bounds in rank {}", comm.rank());
+                }
+                comm.barrier().map_err(|e| e.to_string())
+            });
+            unreachable!("the job was aborted");
+        }
+        "watchdog" => {
+            let opts = JobOptions::with_watchdog(Duration::from_millis(500));
+            let _ = launch_with(Backend::Mpi, &opts, |comm| {
+                let mut x = [0u8];
+                comm.recv(&mut x, 0, 42).map(|_| ()) // nobody sends: a deadlock
+            });
+            unreachable!("the watchdog aborted the job");
+        }
+        "truncation" => truncation(),
+        other => panic!("unknown scenario {other}"),
+    }
+}
+
+fn conformance(want: usize) {
+    let out = launch(Backend::Mpi, |comm| {
+        let verbose = std::env::var_os("PARSCI_MPI_VERBOSE").is_some();
+        for (name, check) in CHECKS {
+            if verbose {
+                eprintln!("rank {}: {name}", comm.rank());
+            }
+            let own = comm.dup().map_err(|e| format!("dup for {name}: {e}"))?;
+            check(&own).map_err(|e| format!("{name} at {} ranks: {e}", comm.size()))?;
+        }
+        Ok::<_, String>(comm.rank())
+    })
+    .expect("launch");
+    assert_eq!(out.size(), want);
+    if out.root().is_some() {
+        println!("mpi conformance: {} checks passed at {want} ranks", CHECKS.len());
+    }
+}
+
+/// A message longer than the receive buffer is an error naming both ranks, as on threads.
+fn truncation() {
+    launch(Backend::Mpi, |comm| {
+        if comm.size() < 2 {
+            return Ok(());
+        }
+        match comm.rank() {
+            0 => comm.send(&[1u32, 2, 3, 4], 1, 5).map_err(|e| e.to_string()),
+            1 => {
+                let mut small = [0u32; 2];
+                match comm.recv(&mut small, 0, ANY_TAG) {
+                    Err(Error::Truncated { from: 0, to: 1, tag: 5, capacity: 2, .. }) => {
+                        println!("truncation reported");
+                        Ok(())
+                    }
+                    other => Err(format!("expected Truncated, got {other:?}")),
+                }
+            }
+            _ => Ok(()),
+        }
+    })
+    .expect("launch");
+}
+
+// ---- the driver ----
+
+struct Job {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+    took: Duration,
+}
+
+fn mpirun(n: usize, scenario: &str) -> Job {
+    let exe = std::env::current_exe().expect("this test's path");
+    let launcher = std::env::var("PARSCI_MPIRUN").unwrap_or_else(|_| "mpirun".into());
+    let start = Instant::now();
+    let mut child = Command::new(&launcher)
+        .args(["-n", &n.to_string(), "--oversubscribe"])
+        .arg(&exe)
+        .env(SCENARIO, scenario)
+        .env(SIZE, n.to_string())
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start `{launcher}` ({e}): install Open MPI (openmpi-bin libopenmpi-dev)"));
+    // A hang is a failure: kill the job after a generous limit.
+    let limit = Duration::from_secs(60);
+    loop {
+        if child.try_wait().expect("wait for mpirun").is_some() || start.elapsed() > limit {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if start.elapsed() > limit {
+        let _ = child.kill();
+    }
+    let out = child.wait_with_output().expect("collect mpirun's output");
+    let job = Job {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        took: start.elapsed(),
+    };
+    assert!(job.took < limit, "mpirun -n {n} ({scenario}) hung:\n{}\n{}", job.stdout, job.stderr);
+    job
+}
+
+fn driver() {
+    let mut failures = Vec::new();
+    let mut check = |name: String, ok: bool, job: &Job| {
+        let verdict = if ok { "ok" } else { "FAILED" };
+        println!("test {name} ... {verdict} ({:.1} s)", job.took.as_secs_f64());
+        if !ok {
+            failures.push(format!("{name}: exit {:?}\n--- stdout\n{}--- stderr\n{}", job.code, job.stdout, job.stderr));
+        }
+    };
+    for n in [1, 2, 3, 4] {
+        let job = mpirun(n, "conformance");
+        let want = format!("mpi conformance: {} checks passed at {n} ranks", CHECKS.len());
+        check(format!("conformance under mpirun -n {n}"), job.code == Some(0) && job.stdout.contains(&want), &job);
+    }
+    for n in [2, 3] {
+        let job = mpirun(n, "fail");
+        let ok = job.code != Some(0)
+            && job.stderr.contains(&format!("rank {} failed: no input file", n - 1))
+            && job.took < Duration::from_secs(30);
+        check(format!("a failing rank aborts the job of {n}"), ok, &job);
+    }
+    let job = mpirun(2, "panic");
+    let ok = job.code != Some(0) && job.stderr.contains("rank 1 failed: panicked: index out of bounds in rank 1");
+    check("a panicking rank aborts the job".into(), ok, &job);
+    let job = mpirun(2, "watchdog");
+    let ok = job.code != Some(0)
+        && job.stderr.contains("parsci watchdog: rank")
+        && job.stderr.contains("in recv (waiting for rank 0, tag 42)");
+    check("the watchdog names the pending call and aborts".into(), ok, &job);
+    let job = mpirun(2, "truncation");
+    check(
+        "a truncated receive is an error".into(),
+        job.code == Some(0) && job.stdout.contains("truncation reported"),
+        &job,
+    );
+    if !failures.is_empty() {
+        eprintln!("\n{}", failures.join("\n\n"));
+        std::process::exit(1);
+    }
+    println!("all MPI tests passed");
+}
