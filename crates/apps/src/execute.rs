@@ -2,7 +2,7 @@
 
 use std::time::Instant;
 
-use parsci_comm::{launch, Backend};
+use parsci_comm::{launch_with, Backend, JobOptions};
 use serde::Serialize;
 
 use crate::error::{Error, Result};
@@ -39,22 +39,25 @@ impl<R> Run<R> {
 /// The parameters and the rank count are checked first (a clear [`Error`] before any
 /// work); a failure of any rank is reported as [`Error::Comm`], naming the rank.
 pub fn execute<P: Program>(program: &P, backend: Backend) -> Result<Run<P::Result>> {
-    check_ranks(P::NAME, P::MIN_RANKS, backend.ranks())?;
+    execute_with(program, backend, &JobOptions::default())?.ok_or(Error::MissingOutput { program: P::NAME })
+}
+
+/// [`execute`] with job options (a watchdog), for a process that may not host rank 0:
+/// under MPI every process runs its rank, and only rank 0's process gets `Some(run)`.
+pub fn execute_with<P: Program>(program: &P, backend: Backend, options: &JobOptions) -> Result<Option<Run<P::Result>>> {
+    let ranks = backend.ranks();
+    check_ranks(P::NAME, P::MIN_RANKS, ranks)?;
     program.validate()?;
     let start = Instant::now();
-    let launched = launch(backend, |comm| program.run(comm))?;
+    let launched = launch_with(backend, options, |comm| program.run(comm))?;
     let wall_time_s = start.elapsed().as_secs_f64();
+    if launched.root().is_none() {
+        return Ok(None); // another process prints
+    }
     let out = launched.into_root().flatten().ok_or(Error::MissingOutput { program: P::NAME })?;
     let mut lines = out.lines;
     lines.push(done_line(wall_time_s));
-    Ok(Run {
-        program: P::NAME,
-        ranks: backend.ranks(),
-        backend: backend.name(),
-        wall_time_s,
-        result: out.result,
-        lines,
-    })
+    Ok(Some(Run { program: P::NAME, ranks, backend: backend.name(), wall_time_s, result: out.result, lines }))
 }
 
 /// `Done in X s`, the last line of every program's text.

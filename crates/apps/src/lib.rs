@@ -28,5 +28,5 @@ pub mod taskfarm;
 pub mod tour;
 
 pub use error::{Error, Result};
-pub use execute::{execute, Run};
+pub use execute::{execute, execute_with, Run};
 pub use program::{gather_lines, rank_tag, Output, Program};

@@ -19,8 +19,8 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    match parsci_bench::run(&cli.args, cli.ranks, cli.json) {
-        Ok(s) => print!("{s}"),
+    match parsci_bench::run(&cli.args, parsci_comm::Backend::Threads(cli.ranks), cli.json) {
+        Ok(s) => print!("{}", s.unwrap_or_default()),
         Err(e) => {
             eprintln!("error: {e}");
             std::process::exit(2);

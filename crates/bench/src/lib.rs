@@ -48,8 +48,10 @@ impl BenchArgs {
     }
 }
 
-/// Runs the benchmarks on `ranks` thread ranks; returns the report as a table or as JSON.
-pub fn run(args: &BenchArgs, ranks: usize, json: bool) -> Result<String, String> {
+/// Runs the benchmarks on `backend`; returns the report as a table or as JSON (`None` in
+/// the processes of an MPI job other than rank 0's).
+pub fn run(args: &BenchArgs, backend: Backend, json: bool) -> Result<Option<String>, String> {
+    let ranks = backend.ranks();
     if ranks < 2 {
         return Err(format!("bench needs at least 2 ranks (got --ranks {ranks})"));
     }
@@ -61,10 +63,11 @@ pub fn run(args: &BenchArgs, ranks: usize, json: bool) -> Result<String, String>
     }
     let sizes = args.sizes();
     let kinds = args.kinds();
-    let out = launch(Backend::Threads(ranks), |comm| measure::all(comm, &kinds, &sizes, args.runs, args.scale))
-        .map_err(|e| e.to_string())?;
-    let samples = out.into_root().expect("rank 0 runs in this process");
+    let out =
+        launch(backend, |comm| measure::all(comm, &kinds, &sizes, args.runs, args.scale)).map_err(|e| e.to_string())?;
+    let Some(samples) = out.into_root() else { return Ok(None) };
     let floor = floor::measure(&sizes, args.runs);
-    let report = Report { backend: "threads".into(), ranks, cores: parsci_comm::available_cores(), samples, floor };
-    Ok(if json { report.json() } else { report.table() })
+    let report =
+        Report { backend: backend.name().into(), ranks, cores: parsci_comm::available_cores(), samples, floor };
+    Ok(Some(if json { report.json() } else { report.table() }))
 }

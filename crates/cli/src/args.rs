@@ -23,22 +23,59 @@ pub struct GlobalArgs {
     /// Number of ranks [default: the number of cores]
     #[arg(long, short = 'n', global = true, value_name = "N", value_parser = parse_ranks)]
     pub ranks: Option<usize>,
-    /// Where the ranks run
-    #[arg(long, global = true, value_enum, default_value_t = BackendArg::Threads)]
-    pub backend: BackendArg,
+    /// Where the ranks run [default: mpi when started by mpirun/mpiexec/srun, else threads]
+    #[arg(long, global = true, value_enum)]
+    pub backend: Option<BackendArg>,
+    /// MPI backend: abort the job if a rank waits in one communication call longer than SECS
+    /// seconds, printing the call it waits in (the thread backend detects deadlocks itself)
+    #[arg(long, global = true, value_name = "SECS", value_parser = parse_watchdog)]
+    pub watchdog: Option<f64>,
     /// Print one JSON object (program, ranks, backend, wall_time_s, result) instead of text
     #[arg(long, global = true)]
     pub json: bool,
 }
 
 impl GlobalArgs {
-    /// The backend with the chosen number of ranks.
-    pub fn backend(&self) -> Backend {
+    /// The backend with the chosen number of ranks: `--backend`, or what the environment
+    /// says (MPI under an MPI launcher). Wrong launches are refused here.
+    pub fn backend(&self) -> Result<Backend, String> {
         let ranks = self.ranks.unwrap_or_else(parsci_comm::available_cores);
-        match self.backend {
-            BackendArg::Threads => Backend::Threads(ranks),
+        let backend = match self.backend {
+            None => Backend::from_env(ranks).map_err(|e| e.to_string())?,
+            Some(BackendArg::Threads) => Backend::Threads(ranks),
+            Some(BackendArg::Mpi) => mpi_backend()?,
+        };
+        if backend.name() == "mpi" {
+            if let Some(n) = self.ranks.filter(|&n| n != backend.ranks()) {
+                return Err(format!(
+                    "--ranks {n}, but the MPI job has {} processes: under MPI the launcher sets the number \
+                     of ranks (mpirun -n {n}); leave --ranks out",
+                    backend.ranks()
+                ));
+            }
+        }
+        Ok(backend)
+    }
+
+    /// The job options (`--watchdog`).
+    pub fn job_options(&self) -> parsci_comm::JobOptions {
+        match self.watchdog {
+            Some(secs) => parsci_comm::JobOptions::with_watchdog(std::time::Duration::from_secs_f64(secs)),
+            None => parsci_comm::JobOptions::default(),
         }
     }
+}
+
+#[cfg(feature = "mpi")]
+fn mpi_backend() -> Result<Backend, String> {
+    Backend::mpi().map_err(|e| e.to_string())
+}
+
+#[cfg(not(feature = "mpi"))]
+fn mpi_backend() -> Result<Backend, String> {
+    Err("--backend mpi: this parsci was built without MPI support; rebuild it with \
+         `cargo build --release --features mpi` (Open MPI must be installed: see the README)"
+        .into())
 }
 
 /// The backends one can choose on the command line.
@@ -46,6 +83,16 @@ impl GlobalArgs {
 pub enum BackendArg {
     /// Ranks as threads of this process (nothing to install)
     Threads,
+    /// Ranks as MPI processes started by mpirun/srun (needs a build with --features mpi)
+    Mpi,
+}
+
+/// Parses `--watchdog`: a positive number of seconds.
+fn parse_watchdog(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() && x <= 1e9 => Ok(x),
+        _ => Err(format!("the watchdog takes a positive number of seconds, got '{s}'")),
+    }
 }
 
 /// The subcommands.
@@ -81,6 +128,8 @@ pub enum Command {
     },
     /// Communication benchmarks (latency, bandwidth, collectives)
     Bench(parsci_bench::BenchArgs),
+    /// Print a Slurm batch script that runs a parsci program on a cluster with srun
+    Slurm(crate::slurm::SlurmArgs),
 }
 
 /// Parses `--ranks`: a whole number of at least 1.
@@ -125,7 +174,7 @@ mod tests {
     #[test]
     fn global_options_go_after_the_subcommand() {
         let cli = Cli::try_parse_from(["parsci", "rootsum", "400", "--ranks", "2", "--json"]).unwrap();
-        assert_eq!(cli.global.backend(), Backend::Threads(2));
+        assert_eq!(cli.global.backend().unwrap(), Backend::Threads(2));
         assert!(cli.global.json);
         assert!(matches!(cli.command, Command::Rootsum { m: 400 }));
     }
@@ -155,6 +204,6 @@ mod tests {
             (200, 200, -1.5, 0.5, -1.0, 1.0, 1000)
         );
         assert_eq!(p.strategy, parsci_apps::mandelbrot::Strategy::Dynamic);
-        assert_eq!(cli.global.backend(), Backend::Threads(2));
+        assert_eq!(cli.global.backend().unwrap(), Backend::Threads(2));
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use parsci_apps::rootsum::{RootSum, WORKSHOP_M};
 use parsci_apps::{bcast::Bcast, hello::Hello, scatter_gather::ScatterGather};
-use parsci_apps::{execute, sendrecv::SendRecv, squares::Squares, tour, Program, Run};
+use parsci_apps::{execute_with, sendrecv::SendRecv, squares::Squares, tour, Program, Run};
 use serde::Serialize;
 
 use crate::args::{Cli, Command, GlobalArgs};
@@ -27,13 +27,24 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::Taskfarm(args) => program(&args.params(), g),
         Command::Tour { large_m } => {
             let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
-            let run = tour::execute(&params, g.backend())?;
+            let backend = g.backend()?;
+            if backend.name() != "threads" {
+                return Err("the tour runs every program at several rank counts in one process: run it on \
+                            the thread backend (without mpirun); under MPI, run the programs one by one"
+                    .into());
+            }
+            let run = tour::execute(&params, backend)?;
             emit(&run, g.json)?;
             Ok(if run.result.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Bench(args) => {
-            let report = parsci_bench::run(args, g.backend().ranks(), g.json)?;
-            print(&report)?;
+            if let Some(report) = parsci_bench::run(args, g.backend()?, g.json)? {
+                print(&report)?;
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Slurm(args) => {
+            print(&args.script(g)?)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -41,7 +52,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
 
 /// Runs one program and prints its output.
 fn program<P: Program>(p: &P, g: &GlobalArgs) -> Result<ExitCode, CliError> {
-    emit(&execute(p, g.backend())?, g.json)?;
+    if let Some(run) = execute_with(p, g.backend()?, &g.job_options())? {
+        emit(&run, g.json)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

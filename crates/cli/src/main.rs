@@ -3,6 +3,7 @@
 mod args;
 mod commands;
 mod programs;
+mod slurm;
 
 use std::process::ExitCode;
 

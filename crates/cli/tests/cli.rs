@@ -215,3 +215,41 @@ fn taskfarm_prints_the_assignments() {
     fails_with(&["taskfarm", "--time-scale", "-1"], "time scale must be a number >= 0");
     fails_with(&["taskfarm", "--min-seconds", "3", "--max-seconds", "1"], "0 <= min <= max");
 }
+
+/// `parsci slurm`'s required options.
+const SLURM: [&str; 6] = ["--nodes", "2", "--tasks-per-node", "4", "--time", "00:10:00"];
+
+#[test]
+fn slurm_prints_a_batch_script() {
+    let before = [&["slurm"][..], &SLURM, &["--partition", "short", "rootsum", "1234567"]].concat();
+    let after = [&["slurm"][..], &SMALL, &SLURM, &["--binary", "/opt/my parsci/parsci"]].concat();
+    for (args, srun) in [
+        (before, " rootsum 1234567"),
+        (after, "srun --mpi=pmix '/opt/my parsci/parsci' mandelbrot 64 48 -1.5 0.5 -1 1 300"),
+    ] {
+        let o = parsci(&args);
+        assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+        let out = stdout(&o);
+        assert!(out.starts_with("#!/bin/bash\n#SBATCH --job-name=parsci-"), "{out}");
+        for line in ["#SBATCH --nodes=2", "#SBATCH --ntasks-per-node=4", "#SBATCH --time=00:10:00", "8 ranks"] {
+            assert!(out.contains(line), "{args:?}: {line} missing:\n{out}");
+        }
+        let last = out.lines().last().unwrap();
+        assert!(last.starts_with("srun --mpi=pmix ") && last.ends_with(srun), "{args:?}:\n{out}");
+        assert_eq!(out.contains("#SBATCH --partition=short\n"), args.contains(&"short"), "{out}");
+    }
+}
+
+#[test]
+fn slurm_bad_arguments_fail_cleanly() {
+    let with = |extra: &[&'static str]| [&["slurm"][..], &SLURM, extra].concat();
+    fails_with(&["slurm", "--nodes", "0", "hello"], "invalid value '0' for '--nodes <N>'");
+    fails_with(&["slurm", "--time", "25:61:00", "hello"], "the minutes in the time limit '25:61:00' must be 0 to 59");
+    fails_with(&with(&["no-such-program"]), "error: 'no-such-program' is not a parsci program; the programs are:");
+    fails_with(&with(&["slurm", "hello"]), "parsci slurm cannot run parsci slurm");
+    fails_with(&with(&["rootsum", "0"]), "invalid arguments for rootsum: invalid value '0' for '<M>'");
+    fails_with(&["slurm", "hello", "--nodes", "2", "--time", "5"], "parsci slurm needs --tasks-per-node <T>");
+    fails_with(&["slurm", "hello", "--tasks-per-node", "1", "--nodes", "0"], "invalid value '0' for '--nodes'");
+    fails_with(&with(&["hello", "--ranks", "4"]), "leave --ranks out");
+    fails_with(&with(&["--job-name", "my job", "hello"]), "the job name must be 1 to 128 letters");
+}

@@ -44,6 +44,13 @@ impl Backend {
         Backend::Threads(available_cores())
     }
 
+    /// The MPI backend, after initialising MPI and checking the launch (see [`Backend::from_env`]).
+    #[cfg(feature = "mpi")]
+    pub fn mpi() -> Result<Backend> {
+        crate::backend::mpi::world()?;
+        Ok(Backend::Mpi)
+    }
+
     /// The backend the environment asks for: MPI when an MPI launcher started this
     /// process, else `threads` ranks as threads. Under a launcher, a build without the
     /// `mpi` feature is refused (it would run the whole program once per process), and so

@@ -1,0 +1,142 @@
+//! The `parsci` binary under `mpirun` (feature `mpi`): every workshop program gives the
+//! same result as on the thread backend at 1 to 4 ranks, and wrong launches are refused.
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+const PARSCI: &str = env!("CARGO_BIN_EXE_parsci");
+
+fn mpirun(n: usize, args: &[&str]) -> Output {
+    Command::new(std::env::var("PARSCI_MPIRUN").unwrap_or_else(|_| "mpirun".into()))
+        .args(["-n", &n.to_string(), "--oversubscribe", PARSCI])
+        .args(args)
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .output()
+        .expect("start mpirun (install openmpi-bin)")
+}
+
+fn threads(n: usize, args: &[&str]) -> Output {
+    Command::new(PARSCI).args(args).args(["--backend", "threads", "--ranks", &n.to_string()]).output().unwrap()
+}
+
+/// The result object, without what varies from run to run (times, imbalance, the order
+/// workers happened to ask in).
+fn result_of(out: &Output, what: &str) -> Value {
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{what} failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{what}: not one JSON object ({e}):\n{text}"));
+    strip(v["result"].clone())
+}
+
+fn strip(v: Value) -> Value {
+    match v {
+        Value::Object(mut m) => {
+            // Who computes which rows of `dynamic` depends on who asks first.
+            if m.get("strategy").and_then(Value::as_str) == Some("dynamic") {
+                m.remove("ranks");
+            }
+            Value::Object(
+                m.into_iter()
+                    .filter(|(k, _)| {
+                        !(k.ends_with("_s")
+                            || k == "assignments"
+                            || k == "imbalance"
+                            || k == "reports"
+                            || k == "per_rank")
+                    })
+                    .map(|(k, v)| (k, strip(v)))
+                    .collect(),
+            )
+        }
+        Value::Array(a) => Value::Array(a.into_iter().map(strip).collect()),
+        other => other,
+    }
+}
+
+/// Equal, with floats equal to 1e-12 relative: MPI's reductions may associate a sum of
+/// three or more ranks differently from the rank-order fold.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) if x.is_f64() || y.is_f64() => {
+            let (x, y) = (x.as_f64().unwrap(), y.as_f64().unwrap());
+            (x - y).abs() <= 1e-12 * x.abs().max(y.abs()).max(1.0)
+        }
+        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q)),
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+#[test]
+fn every_program_gives_the_same_result_on_both_backends() {
+    let programs: &[&[&str]] = &[
+        &["hello"],
+        &["sendrecv"],
+        &["bcast"],
+        &["scatter-gather"],
+        &["squares"],
+        &["rootsum", "1234567"],
+        &["mandelbrot", "120", "90", "-1.5", "0.5", "-1", "1", "200", "--strategy", "cyclic"],
+        &["mandelbrot", "121", "91", "-1.5", "0.5", "-1", "1", "200", "--strategy", "block"],
+        &["mandelbrot", "120", "90", "-1.5", "0.5", "-1", "1", "200", "--strategy", "dynamic", "--chunk", "7"],
+        &["mandelbrot", "120", "90", "-1.5", "0.5", "-1", "1", "200", "--strategy", "reduce"],
+        &["taskfarm", "--time-scale", "0.0001"],
+    ];
+    for n in 1..=4 {
+        for p in programs {
+            if (p[0] == "sendrecv" || p[0] == "taskfarm") && n < 2 {
+                continue;
+            }
+            let args: Vec<&str> = p.iter().copied().chain(["--json"]).collect();
+            let what = format!("{} at {n} ranks", p.join(" "));
+            let on_mpi = result_of(&mpirun(n, &args), &format!("mpirun -n {n} parsci {what}"));
+            let on_threads = result_of(&threads(n, &args), &format!("parsci {what} on threads"));
+            assert!(same(&on_mpi, &on_threads), "{what}: MPI gave\n{on_mpi}\nthreads gave\n{on_threads}");
+        }
+    }
+}
+
+#[test]
+fn mpi_runs_report_the_mpi_backend_and_the_world_size() {
+    let out = mpirun(3, &["rootsum", "1000", "--json"]);
+    let v: Value = serde_json::from_str(&String::from_utf8_lossy(&out.stdout)).expect("one JSON object from rank 0");
+    assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(3)));
+}
+
+#[test]
+fn another_mpis_launcher_is_refused() {
+    // MPICH's mpiexec sets PMI_SIZE; Open MPI then starts a job of one.
+    let out =
+        Command::new(PARSCI).args(["rootsum", "1000"]).env("PMI_SIZE", "4").env("PMI_RANK", "0").output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("PMI_SIZE=4") && err.contains("MPI says the job has 1"), "{err}");
+}
+
+#[test]
+fn ranks_that_disagree_with_the_launcher_are_refused() {
+    let out = mpirun(2, &["rootsum", "1000", "--ranks", "3"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--ranks 3, but the MPI job has 2 processes"));
+}
+
+#[test]
+fn a_failing_rank_aborts_the_job_quickly() {
+    let start = std::time::Instant::now();
+    let out =
+        mpirun(2, &["mandelbrot", "200", "200", "-1.5", "0.5", "-1", "1", "100", "--output", "/nonexistent/dir/x.pbm"]);
+    assert!(!out.status.success(), "writing to a missing directory must fail");
+    assert!(start.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn the_watchdog_option_is_accepted() {
+    let out = mpirun(2, &["rootsum", "1000", "--watchdog", "30"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = threads(2, &["rootsum", "1000", "--watchdog", "0"]);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("positive number of seconds"));
+}
