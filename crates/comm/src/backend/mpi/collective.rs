@@ -277,6 +277,7 @@ impl MpiComm {
         }
         // SAFETY: `send` holds n elements and the root's buffer at least n (checked).
         with_op(op, |mop| {
+            // SAFETY: as above.
             self.collective("reduce", || unsafe {
                 mpi::ffi::MPI_Reduce(send_ptr(send), recvptr, n, datatype::<T>(), mop, r, self.raw())
             })
@@ -288,6 +289,7 @@ impl MpiComm {
         let n = self.count("allreduce", send.len())?;
         // SAFETY: both buffers hold at least n elements (checked).
         with_op(op, |mop| {
+            // SAFETY: as above.
             self.collective("allreduce", || unsafe {
                 mpi::ffi::MPI_Allreduce(send_ptr(send), recv_ptr(recv), n, datatype::<T>(), mop, self.raw())
             })
@@ -299,6 +301,7 @@ impl MpiComm {
         let n = self.count("scan", send.len())?;
         // SAFETY: both buffers hold at least n elements (checked).
         with_op(op, |mop| {
+            // SAFETY: as above.
             self.collective("scan", || unsafe {
                 mpi::ffi::MPI_Scan(send_ptr(send), recv_ptr(recv), n, datatype::<T>(), mop, self.raw())
             })
@@ -318,6 +321,7 @@ impl MpiComm {
         };
         // SAFETY: both buffers hold at least n elements (checked).
         with_op(op, |mop| {
+            // SAFETY: as above.
             self.collective("exscan", || unsafe {
                 mpi::ffi::MPI_Exscan(send_ptr(send), out, n, datatype::<T>(), mop, self.raw())
             })

@@ -16,9 +16,10 @@ use crate::p2p::{check_dest, check_source, check_tag, Status, Tag, ANY_SOURCE, A
 
 /// A parsci rank (or `ANY_SOURCE`/`PROC_NULL`) as MPI's.
 pub(crate) fn mpi_rank(r: usize) -> c_int {
-    // SAFETY: reading predefined constants.
     match r {
+        // SAFETY: reading a predefined constant.
         ANY_SOURCE => unsafe { mpi::ffi::RSMPI_ANY_SOURCE },
+        // SAFETY: reading a predefined constant.
         PROC_NULL => unsafe { mpi::ffi::RSMPI_PROC_NULL },
         r => r as c_int,
     }
@@ -26,8 +27,8 @@ pub(crate) fn mpi_rank(r: usize) -> c_int {
 
 /// A parsci tag (or `ANY_TAG`) as MPI's.
 pub(crate) fn mpi_tag(t: Tag) -> c_int {
-    // SAFETY: reading a predefined constant.
     if t == ANY_TAG {
+        // SAFETY: reading a predefined constant.
         unsafe { mpi::ffi::RSMPI_ANY_TAG }
     } else {
         t

@@ -106,6 +106,7 @@ unsafe extern "C" fn combine<T: Data>(
         let bytes = n * std::mem::size_of::<T>();
         let mut acc: Vec<T> = vec![T::zeroed(); n];
         let mut x: Vec<T> = vec![T::zeroed(); n];
+        // SAFETY: both buffers hold `bytes` bytes (see above); the copies do not overlap.
         unsafe {
             std::ptr::copy_nonoverlapping(invec as *const u8, acc.as_mut_ptr() as *mut u8, bytes);
             std::ptr::copy_nonoverlapping(inoutvec as *const u8, x.as_mut_ptr() as *mut u8, bytes);
