@@ -1,5 +1,6 @@
 //! Starting a job: one closure run on every rank of the chosen backend.
 
+use std::any::Any;
 use std::fmt::Display;
 use std::time::Duration;
 
@@ -215,6 +216,17 @@ where
             let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog)?;
             Ok(Launched { size, results: vec![(rank, r)] })
         }
+    }
+}
+
+/// The message of a rank's panic payload.
+pub(crate) fn panic_message(p: &(dyn Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(a non-string panic payload)".into()
     }
 }
 

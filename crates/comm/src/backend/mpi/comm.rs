@@ -114,10 +114,7 @@ impl MpiComm {
 
     /// Turns an MPI return code into an error of `op` (`Ok` for `MPI_SUCCESS`).
     pub fn check(&self, op: &'static str, rc: c_int) -> Result<()> {
-        if rc == mpi::ffi::MPI_SUCCESS as c_int {
-            return Ok(());
-        }
-        Err(Error::Mpi { op, caller: self.rank, msg: error_string(rc) })
+        check_rc(op, self.rank, rc)
     }
 
     /// The MPI error class of a return code.
@@ -136,6 +133,14 @@ impl MpiComm {
             msg: format!("{n} elements are more than MPI's largest count ({}) on the MPI backend", c_int::MAX),
         })
     }
+}
+
+/// Turns an MPI return code of `caller`'s call `op` into a result.
+pub(crate) fn check_rc(op: &'static str, caller: usize, rc: c_int) -> Result<()> {
+    if rc == mpi::ffi::MPI_SUCCESS as c_int {
+        return Ok(());
+    }
+    Err(Error::Mpi { op, caller, msg: error_string(rc) })
 }
 
 /// MPI's text for an error code.

@@ -5,7 +5,7 @@ use std::os::raw::c_int;
 
 use mpi::ffi::{MPI_Comm, MPI_Datatype, MPI_Message, MPI_Status};
 
-use super::comm::MpiComm;
+use super::comm::{check_rc, MpiComm};
 use super::pending;
 use super::request::{completed_recv, mismatch, mrecv_vec, MpiRequest, MpiVecRequest};
 use super::types::datatype;
@@ -57,9 +57,7 @@ fn probe_on(comm: MPI_Comm, op: &'static str, caller: usize, src: usize, tag: Ta
         // SAFETY: a valid communicator; MPI fills the status.
         unsafe { mpi::ffi::MPI_Probe(mpi_rank(src), mpi_tag(tag), comm, st.as_mut_ptr()) }
     };
-    if rc != mpi::ffi::MPI_SUCCESS as c_int {
-        return Err(Error::Mpi { op, caller, msg: super::comm::error_string(rc) });
-    }
+    check_rc(op, caller, rc)?;
     // SAFETY: filled by MPI_Probe.
     Ok(unsafe { st.assume_init() })
 }
@@ -82,8 +80,8 @@ fn match_next(
         let rc = unsafe {
             mpi::ffi::MPI_Improbe(mpi_rank(src), mpi_tag(tag), comm, &mut flag, msg.as_mut_ptr(), st.as_mut_ptr())
         };
-        if rc != mpi::ffi::MPI_SUCCESS as c_int {
-            return Some(Err(Error::Mpi { op, caller, msg: super::comm::error_string(rc) }));
+        if let Err(e) = check_rc(op, caller, rc) {
+            return Some(Err(e));
         }
         if flag == 0 {
             return None;
@@ -115,7 +113,8 @@ pub(crate) fn recv_vec_on<T: Data>(
     let probed = status_of(&st, dt);
     if probed.count == usize::MAX {
         // Not a whole number of T: refuse before receiving, so the message stays queued.
-        return completed_recv(op, caller, 0, &st, dt, 0, short_type_name::<T>).map(|_| unreachable!());
+        let bytes = status_of(&st, datatype::<u8>()).count;
+        return Err(mismatch(op, caller, &probed, bytes, short_type_name::<T>()));
     }
     let mut buf = vec![T::zeroed(); probed.count];
     let mut st2 = MaybeUninit::<MPI_Status>::zeroed();

@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use mpi::ffi::{MPI_Comm, MPI_Message, MPI_Status};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::p2p::Status;
 
 /// A received message: the `Vec<T>` (boxed) and its status.
@@ -62,9 +62,8 @@ pub(crate) fn progress() {
         let rc = unsafe {
             mpi::ffi::MPI_Improbe(slot.src, slot.tag, slot.comm, &mut flag, msg.as_mut_ptr(), st.as_mut_ptr())
         };
-        if rc != mpi::ffi::MPI_SUCCESS as c_int {
-            let msg = super::comm::error_string(rc);
-            finish(&slot, Err(Error::Mpi { op: "irecv_vec", caller: slot.caller, msg }));
+        if let Err(e) = super::comm::check_rc("irecv_vec", slot.caller, rc) {
+            finish(&slot, Err(e));
         } else if flag != 0 {
             // SAFETY: set by MPI_Improbe with the flag.
             let (mut msg, st) = unsafe { (msg.assume_init(), st.assume_init()) };

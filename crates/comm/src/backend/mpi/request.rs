@@ -13,7 +13,7 @@ use std::rc::Rc;
 
 use mpi::ffi::{MPI_Datatype, MPI_Message, MPI_Request, MPI_Status};
 
-use super::comm::MpiComm;
+use super::comm::{check_rc, MpiComm};
 use super::p2p::{mpi_rank, mpi_tag, status_of};
 use super::pending::{self, Slot};
 use super::types::datatype;
@@ -221,13 +221,6 @@ pub(crate) fn mismatch(op: &'static str, caller: usize, st: &Status, bytes: usiz
         sent_type: format!("a type of another size ({bytes} bytes in all)"),
         recv_type,
     }
-}
-
-fn check_rc(op: &'static str, caller: usize, rc: c_int) -> Result<()> {
-    if rc == mpi::ffi::MPI_SUCCESS as c_int {
-        return Ok(());
-    }
-    Err(Error::Mpi { op, caller, msg: super::comm::error_string(rc) })
 }
 
 /// A receive of a message of any length, registered for matching (see `pending`).

@@ -1,6 +1,5 @@
 //! Running one rank's closure under MPI: a failure ends the whole job.
 
-use std::any::Any;
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::time::Duration;
@@ -33,20 +32,9 @@ where
             return Ok((info.size, info.rank, r));
         }
         Ok(Err(e)) => e.to_string(),
-        Err(panic) => format!("panicked: {}", panic_text(&*panic)),
+        Err(panic) => format!("panicked: {}", crate::launch::panic_message(&*panic)),
     };
     eprintln!("rank {} failed: {message}", info.rank);
     eprintln!("parsci: aborting the MPI job (MPI_Abort) so that no rank waits forever");
     abort(1)
-}
-
-/// The message of a panic payload.
-pub(crate) fn panic_text(panic: &(dyn Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "a panic without a message".into()
-    }
 }

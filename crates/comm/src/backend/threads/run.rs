@@ -1,6 +1,6 @@
 //! Launching a thread job: one thread per rank plus a deadlock monitor.
 
-use std::any::Any;
+use crate::launch::panic_message;
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
@@ -77,14 +77,4 @@ fn run_rank<R, E: Display, F: Fn(&Comm) -> Result<R, E>>(
     };
     world.finish(rank);
     result
-}
-
-fn panic_message(p: &(dyn Any + Send)) -> String {
-    if let Some(s) = p.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = p.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(a non-string panic payload)".into()
-    }
 }
