@@ -113,6 +113,7 @@ impl MpiComm {
     }
 
     /// Turns an MPI return code into an error of `op` (`Ok` for `MPI_SUCCESS`).
+    #[inline]
     pub fn check(&self, op: &'static str, rc: c_int) -> Result<()> {
         check_rc(op, self.rank, rc)
     }
@@ -126,21 +127,35 @@ impl MpiComm {
     }
 
     /// An element count as MPI's `int`, or an error for messages MPI cannot describe.
+    #[inline]
     pub fn count(&self, op: &'static str, n: usize) -> Result<c_int> {
-        c_int::try_from(n).map_err(|_| Error::InvalidArgument {
-            op,
-            caller: self.rank,
-            msg: format!("{n} elements are more than MPI's largest count ({}) on the MPI backend", c_int::MAX),
-        })
+        c_int::try_from(n).map_err(|_| too_many(op, self.rank, n))
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn too_many(op: &'static str, caller: usize, n: usize) -> Error {
+    Error::InvalidArgument {
+        op,
+        caller,
+        msg: format!("{n} elements are more than MPI's largest count ({}) on the MPI backend", c_int::MAX),
     }
 }
 
 /// Turns an MPI return code of `caller`'s call `op` into a result.
+#[inline]
 pub(crate) fn check_rc(op: &'static str, caller: usize, rc: c_int) -> Result<()> {
     if rc == mpi::ffi::MPI_SUCCESS as c_int {
         return Ok(());
     }
-    Err(Error::Mpi { op, caller, msg: error_string(rc) })
+    Err(mpi_error(op, caller, rc))
+}
+
+#[cold]
+#[inline(never)]
+fn mpi_error(op: &'static str, caller: usize, rc: c_int) -> Error {
+    Error::Mpi { op, caller, msg: error_string(rc) }
 }
 
 /// MPI's text for an error code.

@@ -3,7 +3,7 @@
 use std::mem::MaybeUninit;
 use std::os::raw::c_int;
 
-use mpi::ffi::{MPI_Comm, MPI_Datatype, MPI_Message, MPI_Status};
+use mpi::ffi::{MPI_Comm, MPI_Message, MPI_Status};
 
 use super::comm::{check_rc, MpiComm};
 use super::pending;
@@ -12,7 +12,7 @@ use super::types::datatype;
 use super::watchdog::{self, peer_text};
 use crate::data::{short_type_name, Data};
 use crate::error::{Error, Result};
-use crate::p2p::{check_dest, check_source, check_tag, Status, Tag, ANY_SOURCE, ANY_TAG, PROC_NULL};
+use crate::p2p::{check_dest, check_source, check_tag, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 
 /// A parsci rank (or `ANY_SOURCE`/`PROC_NULL`) as MPI's.
 pub(crate) fn mpi_rank(r: usize) -> c_int {
@@ -35,17 +35,22 @@ pub(crate) fn mpi_tag(t: Tag) -> c_int {
     }
 }
 
-/// The status of a completed receive or probe, counting elements of `dt`
+/// The status of a completed receive or probe, counting elements of `elem` bytes
 /// (`count == usize::MAX` if the message is not a whole number of them).
-pub(crate) fn status_of(st: &MPI_Status, dt: MPI_Datatype) -> Status {
+#[inline]
+pub(crate) fn status_of(st: &MPI_Status, elem: usize) -> Status {
     // SAFETY: reading a predefined constant.
     if st.MPI_SOURCE == unsafe { mpi::ffi::RSMPI_PROC_NULL } {
         return Status::null();
     }
-    let mut count = 0;
-    // SAFETY: a status filled by MPI.
-    unsafe { mpi::ffi::MPI_Get_count(st, dt, &mut count) };
-    let count = if count < 0 { usize::MAX } else { count as usize };
+    // Open MPI, the MPI parsci builds on, keeps the received bytes in the status: reading
+    // them costs nothing, where `MPI_Get_count` costs a library call on every receive.
+    let bytes = st._ucount;
+    let count = match elem {
+        0 => 0,
+        e if bytes.is_multiple_of(e) => bytes / e,
+        _ => usize::MAX,
+    };
     Status { source: st.MPI_SOURCE as usize, tag: st.MPI_TAG, count }
 }
 
@@ -110,10 +115,10 @@ pub(crate) fn recv_vec_on<T: Data>(
     }
     let dt = datatype::<T>();
     let st = probe_on(comm, op, caller, src, tag)?;
-    let probed = status_of(&st, dt);
+    let probed = status_of(&st, std::mem::size_of::<T>());
     if probed.count == usize::MAX {
         // Not a whole number of T: refuse before receiving, so the message stays queued.
-        let bytes = status_of(&st, datatype::<u8>()).count;
+        let bytes = status_of(&st, 1).count;
         return Err(mismatch(op, caller, &probed, bytes, short_type_name::<T>()));
     }
     let mut buf = vec![T::zeroed(); probed.count];
@@ -132,15 +137,51 @@ pub(crate) fn recv_vec_on<T: Data>(
         )
     };
     // SAFETY: filled by MPI_Recv.
-    let st = completed_recv(op, caller, rc, &unsafe { st2.assume_init() }, dt, buf.len(), short_type_name::<T>)?;
+    let st = completed_recv(
+        op,
+        caller,
+        rc,
+        &unsafe { st2.assume_init() },
+        std::mem::size_of::<T>(),
+        buf.len(),
+        short_type_name::<T>,
+    )?;
     Ok((buf, st))
 }
 
 impl MpiComm {
+    /// The common case, done in one MPI call with no more checks: a rank of this
+    /// communicator, a user tag, an `int` count, no `irecv_vec` registered, no watchdog.
+    /// Everything else takes the general path.
+    #[inline]
+    fn direct(&self, peer: usize, tag: Tag, len: usize) -> bool {
+        peer < self.size()
+            && (0..=MAX_TAG).contains(&tag)
+            && len <= c_int::MAX as usize
+            && !pending::any()
+            && !watchdog::enabled()
+    }
+
+    #[inline]
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
+        if self.direct(dest, tag, buf.len()) {
+            // SAFETY: `buf` holds its length of elements of the datatype; MPI only reads it.
+            let rc = unsafe {
+                mpi::ffi::MPI_Send(
+                    buf.as_ptr().cast(),
+                    buf.len() as c_int,
+                    datatype::<T>(),
+                    dest as c_int,
+                    tag,
+                    self.raw(),
+                )
+            };
+            return self.check("send", rc);
+        }
         self.send_as("send", buf, dest, tag)
     }
 
+    #[inline(never)]
     fn send_as<T: Data>(&self, op: &'static str, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
         check_dest(op, self.rank(), self.size(), dest)?;
         check_tag(op, self.rank(), tag, false)?;
@@ -160,7 +201,40 @@ impl MpiComm {
         self.send_as("send", &buf, dest, tag)
     }
 
+    #[inline]
     pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
+        if self.direct(src, tag, buf.len()) {
+            let mut st = MaybeUninit::<MPI_Status>::zeroed();
+            // SAFETY: `buf` holds its length of elements of the datatype; MPI fills it and the status.
+            let rc = unsafe {
+                mpi::ffi::MPI_Recv(
+                    buf.as_mut_ptr().cast(),
+                    buf.len() as c_int,
+                    datatype::<T>(),
+                    src as c_int,
+                    tag,
+                    self.raw(),
+                    st.as_mut_ptr(),
+                )
+            };
+            let (elem, capacity) = (std::mem::size_of::<T>(), buf.len());
+            // SAFETY: zeroed, then filled by MPI_Recv.
+            return completed_recv(
+                "recv",
+                self.rank(),
+                rc,
+                &unsafe { st.assume_init() },
+                elem,
+                capacity,
+                short_type_name::<T>,
+            );
+        }
+        self.recv_general(buf, src, tag)
+    }
+
+    /// `recv` with any source, tag, count and registered receives.
+    #[inline(never)]
+    fn recv_general<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         check_source("recv", self.rank(), self.size(), src)?;
         check_tag("recv", self.rank(), tag, true)?;
         let n = self.count("recv", buf.len())?;
@@ -185,7 +259,15 @@ impl MpiComm {
             }
         };
         // SAFETY: filled by MPI_Recv.
-        completed_recv("recv", self.rank(), rc, &unsafe { st.assume_init() }, dt, buf.len(), short_type_name::<T>)
+        completed_recv(
+            "recv",
+            self.rank(),
+            rc,
+            &unsafe { st.assume_init() },
+            std::mem::size_of::<T>(),
+            buf.len(),
+            short_type_name::<T>,
+        )
     }
 
     /// `recv` while `irecv_vec`s are registered: matched, then received (a message that is
@@ -193,7 +275,7 @@ impl MpiComm {
     fn recv_matched<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         let (mut msg, st) = match_next(self.raw(), "recv", self.rank(), src, tag)?;
         let dt = datatype::<T>();
-        let probed = status_of(&st, dt);
+        let probed = status_of(&st, std::mem::size_of::<T>());
         if probed.count == usize::MAX || probed.count > buf.len() {
             let (v, _) = mrecv_vec::<u8>(&mut msg, &st, self.rank())?;
             let v = v.downcast::<Vec<u8>>().expect("bytes");
@@ -209,7 +291,15 @@ impl MpiComm {
             mpi::ffi::MPI_Mrecv(buf.as_mut_ptr().cast(), probed.count as c_int, dt, &mut msg, st2.as_mut_ptr())
         };
         // SAFETY: filled by MPI_Mrecv.
-        completed_recv("recv", self.rank(), rc, &unsafe { st2.assume_init() }, dt, buf.len(), short_type_name::<T>)
+        completed_recv(
+            "recv",
+            self.rank(),
+            rc,
+            &unsafe { st2.assume_init() },
+            std::mem::size_of::<T>(),
+            buf.len(),
+            short_type_name::<T>,
+        )
     }
 
     pub fn recv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
@@ -263,7 +353,15 @@ impl MpiComm {
             }
         };
         // SAFETY: filled by MPI_Sendrecv.
-        completed_recv("sendrecv", me, rc, &unsafe { st.assume_init() }, rdt, recv.len(), short_type_name::<U>)
+        completed_recv(
+            "sendrecv",
+            me,
+            rc,
+            &unsafe { st.assume_init() },
+            std::mem::size_of::<U>(),
+            recv.len(),
+            short_type_name::<U>,
+        )
     }
 
     /// MPI cannot know the sender's element type: the count is in bytes.
@@ -278,7 +376,7 @@ impl MpiComm {
             return pending::spin(|| self.iprobe(src, tag).transpose());
         }
         let st = probe_on(self.raw(), "probe", self.rank(), src, tag)?;
-        Ok(status_of(&st, datatype::<u8>()))
+        Ok(status_of(&st, 1))
     }
 
     pub fn iprobe(&self, src: usize, tag: Tag) -> Result<Option<Status>> {
@@ -293,7 +391,7 @@ impl MpiComm {
         let rc = unsafe { mpi::ffi::MPI_Iprobe(mpi_rank(src), mpi_tag(tag), self.raw(), &mut flag, st.as_mut_ptr()) };
         self.check("iprobe", rc)?;
         // SAFETY: filled by MPI_Iprobe when the flag is set.
-        Ok((flag != 0).then(|| status_of(&unsafe { st.assume_init() }, datatype::<u8>())))
+        Ok((flag != 0).then(|| status_of(&unsafe { st.assume_init() }, 1)))
     }
 
     pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<MpiRequest<'static>> {

@@ -11,7 +11,7 @@ use std::os::raw::c_int;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use mpi::ffi::{MPI_Datatype, MPI_Message, MPI_Request, MPI_Status};
+use mpi::ffi::{MPI_Message, MPI_Request, MPI_Status};
 
 use super::comm::{check_rc, MpiComm};
 use super::p2p::{mpi_rank, mpi_tag, status_of};
@@ -34,7 +34,6 @@ pub(crate) struct MpiRequest<'a> {
     raw: MPI_Request,
     storage: Vec<u8>,
     kind: Kind<'a>,
-    datatype: MPI_Datatype,
     elem: usize,
     caller: usize,
     op: &'static str,
@@ -59,7 +58,6 @@ impl<'a> MpiRequest<'a> {
             raw: unsafe { raw.assume_init() },
             storage,
             kind: Kind::Send,
-            datatype: dt,
             elem: std::mem::size_of::<T>(),
             caller: c.rank(),
             op: "isend",
@@ -92,7 +90,6 @@ impl<'a> MpiRequest<'a> {
             raw: unsafe { raw.assume_init() },
             storage,
             kind: Kind::Recv(bytemuck::cast_slice_mut(buf)),
-            datatype: dt,
             elem: std::mem::size_of::<T>(),
             caller: c.rank(),
             op: "irecv",
@@ -141,15 +138,8 @@ impl<'a> MpiRequest<'a> {
                 Ok(Status { source: caller, tag: self.tag, count: self.storage.len() / self.elem.max(1) })
             }
             Kind::Recv(into) => {
-                let status = completed_recv(
-                    self.op,
-                    caller,
-                    rc,
-                    &st,
-                    self.datatype,
-                    into.len() / self.elem.max(1),
-                    self.type_name,
-                )?;
+                let status =
+                    completed_recv(self.op, caller, rc, &st, self.elem, into.len() / self.elem.max(1), self.type_name)?;
                 let bytes = status.count * self.elem;
                 into[..bytes].copy_from_slice(&self.storage[..bytes]);
                 Ok(status)
@@ -180,18 +170,40 @@ impl Drop for MpiRequest<'_> {
 }
 
 /// The status of a finished receive of up to `capacity` elements, or its error.
+#[inline]
 pub(crate) fn completed_recv(
     op: &'static str,
     caller: usize,
     rc: c_int,
     st: &MPI_Status,
-    dt: MPI_Datatype,
+    elem: usize,
+    capacity: usize,
+    recv_type: fn() -> String,
+) -> Result<Status> {
+    if rc == mpi::ffi::MPI_SUCCESS as c_int {
+        let status = status_of(st, elem);
+        if status.count != usize::MAX || status.source == PROC_NULL {
+            return Ok(status);
+        }
+    }
+    failed_recv(op, caller, rc, st, elem, capacity, recv_type)
+}
+
+/// `completed_recv` of a receive that failed or whose message is not a whole number of elements.
+#[cold]
+#[inline(never)]
+fn failed_recv(
+    op: &'static str,
+    caller: usize,
+    rc: c_int,
+    st: &MPI_Status,
+    elem: usize,
     capacity: usize,
     recv_type: fn() -> String,
 ) -> Result<Status> {
     if rc != mpi::ffi::MPI_SUCCESS as c_int {
         if MpiComm::error_class(rc) == mpi::ffi::MPI_ERR_TRUNCATE as c_int {
-            let sent = status_of(st, dt).count.max(capacity + 1);
+            let sent = status_of(st, elem).count.max(capacity + 1);
             return Err(Error::Truncated {
                 op,
                 from: st.MPI_SOURCE as usize,
@@ -203,12 +215,9 @@ pub(crate) fn completed_recv(
         }
         check_rc(op, caller, rc)?;
     }
-    let status = status_of(st, dt);
-    if status.source != PROC_NULL && status.count == usize::MAX {
-        let bytes = status_of(st, super::types::datatype::<u8>()).count;
-        return Err(mismatch(op, caller, &status, bytes, recv_type()));
-    }
-    Ok(status)
+    let status = status_of(st, elem);
+    let bytes = status_of(st, 1).count;
+    Err(mismatch(op, caller, &status, bytes, recv_type()))
 }
 
 /// The error of a message that is not a whole number of the receiver's elements.
@@ -275,10 +284,10 @@ impl<T> Drop for MpiVecRequest<T> {
 /// Receives a matched message into a new `Vec<T>` of its length.
 pub(crate) fn mrecv_vec<T: Data>(msg: &mut MPI_Message, st: &MPI_Status, caller: usize) -> pending::Received {
     let dt = datatype::<T>();
-    let probed = status_of(st, dt);
+    let probed = status_of(st, std::mem::size_of::<T>());
     let (count, dt_recv) = if probed.count == usize::MAX {
         // Not a whole number of T: receive it as bytes (a matched message must be received).
-        (status_of(st, datatype::<u8>()).count, datatype::<u8>())
+        (status_of(st, 1).count, datatype::<u8>())
     } else {
         (probed.count, dt)
     };

@@ -26,20 +26,36 @@ struct Pending {
 pub(crate) struct Guard(bool);
 
 impl Drop for Guard {
+    #[inline]
     fn drop(&mut self) {
         if self.0 {
-            *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = None;
+            leave();
         }
     }
+}
+
+#[cold]
+fn leave() {
+    *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = None;
+}
+
+/// True once a watchdog runs in this process.
+#[inline]
+pub(crate) fn enabled() -> bool {
+    ENABLED.load(Ordering::Relaxed)
 }
 
 /// Records that this rank enters `op`, waiting for `peer` (and `tag`).
 #[inline]
 pub(crate) fn enter(op: &'static str, peer: impl FnOnce() -> String, tag: Option<i32>) -> Guard {
-    if !ENABLED.load(Ordering::Relaxed) {
+    if !enabled() {
         return Guard(false);
     }
-    let p = Pending { op, peer: peer(), tag, since: Instant::now() };
+    publish(Pending { op, peer: peer(), tag, since: Instant::now() })
+}
+
+#[cold]
+fn publish(p: Pending) -> Guard {
     *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
     Guard(true)
 }
