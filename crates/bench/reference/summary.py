@@ -12,13 +12,15 @@ for line in open(sys.argv[1]):
     if who == "mpi":
         times[("mpi", data["kind"], data["bytes"])].append(data["time_us"])
     else:
-        floors.append(data["floor"]["line_pingpong_us"])
+        if data["floor"]["line_pingpong_us"] is not None:
+            floors.append(data["floor"]["line_pingpong_us"])
         for s in data["samples"]:
             times[("parsci", s["kind"], s["bytes"])].append(s["time_us"])
 
 med = {k: statistics.median(v) for k, v in times.items()}
 rounds = len(times[("mpi", "pingpong", 8)])
-print(f"rounds: {rounds}; cache-line floor (median): {statistics.median(floors):.3f} us one-way")
+floor = f"{statistics.median(floors):.3f} us one-way" if floors else "not measured (one CPU)"
+print(f"rounds: {rounds}; cache-line floor (median): {floor}")
 print("| figure | parsci threads | Open MPI | parsci / Open MPI |")
 print("|---|---|---|---|")
 for kind, size, label in [

@@ -12,21 +12,36 @@ use crate::measure::{iterations, median};
 /// Reference figures for one run of the benchmarks.
 #[derive(Debug, Clone, Serialize)]
 pub struct Floor {
-    /// One-way time of a cache-line ping-pong between two threads, microseconds.
-    pub line_pingpong_us: f64,
+    /// One-way time of a cache-line ping-pong between two threads, microseconds (`None`
+    /// when the process may use only one CPU: two spinning threads would then share it).
+    pub line_pingpong_us: Option<f64>,
     /// `(bytes, GB/s)` of a single-threaded copy between two buffers.
     pub memcpy_gbs: Vec<(usize, f64)>,
 }
 
 impl Floor {
+    /// The floor's line in a table's header.
+    pub(crate) fn header(&self) -> String {
+        match self.line_pingpong_us {
+            Some(us) => format!("# floor: cache-line ping-pong between two threads {us:.3} us one-way\n"),
+            None => "# floor: no cache-line ping-pong (this process may use only one CPU)\n".into(),
+        }
+    }
+
     /// memcpy bandwidth for `bytes`, if measured.
     pub fn memcpy_at(&self, bytes: usize) -> Option<f64> {
         self.memcpy_gbs.iter().find(|(b, _)| *b == bytes).map(|(_, g)| *g)
     }
 }
 
+/// Measures the floor on every CPU the process may use (not only the core `mpirun` bound it to).
 pub(crate) fn measure(sizes: &[usize], runs: u32) -> Floor {
-    let line_pingpong_us = median((0..runs).map(|_| line_pingpong(200_000)).collect()).0;
+    crate::affinity::with_all_cpus(|| measure_here(sizes, runs))
+}
+
+fn measure_here(sizes: &[usize], runs: u32) -> Floor {
+    let line_pingpong_us =
+        (parsci_comm::available_cores() >= 2).then(|| median((0..runs).map(|_| line_pingpong(200_000)).collect()).0);
     let memcpy_gbs = sizes
         .iter()
         .filter(|&&b| b >= 1024)

@@ -2,12 +2,20 @@
 //! and bandwidth, allreduce, bcast; every figure is the median of several timed runs,
 //! next to a reference measured in the same run (the hardware floor on this machine).
 
+mod affinity;
+#[cfg(feature = "mpi")]
+mod compare;
+mod comparison;
 mod floor;
 mod measure;
+#[cfg(feature = "mpi")]
+mod raw;
 mod report;
 
 use parsci_comm::{launch, Backend};
 
+pub use comparison::{Comparison, Row};
+pub use floor::Floor;
 pub use measure::{Kind, Sample};
 pub use report::Report;
 
@@ -29,6 +37,10 @@ pub struct BenchArgs {
     /// Scales the iterations per run (1.0: about 2 ms of work per run).
     #[arg(long, default_value_t = 1.0)]
     pub scale: f64,
+    /// Measure the thread backend, the MPI backend and raw rsmpi side by side in one run
+    /// (a build with `--features mpi`, started by `mpirun -n 2`); `--runs` rounds interleave them.
+    #[arg(long)]
+    pub compare: bool,
 }
 
 impl BenchArgs {
@@ -63,6 +75,9 @@ pub fn run(args: &BenchArgs, backend: Backend, json: bool) -> Result<Option<Stri
     }
     let sizes = args.sizes();
     let kinds = args.kinds();
+    if args.compare {
+        return compare(args, backend, &kinds, &sizes, json);
+    }
     let out =
         launch(backend, |comm| measure::all(comm, &kinds, &sizes, args.runs, args.scale)).map_err(|e| e.to_string())?;
     let Some(samples) = out.into_root() else { return Ok(None) };
@@ -71,3 +86,29 @@ pub fn run(args: &BenchArgs, backend: Backend, json: bool) -> Result<Option<Stri
         Report { backend: backend.name().into(), ranks, cores: parsci_comm::available_cores(), samples, floor };
     Ok(Some(if json { report.json() } else { report.table() }))
 }
+
+/// `--compare`: one MPI job measures all three; rank 0's process reports.
+#[cfg(feature = "mpi")]
+fn compare(args: &BenchArgs, backend: Backend, kinds: &[Kind], sizes: &[usize], json: bool) -> CompareResult {
+    if backend.name() != "mpi" {
+        return Err(COMPARE_UNDER_MPIRUN.into());
+    }
+    let out =
+        launch(backend, |comm| compare::run(comm, kinds, sizes, args.runs, args.scale)).map_err(|e| e.to_string())?;
+    let Some(Some((rows, floor))) = out.into_root() else { return Ok(None) };
+    let cores = affinity::with_all_cpus(parsci_comm::available_cores);
+    let report = Comparison { ranks: backend.ranks(), cores, rounds: args.runs, rows, floor };
+    Ok(Some(if json { report.json() } else { report.table() }))
+}
+
+/// `--compare` in a build without the MPI backend: refused.
+#[cfg(not(feature = "mpi"))]
+fn compare(_: &BenchArgs, _: Backend, _: &[Kind], _: &[usize], _: bool) -> CompareResult {
+    Err(format!("this parsci was built without the MPI backend; {COMPARE_UNDER_MPIRUN}"))
+}
+
+type CompareResult = Result<Option<String>, String>;
+
+const COMPARE_UNDER_MPIRUN: &str = "--compare measures the thread backend, the MPI backend and raw rsmpi in \
+    one MPI job: build with `cargo build --release --features mpi` and run \
+    `mpirun -n 2 target/release/parsci bench --compare`";

@@ -47,6 +47,12 @@ pub struct Sample {
 }
 
 impl Sample {
+    /// The sample of `times` (microseconds per operation, one per run).
+    pub(crate) fn of(kind: Kind, bytes: usize, times: Vec<f64>) -> Self {
+        let (time_us, min_us, max_us) = median(times);
+        Sample { kind, bytes, time_us, min_us, max_us }
+    }
+
     /// Bytes per second over the median time, in GB/s (ping-pong: one-way bandwidth).
     pub fn bandwidth_gbs(&self) -> f64 {
         self.bytes as f64 / (self.time_us * 1e3)
@@ -66,41 +72,60 @@ pub(crate) fn median(mut v: Vec<f64>) -> (f64, f64, f64) {
     (med, v[0], v[n - 1])
 }
 
+/// The timed loops of one implementation: parsci's `Comm` on any backend, or raw rsmpi.
+pub(crate) trait Loops {
+    /// Waits for every rank.
+    fn barrier(&self) -> Result<(), Error>;
+    /// The largest `t` over the ranks.
+    fn max(&self, t: f64) -> Result<f64, Error>;
+    /// Runs `iters` operations of `kind` and returns this rank's elapsed seconds.
+    fn timed(&self, kind: Kind, b: &mut Buffers, iters: usize) -> Result<f64, Error>;
+}
+
+/// One timed run after a barrier: microseconds per operation (one-way for ping-pong),
+/// as the slowest rank saw it (the slowest rank decides when a collective is done).
+pub(crate) fn timed_run(l: &impl Loops, kind: Kind, b: &mut Buffers, iters: usize) -> Result<f64, Error> {
+    l.barrier()?;
+    let t = l.timed(kind, b, iters)?;
+    let worst = l.max(t)?;
+    Ok(worst * 1e6 / iters as f64 / if kind == Kind::PingPong { 2.0 } else { 1.0 })
+}
+
+/// Warms the caches with a tenth of the iterations (not timed).
+pub(crate) fn warm_up(l: &impl Loops, kind: Kind, b: &mut Buffers, iters: usize) -> Result<(), Error> {
+    l.timed(kind, b, iters.div_ceil(10).max(1)).map(|_| ())
+}
+
 pub(crate) fn all(comm: &Comm, kinds: &[Kind], sizes: &[usize], runs: u32, scale: f64) -> Result<Vec<Sample>, Error> {
     let mut out = Vec::new();
     for &kind in kinds {
         for &bytes in sizes {
             let iters = iterations(bytes, scale);
-            let mut times = Vec::with_capacity(runs as usize);
             // Buffers are made and touched once per size, as an application reuses its
             // buffers: the timed loops then measure messages, not page faults.
             let mut bufs = Buffers::new(kind, bytes, comm.rank(), comm.size());
-            one(comm, kind, &mut bufs, iters.div_ceil(10).max(1))?; // warm-up: caches
-            for _ in 0..runs {
-                comm.barrier()?;
-                let t = one(comm, kind, &mut bufs, iters)?;
-                // The slowest rank decides when a collective is done.
-                let mut worst = [0.0];
-                comm.allreduce(&[t], &mut worst, &Op::max())?;
-                times.push(worst[0] * 1e6 / iters as f64 / if kind == Kind::PingPong { 2.0 } else { 1.0 });
-            }
-            let (time_us, min_us, max_us) = median(times);
-            out.push(Sample { kind, bytes, time_us, min_us, max_us });
+            warm_up(comm, kind, &mut bufs, iters)?;
+            let times = (0..runs).map(|_| timed_run(comm, kind, &mut bufs, iters)).collect::<Result<_, _>>()?;
+            out.push(Sample::of(kind, bytes, times));
         }
     }
     Ok(out)
 }
 
 /// The buffers of one benchmark at one size, every page already written.
-struct Buffers {
-    bytes: Vec<u8>,
-    bytes_out: Vec<u8>,
-    send: Vec<f64>,
-    recv: Vec<f64>,
+pub(crate) struct Buffers {
+    /// Ping-pong, bcast and gather's message.
+    pub bytes: Vec<u8>,
+    /// Gather's result on rank 0.
+    pub bytes_out: Vec<u8>,
+    /// Allreduce's input.
+    pub send: Vec<f64>,
+    /// Allreduce's output.
+    pub recv: Vec<f64>,
 }
 
 impl Buffers {
-    fn new(kind: Kind, bytes: usize, me: usize, p: usize) -> Self {
+    pub(crate) fn new(kind: Kind, bytes: usize, me: usize, p: usize) -> Self {
         let n = (bytes / 8).max(1);
         let (b, out, s, r) = match kind {
             Kind::PingPong | Kind::Bcast => (bytes, 0, 0, 0),
@@ -111,42 +136,54 @@ impl Buffers {
     }
 }
 
-/// Runs `iters` operations and returns this rank's elapsed seconds.
-fn one(comm: &Comm, kind: Kind, b: &mut Buffers, iters: usize) -> Result<f64, Error> {
-    let me = comm.rank();
-    let start = Instant::now();
-    match kind {
-        Kind::PingPong => {
-            let buf = &mut b.bytes;
-            for _ in 0..iters {
-                match me {
-                    0 => {
-                        comm.send(buf, 1, 1)?;
-                        comm.recv(buf, 1, 1)?;
+impl Loops for Comm {
+    fn barrier(&self) -> Result<(), Error> {
+        Comm::barrier(self)
+    }
+
+    fn max(&self, t: f64) -> Result<f64, Error> {
+        let mut worst = [0.0];
+        self.allreduce(&[t], &mut worst, &Op::max())?;
+        Ok(worst[0])
+    }
+
+    fn timed(&self, kind: Kind, b: &mut Buffers, iters: usize) -> Result<f64, Error> {
+        let comm = self;
+        let me = comm.rank();
+        let start = Instant::now();
+        match kind {
+            Kind::PingPong => {
+                let buf = &mut b.bytes;
+                for _ in 0..iters {
+                    match me {
+                        0 => {
+                            comm.send(buf, 1, 1)?;
+                            comm.recv(buf, 1, 1)?;
+                        }
+                        1 => {
+                            comm.recv(buf, 0, 1)?;
+                            comm.send(buf, 0, 1)?;
+                        }
+                        _ => {}
                     }
-                    1 => {
-                        comm.recv(buf, 0, 1)?;
-                        comm.send(buf, 0, 1)?;
-                    }
-                    _ => {}
+                }
+            }
+            Kind::Allreduce => {
+                for _ in 0..iters {
+                    comm.allreduce(&b.send, &mut b.recv, &Op::sum())?;
+                }
+            }
+            Kind::Bcast => {
+                for _ in 0..iters {
+                    comm.bcast(&mut b.bytes, 0)?;
+                }
+            }
+            Kind::Gather => {
+                for _ in 0..iters {
+                    comm.gather(&b.bytes, (me == 0).then_some(&mut b.bytes_out[..]), 0)?;
                 }
             }
         }
-        Kind::Allreduce => {
-            for _ in 0..iters {
-                comm.allreduce(&b.send, &mut b.recv, &Op::sum())?;
-            }
-        }
-        Kind::Bcast => {
-            for _ in 0..iters {
-                comm.bcast(&mut b.bytes, 0)?;
-            }
-        }
-        Kind::Gather => {
-            for _ in 0..iters {
-                comm.gather(&b.bytes, (me == 0).then_some(&mut b.bytes_out[..]), 0)?;
-            }
-        }
+        Ok(start.elapsed().as_secs_f64())
     }
-    Ok(start.elapsed().as_secs_f64())
 }

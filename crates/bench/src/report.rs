@@ -20,7 +20,7 @@ pub struct Report {
     pub floor: Floor,
 }
 
-fn human(bytes: usize) -> String {
+pub(crate) fn human(bytes: usize) -> String {
     match bytes {
         b if b >= 1 << 20 && b % (1 << 20) == 0 => format!("{} MiB", b >> 20),
         b if b >= 1 << 10 && b % (1 << 10) == 0 => format!("{} KiB", b >> 10),
@@ -41,8 +41,11 @@ impl Report {
     /// The results as OSU-style tables, one per benchmark.
     pub fn table(&self) -> String {
         let mut out = format!(
-            "# parsci bench: {} backend, {} ranks, {} cores; medians of the runs\n# floor: cache-line ping-pong between two threads {:.3} us one-way\n",
-            self.backend, self.ranks, self.cores, self.floor.line_pingpong_us
+            "# parsci bench: {} backend, {} ranks, {} cores; medians of the runs\n{}",
+            self.backend,
+            self.ranks,
+            self.cores,
+            self.floor.header()
         );
         for kind in [Kind::PingPong, Kind::Allreduce, Kind::Bcast, Kind::Gather] {
             let rows: Vec<&Sample> = self.samples.iter().filter(|s| s.kind == kind).collect();
@@ -71,7 +74,7 @@ impl Report {
     }
 }
 
-fn title(kind: Kind) -> &'static str {
+pub(crate) fn title(kind: Kind) -> &'static str {
     match kind {
         Kind::PingPong => "ping-pong between ranks 0 and 1: one-way latency and bandwidth",
         Kind::Allreduce => "allreduce (sum) of size/8 f64 on every rank",

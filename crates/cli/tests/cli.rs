@@ -39,6 +39,8 @@ fn bad_arguments_fail_cleanly() {
     fails_with(&["sendrecv", "--ranks", "1"], "sendrecv needs at least 2 ranks but the job has 1");
     fails_with(&["hello", "--backend", "carrier-pigeon"], "possible values: threads");
     fails_with(&["bench", "--ranks", "1"], "bench needs at least 2 ranks");
+    // Without a launcher (and in a build without MPI) the side-by-side run says how to start it.
+    fails_with(&["bench", "--compare", "--ranks", "2"], "mpirun -n 2 target/release/parsci bench --compare");
     fails_with(&["no-such-program"], "unrecognized subcommand");
 }
 

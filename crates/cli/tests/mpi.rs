@@ -140,3 +140,44 @@ fn the_watchdog_option_is_accepted() {
     let out = threads(2, &["rootsum", "1000", "--watchdog", "0"]);
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("positive number of seconds"));
 }
+
+/// A small `parsci bench` run under mpirun, as JSON.
+fn bench_json(n: usize, extra: &[&str]) -> Value {
+    let mut args =
+        vec!["bench", "pingpong", "allreduce", "--max-size", "1024", "--runs", "1", "--scale", "0.01", "--json"];
+    args.extend_from_slice(extra);
+    let start = std::time::Instant::now();
+    let out = mpirun(n, &args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{args:?}: {text}\n{}", String::from_utf8_lossy(&out.stderr));
+    // Its floor once spun two threads on the one core mpirun binds a process to, for hours.
+    assert!(start.elapsed() < std::time::Duration::from_secs(60), "{args:?} took {:?}", start.elapsed());
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{args:?}: not one JSON object ({e}): {text}"))
+}
+
+#[test]
+fn bench_runs_on_the_mpi_backend_and_exits() {
+    let v = bench_json(2, &[]);
+    assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(2)));
+    let samples = v["samples"].as_array().unwrap();
+    assert_eq!(samples.len(), 2 * 11, "two benchmarks at 1 B to 1 KiB");
+    assert!(samples.iter().all(|s| s["time_us"].as_f64().is_some_and(|t| t > 0.0)), "{v}");
+}
+
+#[test]
+fn bench_compare_measures_threads_mpi_and_raw_rsmpi_in_one_job() {
+    for n in [2, 3] {
+        let v = bench_json(n, &["--compare"]);
+        assert_eq!(v["ranks"].as_u64(), Some(n as u64), "{v}");
+        let rows = v["rows"].as_array().unwrap();
+        assert_eq!(rows.len(), 2 * 11, "two benchmarks at 1 B to 1 KiB");
+        for r in rows {
+            for who in ["threads", "mpi", "raw"] {
+                assert!(r[who]["time_us"].as_f64().is_some_and(|t| t > 0.0 && t.is_finite()), "{who}: {r}");
+            }
+            let ratio = r["threads_over_mpi"].as_f64().unwrap();
+            let overhead = r["mpi_overhead"].as_f64().unwrap();
+            assert!(ratio > 0.0 && ratio.is_finite() && overhead > -1.0 && overhead.is_finite(), "{r}");
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! The baseline: the same loops written directly on rsmpi, as an rsmpi user would.
+
+use std::time::Instant;
+
+use mpi::collective::SystemOperation;
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use parsci_comm::Error;
+
+use crate::measure::{Buffers, Kind, Loops};
+
+/// `MPI_COMM_WORLD` through rsmpi (MPI must already be initialised, by parsci's backend).
+pub(crate) struct Raw(SimpleCommunicator);
+
+impl Raw {
+    pub(crate) fn world() -> Self {
+        Raw(SimpleCommunicator::world())
+    }
+}
+
+impl Loops for Raw {
+    fn barrier(&self) -> Result<(), Error> {
+        self.0.barrier();
+        Ok(())
+    }
+
+    fn max(&self, t: f64) -> Result<f64, Error> {
+        let mut worst = 0.0;
+        self.0.all_reduce_into(&t, &mut worst, SystemOperation::max());
+        Ok(worst)
+    }
+
+    fn timed(&self, kind: Kind, b: &mut Buffers, iters: usize) -> Result<f64, Error> {
+        let w = &self.0;
+        let me = w.rank();
+        let root = w.process_at_rank(0);
+        let start = Instant::now();
+        match kind {
+            Kind::PingPong if me < 2 => {
+                let peer = w.process_at_rank(1 - me);
+                for _ in 0..iters {
+                    if me == 0 {
+                        peer.send_with_tag(&b.bytes[..], 1);
+                        peer.receive_into_with_tag(&mut b.bytes[..], 1);
+                    } else {
+                        peer.receive_into_with_tag(&mut b.bytes[..], 1);
+                        peer.send_with_tag(&b.bytes[..], 1);
+                    }
+                }
+            }
+            Kind::PingPong => {}
+            Kind::Allreduce => {
+                for _ in 0..iters {
+                    w.all_reduce_into(&b.send[..], &mut b.recv[..], SystemOperation::sum());
+                }
+            }
+            Kind::Bcast => {
+                for _ in 0..iters {
+                    root.broadcast_into(&mut b.bytes[..]);
+                }
+            }
+            Kind::Gather => {
+                for _ in 0..iters {
+                    if me == 0 {
+                        root.gather_into_root(&b.bytes[..], &mut b.bytes_out[..]);
+                    } else {
+                        root.gather_into(&b.bytes[..]);
+                    }
+                }
+            }
+        }
+        Ok(start.elapsed().as_secs_f64())
+    }
+}
