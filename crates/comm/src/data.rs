@@ -157,9 +157,17 @@ type Fused<T> = fn(&mut [T], &[T], &[T]);
 #[derive(Clone)]
 pub struct Op<T> {
     kind: OpKind,
-    combine: Arc<Combine<T>>,
-    /// `out = a op b` in one pass, for the built-in ops.
-    fused: Option<Fused<T>>,
+    combine: Combiner<T>,
+}
+
+/// How an [`Op`] combines.
+#[derive(Clone)]
+enum Combiner<T> {
+    /// A built-in op: plain functions (`acc op= x`, and `out = a op b` in one pass), so
+    /// that `Op::sum()` in a loop allocates nothing.
+    Builtin(fn(&mut [T], &[T]), Fused<T>),
+    /// A user closure.
+    User(Arc<Combine<T>>),
 }
 
 impl<T> std::fmt::Debug for Op<T> {
@@ -186,7 +194,7 @@ impl<T: Arith> Op<T> {
         Self::builtin(OpKind::Max, |a, x| zip_with(a, x, max), |o, a, b| zip3(o, a, b, max))
     }
     fn builtin(kind: OpKind, f: fn(&mut [T], &[T]), fused: Fused<T>) -> Self {
-        Op { kind, combine: Arc::new(f), fused: Some(fused) }
+        Op { kind, combine: Combiner::Builtin(f, fused) }
     }
 }
 
@@ -203,12 +211,11 @@ impl<T: Data> Op<T> {
     pub fn user(f: impl Fn(&T, &T) -> T + Send + Sync + 'static) -> Self {
         Op {
             kind: OpKind::User { commutative: true },
-            combine: Arc::new(move |a: &mut [T], x: &[T]| {
+            combine: Combiner::User(Arc::new(move |a: &mut [T], x: &[T]| {
                 for (p, q) in a.iter_mut().zip(x) {
                     *p = f(p, q);
                 }
-            }),
-            fused: None,
+            })),
         }
     }
     /// Declares whether a user op is commutative (it is assumed to be by default).
@@ -226,7 +233,10 @@ impl<T: Data> Op<T> {
     /// `acc[i] = acc[i] op x[i]` for every `i` of the shorter slice.
     pub fn apply(&self, acc: &mut [T], x: &[T]) {
         let n = acc.len().min(x.len());
-        (self.combine)(&mut acc[..n], &x[..n]);
+        match &self.combine {
+            Combiner::Builtin(f, _) => f(&mut acc[..n], &x[..n]),
+            Combiner::User(f) => f(&mut acc[..n], &x[..n]),
+        }
     }
 
     /// `out[i] = a[i] op b[i]` for every `i` of `out` (one pass for the built-in ops).
@@ -237,11 +247,11 @@ impl<T: Data> Op<T> {
     pub fn apply_into(&self, out: &mut [T], a: &[T], b: &[T]) {
         let n = out.len();
         assert!(a.len() >= n && b.len() >= n, "apply_into: inputs shorter than the output");
-        match self.fused {
-            Some(f) => f(out, &a[..n], &b[..n]),
-            None => {
+        match &self.combine {
+            Combiner::Builtin(_, fused) => fused(out, &a[..n], &b[..n]),
+            Combiner::User(f) => {
                 out.copy_from_slice(&a[..n]);
-                (self.combine)(out, &b[..n]);
+                f(out, &b[..n]);
             }
         }
     }

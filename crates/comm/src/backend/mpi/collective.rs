@@ -58,12 +58,22 @@ impl MpiComm {
 
     /// Runs one MPI collective under the watchdog and turns its return code into a result.
     /// A truncation means the ranks passed different lengths.
+    #[inline]
     fn collective(&self, op: &'static str, call: impl FnOnce() -> c_int) -> Result<()> {
         let rc = {
             let _w = watchdog::enter(op, || "all ranks".into(), None);
             call()
         };
-        if rc != mpi::ffi::MPI_SUCCESS as c_int && Self::error_class(rc) == mpi::ffi::MPI_ERR_TRUNCATE as c_int {
+        if rc == mpi::ffi::MPI_SUCCESS as c_int {
+            return Ok(());
+        }
+        self.collective_failed(op, rc)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn collective_failed(&self, op: &'static str, rc: c_int) -> Result<()> {
+        if Self::error_class(rc) == mpi::ffi::MPI_ERR_TRUNCATE as c_int {
             let details = format!("{op}: ranks passed buffers of different lengths (MPI: message truncated)");
             return Err(Error::CollectiveMismatch { caller: self.rank(), details });
         }
@@ -284,6 +294,7 @@ impl MpiComm {
         })
     }
 
+    #[inline]
     pub fn allreduce<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
         self.check_reduce_len("allreduce", recv.len(), send.len())?;
         let n = self.count("allreduce", send.len())?;

@@ -46,43 +46,31 @@ fn bytes_type(size: usize) -> MPI_Datatype {
     })
 }
 
-/// An MPI op for the duration of one call.
-pub(crate) enum MpiOp {
-    System(SystemOperation),
-    User(UnsafeUserOperation),
-}
-
-impl MpiOp {
-    pub fn raw(&self) -> MPI_Op {
-        match self {
-            MpiOp::System(o) => o.as_raw(),
-            MpiOp::User(o) => o.as_raw(),
-        }
-    }
-}
-
 /// Runs `f` with the MPI op for `op`: MPI's own for the built-in ops on primitives,
 /// else a user op that calls `op` (set up for this call only).
+#[inline]
 pub(crate) fn with_op<T: Data, R>(op: &Op<T>, f: impl FnOnce(MPI_Op) -> R) -> R {
     let kind = DataKind::of::<T>();
     let primitive = kind != DataKind::Opaque;
     // Open MPI 4.1's AVX reductions saturate 8- and 16-bit integer sums (254 + 255 gives
     // 255 from 2049 elements on): those go through parsci's own wrapping op instead.
     let narrow = matches!(kind, DataKind::U8 | DataKind::I8 | DataKind::U16 | DataKind::I16);
-    let mpi_op = match op.kind() {
-        OpKind::Sum if primitive && !narrow => MpiOp::System(SystemOperation::sum()),
-        OpKind::Prod if primitive && !narrow => MpiOp::System(SystemOperation::product()),
-        OpKind::Min if primitive => MpiOp::System(SystemOperation::min()),
-        OpKind::Max if primitive => MpiOp::System(SystemOperation::max()),
-        kind => {
-            let commutative = !matches!(kind, OpKind::User { commutative: false });
-            // SAFETY: `combine::<T>` is called only by this call's reduction, on buffers of
-            // `T`s, while CURRENT_OP points at `op` (set just below, for this call only).
-            MpiOp::User(unsafe { UnsafeUserOperation::new(commutative, combine::<T>) })
-        }
+    let system = match op.kind() {
+        OpKind::Sum if primitive && !narrow => Some(SystemOperation::sum()),
+        OpKind::Prod if primitive && !narrow => Some(SystemOperation::product()),
+        OpKind::Min if primitive => Some(SystemOperation::min()),
+        OpKind::Max if primitive => Some(SystemOperation::max()),
+        _ => None,
     };
+    if let Some(system) = system {
+        return f(system.as_raw());
+    }
+    let commutative = !matches!(op.kind(), OpKind::User { commutative: false });
+    // SAFETY: `combine::<T>` is called only by this call's reduction, on buffers of `T`s,
+    // while CURRENT_OP points at `op` (set just below, for this call only).
+    let user = unsafe { UnsafeUserOperation::new(commutative, combine::<T>) };
     let previous = CURRENT_OP.with(|c| c.replace(op as *const Op<T> as *const ()));
-    let out = f(mpi_op.raw());
+    let out = f(user.as_raw());
     CURRENT_OP.with(|c| c.set(previous));
     out
 }
