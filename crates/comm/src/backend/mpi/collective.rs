@@ -7,7 +7,7 @@ use std::ffi::c_void;
 use std::os::raw::c_int;
 
 use super::comm::MpiComm;
-use super::types::{datatype, with_op};
+use super::types::{datatype, system_op, with_op};
 use super::watchdog;
 use crate::collective::{check_layout, Layout};
 use crate::data::{Data, Op};
@@ -296,6 +296,28 @@ impl MpiComm {
 
     #[inline]
     pub fn allreduce<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
+        // The common case in one MPI call: non-empty buffers of equal length, an `int`
+        // count, one of MPI's own ops, no watchdog.
+        if let Some(mop) = system_op(op) {
+            if !send.is_empty() && recv.len() == send.len() && send.len() <= c_int::MAX as usize && !watchdog::enabled()
+            {
+                // SAFETY: both buffers hold send.len() elements of the datatype.
+                let rc = unsafe {
+                    mpi::ffi::MPI_Allreduce(
+                        send.as_ptr().cast(),
+                        recv.as_mut_ptr().cast(),
+                        send.len() as c_int,
+                        datatype::<T>(),
+                        mop,
+                        self.raw(),
+                    )
+                };
+                if rc == mpi::ffi::MPI_SUCCESS as c_int {
+                    return Ok(());
+                }
+                return self.collective_failed("allreduce", rc);
+            }
+        }
         self.check_reduce_len("allreduce", recv.len(), send.len())?;
         let n = self.count("allreduce", send.len())?;
         // SAFETY: both buffers hold at least n elements (checked).

@@ -46,24 +46,30 @@ fn bytes_type(size: usize) -> MPI_Datatype {
     })
 }
 
-/// Runs `f` with the MPI op for `op`: MPI's own for the built-in ops on primitives,
-/// else a user op that calls `op` (set up for this call only).
+/// MPI's own op for `op`, if it has one: the built-in ops on primitives.
 #[inline]
-pub(crate) fn with_op<T: Data, R>(op: &Op<T>, f: impl FnOnce(MPI_Op) -> R) -> R {
+pub(crate) fn system_op<T: Data>(op: &Op<T>) -> Option<MPI_Op> {
     let kind = DataKind::of::<T>();
     let primitive = kind != DataKind::Opaque;
     // Open MPI 4.1's AVX reductions saturate 8- and 16-bit integer sums (254 + 255 gives
     // 255 from 2049 elements on): those go through parsci's own wrapping op instead.
     let narrow = matches!(kind, DataKind::U8 | DataKind::I8 | DataKind::U16 | DataKind::I16);
     let system = match op.kind() {
-        OpKind::Sum if primitive && !narrow => Some(SystemOperation::sum()),
-        OpKind::Prod if primitive && !narrow => Some(SystemOperation::product()),
-        OpKind::Min if primitive => Some(SystemOperation::min()),
-        OpKind::Max if primitive => Some(SystemOperation::max()),
-        _ => None,
+        OpKind::Sum if primitive && !narrow => SystemOperation::sum(),
+        OpKind::Prod if primitive && !narrow => SystemOperation::product(),
+        OpKind::Min if primitive => SystemOperation::min(),
+        OpKind::Max if primitive => SystemOperation::max(),
+        _ => return None,
     };
-    if let Some(system) = system {
-        return f(system.as_raw());
+    Some(system.as_raw())
+}
+
+/// Runs `f` with the MPI op for `op`: MPI's own for the built-in ops on primitives,
+/// else a user op that calls `op` (set up for this call only).
+#[inline]
+pub(crate) fn with_op<T: Data, R>(op: &Op<T>, f: impl FnOnce(MPI_Op) -> R) -> R {
+    if let Some(system) = system_op(op) {
+        return f(system);
     }
     let commutative = !matches!(op.kind(), OpKind::User { commutative: false });
     // SAFETY: `combine::<T>` is called only by this call's reduction, on buffers of `T`s,
