@@ -45,6 +45,9 @@ impl GlobalArgs {
             Some(BackendArg::Threads) => Backend::Threads(ranks),
             Some(BackendArg::Mpi) => mpi_backend()?,
         };
+        if let Backend::Threads(n) = backend {
+            warn_if_bound(n);
+        }
         if backend.name() == "mpi" {
             if let Some(n) = self.ranks.filter(|&n| n != backend.ranks()) {
                 return Err(format!(
@@ -63,6 +66,18 @@ impl GlobalArgs {
             Some(secs) => parsci_comm::JobOptions::with_watchdog(std::time::Duration::from_secs_f64(secs)),
             None => parsci_comm::JobOptions::default(),
         }
+    }
+}
+
+/// Thread ranks started by an MPI launcher share the cores it bound the process to
+/// (Open MPI binds each process to one core): say so, as it makes them many times slower.
+fn warn_if_bound(ranks: usize) {
+    let cores = parsci_comm::available_cores();
+    if ranks > cores && parsci_comm::detect_launcher().is_some() {
+        eprintln!(
+            "parsci: warning: {ranks} thread ranks share {cores} core(s), the CPUs the MPI launcher bound this \
+             process to; for the thread backend use `mpirun --bind-to none`, or run it without mpirun"
+        );
     }
 }
 

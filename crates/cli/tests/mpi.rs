@@ -181,3 +181,13 @@ fn bench_compare_measures_threads_mpi_and_raw_rsmpi_in_one_job() {
         }
     }
 }
+
+#[test]
+fn thread_ranks_bound_to_one_core_by_mpirun_get_a_warning() {
+    let out = mpirun(1, &["hello", "--backend", "threads", "--ranks", "2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("[Rank 0/2]"));
+    // Open MPI binds a job of one or two processes to cores.
+    assert!(err.contains("2 thread ranks share 1 core(s)") && err.contains("--bind-to none"), "{err}");
+}
