@@ -54,6 +54,12 @@ pub(crate) fn status_of(st: &MPI_Status, elem: usize) -> Status {
     Status { source: st.MPI_SOURCE as usize, tag: st.MPI_TAG, count }
 }
 
+/// The status of a finished receive into `capacity` elements of `T`, or its error.
+#[inline]
+fn received<T: Data>(op: &'static str, caller: usize, rc: c_int, st: &MPI_Status, capacity: usize) -> Result<Status> {
+    completed_recv(op, caller, rc, st, std::mem::size_of::<T>(), capacity, short_type_name::<T>)
+}
+
 /// Blocks until a message matching (src, tag) is there and returns its status (counted in `dt`).
 fn probe_on(comm: MPI_Comm, op: &'static str, caller: usize, src: usize, tag: Tag) -> Result<MPI_Status> {
     let mut st = MaybeUninit::<MPI_Status>::zeroed();
@@ -137,15 +143,7 @@ pub(crate) fn recv_vec_on<T: Data>(
         )
     };
     // SAFETY: filled by MPI_Recv.
-    let st = completed_recv(
-        op,
-        caller,
-        rc,
-        &unsafe { st2.assume_init() },
-        std::mem::size_of::<T>(),
-        buf.len(),
-        short_type_name::<T>,
-    )?;
+    let st = received::<T>(op, caller, rc, &unsafe { st2.assume_init() }, buf.len())?;
     Ok((buf, st))
 }
 
@@ -162,21 +160,38 @@ impl MpiComm {
             && !watchdog::enabled()
     }
 
+    /// `MPI_Send` of the whole of `buf` (its length fits an `int`: checked by the caller).
+    #[inline]
+    fn mpi_send<T: Data>(&self, buf: &[T], dest: c_int, tag: c_int) -> c_int {
+        // SAFETY: `buf` holds its length of elements of the datatype; MPI only reads it.
+        unsafe { mpi::ffi::MPI_Send(buf.as_ptr().cast(), buf.len() as c_int, datatype::<T>(), dest, tag, self.raw()) }
+    }
+
+    /// `MPI_Recv` into the whole of `buf` (its length fits an `int`: checked by the
+    /// caller); the return code and the status.
+    #[inline]
+    fn mpi_recv<T: Data>(&self, buf: &mut [T], src: c_int, tag: c_int) -> (c_int, MPI_Status) {
+        let mut st = MaybeUninit::<MPI_Status>::zeroed();
+        // SAFETY: `buf` holds its length of elements of the datatype; MPI fills it and the status.
+        let rc = unsafe {
+            mpi::ffi::MPI_Recv(
+                buf.as_mut_ptr().cast(),
+                buf.len() as c_int,
+                datatype::<T>(),
+                src,
+                tag,
+                self.raw(),
+                st.as_mut_ptr(),
+            )
+        };
+        // SAFETY: zeroed, then filled by MPI_Recv.
+        (rc, unsafe { st.assume_init() })
+    }
+
     #[inline]
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
         if self.direct(dest, tag, buf.len()) {
-            // SAFETY: `buf` holds its length of elements of the datatype; MPI only reads it.
-            let rc = unsafe {
-                mpi::ffi::MPI_Send(
-                    buf.as_ptr().cast(),
-                    buf.len() as c_int,
-                    datatype::<T>(),
-                    dest as c_int,
-                    tag,
-                    self.raw(),
-                )
-            };
-            return self.check("send", rc);
+            return self.check("send", self.mpi_send(buf, dest as c_int, tag));
         }
         self.send_as("send", buf, dest, tag)
     }
@@ -185,14 +200,13 @@ impl MpiComm {
     fn send_as<T: Data>(&self, op: &'static str, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
         check_dest(op, self.rank(), self.size(), dest)?;
         check_tag(op, self.rank(), tag, false)?;
-        let n = self.count(op, buf.len())?;
+        self.count(op, buf.len())?;
         if pending::any() && dest != PROC_NULL {
             return MpiRequest::isend(self, buf, dest, tag)?.wait().map(|_| ());
         }
         let rc = {
             let _w = watchdog::enter(op, || peer_text(dest), Some(tag));
-            // SAFETY: `buf` holds n elements of the datatype; MPI only reads it.
-            unsafe { mpi::ffi::MPI_Send(buf.as_ptr().cast(), n, datatype::<T>(), mpi_rank(dest), tag, self.raw()) }
+            self.mpi_send(buf, mpi_rank(dest), tag)
         };
         self.check(op, rc)
     }
@@ -204,30 +218,8 @@ impl MpiComm {
     #[inline]
     pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         if self.direct(src, tag, buf.len()) {
-            let mut st = MaybeUninit::<MPI_Status>::zeroed();
-            // SAFETY: `buf` holds its length of elements of the datatype; MPI fills it and the status.
-            let rc = unsafe {
-                mpi::ffi::MPI_Recv(
-                    buf.as_mut_ptr().cast(),
-                    buf.len() as c_int,
-                    datatype::<T>(),
-                    src as c_int,
-                    tag,
-                    self.raw(),
-                    st.as_mut_ptr(),
-                )
-            };
-            let (elem, capacity) = (std::mem::size_of::<T>(), buf.len());
-            // SAFETY: zeroed, then filled by MPI_Recv.
-            return completed_recv(
-                "recv",
-                self.rank(),
-                rc,
-                &unsafe { st.assume_init() },
-                elem,
-                capacity,
-                short_type_name::<T>,
-            );
+            let (rc, st) = self.mpi_recv(buf, src as c_int, tag);
+            return received::<T>("recv", self.rank(), rc, &st, buf.len());
         }
         self.recv_general(buf, src, tag)
     }
@@ -237,37 +229,15 @@ impl MpiComm {
     fn recv_general<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         check_source("recv", self.rank(), self.size(), src)?;
         check_tag("recv", self.rank(), tag, true)?;
-        let n = self.count("recv", buf.len())?;
-        let dt = datatype::<T>();
+        self.count("recv", buf.len())?;
         if pending::any() && src != PROC_NULL {
             return self.recv_matched(buf, src, tag);
         }
-        let mut st = MaybeUninit::<MPI_Status>::zeroed();
-        let rc = {
+        let (rc, st) = {
             let _w = watchdog::enter("recv", || peer_text(src), Some(tag));
-            // SAFETY: `buf` holds n elements of the datatype; MPI fills it and the status.
-            unsafe {
-                mpi::ffi::MPI_Recv(
-                    buf.as_mut_ptr().cast(),
-                    n,
-                    dt,
-                    mpi_rank(src),
-                    mpi_tag(tag),
-                    self.raw(),
-                    st.as_mut_ptr(),
-                )
-            }
+            self.mpi_recv(buf, mpi_rank(src), mpi_tag(tag))
         };
-        // SAFETY: filled by MPI_Recv.
-        completed_recv(
-            "recv",
-            self.rank(),
-            rc,
-            &unsafe { st.assume_init() },
-            std::mem::size_of::<T>(),
-            buf.len(),
-            short_type_name::<T>,
-        )
+        received::<T>("recv", self.rank(), rc, &st, buf.len())
     }
 
     /// `recv` while `irecv_vec`s are registered: matched, then received (a message that is
@@ -291,15 +261,7 @@ impl MpiComm {
             mpi::ffi::MPI_Mrecv(buf.as_mut_ptr().cast(), probed.count as c_int, dt, &mut msg, st2.as_mut_ptr())
         };
         // SAFETY: filled by MPI_Mrecv.
-        completed_recv(
-            "recv",
-            self.rank(),
-            rc,
-            &unsafe { st2.assume_init() },
-            std::mem::size_of::<T>(),
-            buf.len(),
-            short_type_name::<T>,
-        )
+        received::<T>("recv", self.rank(), rc, &unsafe { st2.assume_init() }, buf.len())
     }
 
     pub fn recv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
@@ -353,15 +315,7 @@ impl MpiComm {
             }
         };
         // SAFETY: filled by MPI_Sendrecv.
-        completed_recv(
-            "sendrecv",
-            me,
-            rc,
-            &unsafe { st.assume_init() },
-            std::mem::size_of::<U>(),
-            recv.len(),
-            short_type_name::<U>,
-        )
+        received::<U>("sendrecv", me, rc, &unsafe { st.assume_init() }, recv.len())
     }
 
     /// MPI cannot know the sender's element type: the count is in bytes.
