@@ -48,6 +48,7 @@ pub fn execute_with<P: Program>(program: &P, backend: Backend, options: &JobOpti
     let ranks = backend.ranks();
     check_ranks(P::NAME, P::MIN_RANKS, ranks)?;
     program.validate()?;
+    program.validate_ranks(ranks)?;
     let start = Instant::now();
     let launched = launch_with(backend, options, |comm| program.run(comm))?;
     let wall_time_s = start.elapsed().as_secs_f64();

@@ -17,6 +17,9 @@
 pub mod bcast;
 mod error;
 mod execute;
+pub mod files;
+pub mod heat;
+pub mod heat1d;
 pub mod hello;
 pub mod mandelbrot;
 mod program;

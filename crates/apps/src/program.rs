@@ -45,6 +45,14 @@ pub trait Program: Sync {
         Ok(())
     }
 
+    /// Checks that the program can run on `ranks` ranks (a decomposition that needs at
+    /// least one cell per rank, say), before any work; [`MIN_RANKS`](Program::MIN_RANKS)
+    /// is checked already.
+    fn validate_ranks(&self, ranks: usize) -> Result<()> {
+        let _ = ranks;
+        Ok(())
+    }
+
     /// The parallel version: runs on every rank; rank 0 returns `Some(output)`, the
     /// other ranks `None`.
     fn run(&self, comm: &Comm) -> Result<Option<Output<Self::Result>>>;

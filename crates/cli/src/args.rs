@@ -3,6 +3,7 @@
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use parsci_comm::Backend;
 
+use crate::heat_args::{Heat1dArgs, HeatArgs};
 use crate::programs::{MandelbrotArgs, TaskfarmArgs};
 
 /// parsci: the parallel-computing workshop programs, with message passing in Rust.
@@ -135,6 +136,12 @@ pub enum Command {
     /// The master-worker task farm: jobs of random length go to whichever worker asks
     #[command(allow_negative_numbers = true)]
     Taskfarm(TaskfarmArgs),
+    /// The 1-D heat equation with a source, split across the ranks (the workshop's serial case)
+    #[command(allow_negative_numbers = true)]
+    Heat1d(Heat1dArgs),
+    /// The 2-D heat equation by domain decomposition with halo exchange
+    #[command(allow_negative_numbers = true)]
+    Heat(HeatArgs),
     /// Run every program, check each against its serial reference, print a table
     Tour {
         /// The M of the tour's large rootsum run (the small one uses M = 1234567)

@@ -25,6 +25,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::Rootsum { m } => program(&RootSum { m: *m }, g),
         Command::Mandelbrot(args) => program(&args.params(), g),
         Command::Taskfarm(args) => program(&args.params(), g),
+        Command::Heat1d(args) => program(&args.params(), g),
+        Command::Heat(args) => program(&args.params(), g),
         Command::Tour { large_m } => {
             let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
             let backend = g.backend()?;

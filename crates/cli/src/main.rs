@@ -2,6 +2,7 @@
 
 mod args;
 mod commands;
+mod heat_args;
 mod programs;
 mod slurm;
 

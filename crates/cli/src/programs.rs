@@ -159,7 +159,7 @@ impl TaskfarmArgs {
 }
 
 /// A whole number of at least 1.
-fn parse_count(s: &str) -> Result<usize, String> {
+pub(crate) fn parse_count(s: &str) -> Result<usize, String> {
     match s.trim().parse::<i128>() {
         Ok(n) if n >= 1 && n <= usize::MAX as i128 => Ok(n as usize),
         Ok(n) if n < 1 => Err(format!("must be a whole number of at least 1, got {n}")),
@@ -178,7 +178,7 @@ fn parse_imax(s: &str) -> Result<u32, String> {
 }
 
 /// A finite number.
-fn parse_number(s: &str) -> Result<f64, String> {
+pub(crate) fn parse_number(s: &str) -> Result<f64, String> {
     match s.trim().parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
         _ => Err(format!("must be a finite number, got '{s}'")),

@@ -1,8 +1,6 @@
 //! Writing the image: `.pbm` (set membership, the Benchmarks Game's format) or `.png`
 //! (colour), always atomically (a temporary file renamed into place).
 
-mod atomic;
-mod colormap;
 mod pbm;
 mod png;
 
@@ -10,8 +8,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use atomic::{write_atomically, write_file};
-pub use colormap::magma;
+pub use crate::files::{magma, write_atomically, write_file};
 pub use pbm::write_pbm;
 pub use png::{write_png, LogScale};
 

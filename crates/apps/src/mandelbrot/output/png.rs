@@ -3,7 +3,7 @@
 
 use std::io::{self, Write};
 
-use super::colormap::magma;
+use crate::files::magma;
 
 /// Writes a PNG of `nr x ni` pixels from per-pixel values in row order: an escape
 /// value `>= 0` (a count or a smooth count), or a negative number for the set.

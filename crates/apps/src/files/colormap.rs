@@ -26,7 +26,7 @@ const MAGMA: [[f64; 3]; 17] = [
 /// through purple and orange, to pale yellow at 1.
 ///
 /// ```
-/// use parsci_apps::mandelbrot::output::magma;
+/// use parsci_apps::files::magma;
 /// assert_eq!(magma(0.0), [0, 0, 4]);
 /// assert_eq!(magma(1.0), [252, 253, 191]);
 /// assert_eq!(magma(f64::NAN), [0, 0, 4]);
