@@ -36,13 +36,6 @@ pub fn initial_field(p: &Heat) -> Result<Vec<f64>> {
     }
 }
 
-/// Checks that `path` is a readable `.npy` header of the grid's shape (before the job).
-pub fn check_file(p: &Heat, path: &Path) -> Result<()> {
-    let mut f = std::fs::File::open(path).map_err(|e| invalid(format!("cannot open {}: {e}", path.display())))?;
-    let h = crate::files::npy::read_header(&mut f).map_err(|e| invalid(format!("{}: {e}", path.display())))?;
-    shape_matches(p, path, h.rows, h.cols)
-}
-
 /// Reads the field from a `.npy` file of shape `(ny, nx)`.
 pub fn load(p: &Heat, path: &Path) -> Result<Vec<f64>> {
     let f = std::fs::File::open(path).map_err(|e| invalid(format!("cannot open {}: {e}", path.display())))?;

@@ -170,9 +170,11 @@ impl Program for Heat {
 
     fn validate(&self) -> Result<()> {
         self.check_params()?;
+        // Files are read whole here, checksum included, so that a damaged one is refused
+        // before the job starts; rank 0 reads them again in the job.
         match (&self.restart, &self.init) {
-            (Some(path), _) => checkpoint::read_header(path)?.check_matches(self, path),
-            (None, Init::File(path)) => init::check_file(self, path),
+            (Some(path), _) => checkpoint::read(path)?.0.check_matches(self, path),
+            (None, Init::File(path)) => init::load(self, path).map(drop),
             _ => Ok(()),
         }
     }
