@@ -81,7 +81,11 @@ fn heat_equals_serial_for_every_rank_count_and_boundary() {
     for (bc_x, bc_y) in [(Dirichlet, Dirichlet), (Periodic, Periodic), (Periodic, Dirichlet), (Dirichlet, Periodic)] {
         for init in [Init::Square, Init::Gaussian] {
             let p = Heat { bc_x, bc_y, init: init.clone(), ..small() };
-            let want = fingerprint::hex(fingerprint::of(&serial::solve(&p, &parsci_apps::heat::initial_field(&p).unwrap(), p.steps)));
+            let want = fingerprint::hex(fingerprint::of(&serial::solve(
+                &p,
+                &parsci_apps::heat::initial_field(&p).unwrap(),
+                p.steps,
+            )));
             for n in SIZES {
                 let r = run(&p, n);
                 assert_eq!(r.fingerprint, want, "{bc_x:?} x, {bc_y:?} y, {init:?}, {n} ranks");
@@ -187,7 +191,8 @@ fn snapshots_are_pngs_with_the_time_in_their_names() {
     let dir = temp("frames");
     let p = Heat { snapshots: Some(dir.clone()), every: 15, ..small() };
     let r = run(&p, 2);
-    let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
+    let mut names: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().into_string().unwrap()).collect();
     names.sort();
     assert_eq!(names.len(), 3, "{names:?}"); // steps 0, 15, 30
     assert!(names[1].starts_with("heat-step0000015-t") && names[1].ends_with(".png"), "{names:?}");
@@ -273,4 +278,40 @@ fn bad_parameters_are_refused_before_any_work() {
     says(Heat { snapshots: Some(temp("never")), every: 0, ..small() }, 1, "--every");
     // A balanced grid that does not fit one way is turned: 2 x 1 rows, 2 ranks.
     assert_eq!(run(&Heat { nx: 5, ny: 1, ..small() }, 2).procs, [2, 1]);
+}
+
+#[test]
+fn temporal_blocking_equals_serial_at_every_depth() {
+    use Boundary::{Dirichlet, Periodic};
+    for (bc_x, bc_y) in [(Dirichlet, Dirichlet), (Periodic, Periodic), (Dirichlet, Periodic), (Periodic, Dirichlet)] {
+        let p = Heat { bc_x, bc_y, steps: 31, init: Init::Gaussian, ..small() };
+        let want = run(&Heat { halo_depth: Some(1), ..p.clone() }, 1).fingerprint;
+        for n in [1, 2, 3, 4] {
+            for depth in [2, 3, 4] {
+                let q = Heat { halo_depth: Some(depth), procs: Some([1, n]), ..p.clone() };
+                assert_eq!(run(&q, n).fingerprint, want, "{bc_x:?} x, {bc_y:?} y, {n} ranks, depth {depth}");
+            }
+        }
+    }
+    // Passes cut short by the outputs (every 5 steps with a halo 4 deep) and a resume.
+    let ck = temp("deep.ckpt");
+    let p = Heat { steps: 30, halo_depth: Some(4), procs: Some([1, 3]), ..small() };
+    let want = run(&p, 3).fingerprint;
+    run(&Heat { steps: 15, checkpoint: Some(ck.clone()), checkpoint_every: 5, ..p.clone() }, 3);
+    assert_eq!(run(&Heat { restart: Some(ck.clone()), procs: Some([1, 2]), ..p.clone() }, 2).fingerprint, want);
+    std::fs::remove_file(&ck).unwrap();
+}
+
+#[test]
+fn halo_depths_that_cannot_work_are_refused() {
+    let says = |p: Heat, ranks: usize, what: &str| {
+        let msg = invalid(&p, ranks);
+        assert!(msg.contains(what), "{msg}");
+    };
+    says(Heat { halo_depth: Some(0), ..small() }, 1, "at least 1");
+    says(Heat { halo_depth: Some(3), procs: Some([2, 1]), ..small() }, 2, "one rank along x");
+    says(Heat { halo_depth: Some(9), procs: Some([1, 2]), ..small() }, 2, "deeper than the 8 rows");
+    // The default is as deep as the smallest block allows.
+    assert_eq!(Heat { ny: 5, ..small() }.halo_depth_for([1, 2]).unwrap(), 2);
+    assert_eq!(small().halo_depth_for([2, 2]).unwrap(), 1);
 }

@@ -68,6 +68,10 @@ pub struct HeatArgs {
     /// Process grid PXxPY (ranks along x by ranks along y) [default: balanced, as MPI_Dims_create]
     #[arg(long, value_name = "PXxPY", value_parser = parse_procs)]
     pub procs: Option<[usize; 2]>,
+    /// Ghost rows exchanged at once, i.e. steps per exchange (temporal blocking; needs one
+    /// rank along x) [default: 8 where it applies, else 1]
+    #[arg(long, value_name = "K", value_parser = parse_count)]
+    pub halo_depth: Option<usize>,
     /// Write the final field as a NumPy .npy file (gathered on rank 0)
     #[arg(long, short = 'o', value_name = "FILE.npy")]
     pub output: Option<PathBuf>,
@@ -124,6 +128,7 @@ impl HeatArgs {
             wall: self.wall,
             init: self.init.clone(),
             procs: self.procs,
+            halo_depth: self.halo_depth,
             output: self.output.clone(),
             per_rank_output: self.per_rank,
             snapshots: self.snapshots.clone(),

@@ -5,16 +5,15 @@
 use parsci_comm::{CartComm, Layout};
 
 use super::decomp::Decomposition;
-use super::stencil::Block;
 use crate::error::Result;
 
-/// Gathers every rank's cells into the whole field (`ny x nx`, row by row) on rank 0.
-pub fn gather(cart: &CartComm, d: &Decomposition, nx: usize, u: &Block) -> Result<Option<Vec<f64>>> {
+/// Gathers every rank's cells (row by row) into the whole field (`ny x nx`) on rank 0.
+pub fn gather(cart: &CartComm, d: &Decomposition, nx: usize, cells: &[f64]) -> Result<Option<Vec<f64>>> {
     let counts = d.counts(cart);
     let layout = Layout::from_counts(&counts);
     let root = cart.rank() == 0;
     let mut by_rank = vec![0.0; if root { counts.iter().sum() } else { 0 }];
-    cart.gatherv(&u.interior(), root.then_some((&mut by_rank[..], &layout)), 0)?;
+    cart.gatherv(cells, root.then_some((&mut by_rank[..], &layout)), 0)?;
     if !root {
         return Ok(None);
     }

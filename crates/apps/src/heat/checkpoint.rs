@@ -165,7 +165,8 @@ fn open(path: &Path) -> Result<(Header, Vec<u8>, impl Read)> {
     }
     let mut json = vec![0u8; hlen as usize];
     r.read_exact(&mut json).map_err(|_| bad(path, "it is truncated (in its header)".into()))?;
-    let header: Header = serde_json::from_slice(&json).map_err(|e| bad(path, format!("its header is corrupted ({e})")))?;
+    let header: Header =
+        serde_json::from_slice(&json).map_err(|e| bad(path, format!("its header is corrupted ({e})")))?;
     if header.version != VERSION {
         return Err(bad(path, format!("it has format version {}, this parsci reads {VERSION}", header.version)));
     }
@@ -174,7 +175,10 @@ fn open(path: &Path) -> Result<(Header, Vec<u8>, impl Read)> {
     let want = MAGIC.len() as u64 + 4 + hlen + 8 * cells as u64 + 8;
     if len != want {
         let what = if len < want { "truncated" } else { "longer than its grid" };
-        return Err(bad(path, format!("it is {what}: {len} bytes, a {} x {} checkpoint has {want}", header.nx, header.ny)));
+        return Err(bad(
+            path,
+            format!("it is {what}: {len} bytes, a {} x {} checkpoint has {want}", header.nx, header.ny),
+        ));
     }
     Ok((header, json, r))
 }

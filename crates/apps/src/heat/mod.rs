@@ -21,6 +21,7 @@
 pub mod assemble;
 pub mod checkpoint;
 pub mod decomp;
+pub mod deep;
 pub mod fingerprint;
 pub mod halo;
 mod init;
@@ -38,7 +39,7 @@ use parsci_comm::Comm;
 use serde::{Deserialize, Serialize};
 
 pub use init::{initial_field, load};
-pub use params::{Boundary, Init, MAX_CELLS};
+pub use params::{Boundary, Init, DEFAULT_DEPTH, MAX_CELLS};
 
 use crate::error::Result;
 use crate::program::{Output, Program};
@@ -66,6 +67,9 @@ pub struct Heat {
     pub init: Init,
     /// The process grid `[px, py]`; `None`: balanced, as `MPI_Dims_create`.
     pub procs: Option<[usize; 2]>,
+    /// Ghost rows exchanged at once = steps per exchange (temporal blocking, one rank
+    /// along x only); `None`: [`DEFAULT_DEPTH`] where it applies, else 1.
+    pub halo_depth: Option<usize>,
     /// Write the final field here (`.npy`).
     pub output: Option<PathBuf>,
     /// Every rank writes its own block next to `output` instead of rank 0 the whole field.
@@ -97,6 +101,7 @@ impl Default for Heat {
             wall: 0.0,
             init: Init::Square,
             procs: None,
+            halo_depth: None,
             output: None,
             per_rank_output: false,
             snapshots: None,
@@ -180,7 +185,7 @@ impl Program for Heat {
     }
 
     fn validate_ranks(&self, ranks: usize) -> Result<()> {
-        self.process_grid(ranks).map(|_| ())
+        self.halo_depth_for(self.process_grid(ranks)?).map(|_| ())
     }
 
     fn run(&self, comm: &Comm) -> Result<Option<Output<HeatResult>>> {

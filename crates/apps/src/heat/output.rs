@@ -8,8 +8,7 @@ use parsci_comm::CartComm;
 
 use super::assemble::gather;
 use super::decomp::Decomposition;
-use super::parallel::Timers;
-use super::stencil::Block;
+use super::parallel::{Stepper, Timers};
 use super::{checkpoint, snapshot, Heat, HeatResult};
 use crate::error::{Error, Result};
 use crate::files::{npy, write_file};
@@ -26,7 +25,13 @@ pub struct Writer<'a> {
 
 impl<'a> Writer<'a> {
     /// A writer for the run of `p` from `start_step`; rank 0 creates the snapshot directory.
-    pub fn new(cart: &'a CartComm, d: &'a Decomposition, p: &'a Heat, scale: [f64; 2], start_step: usize) -> Result<Self> {
+    pub fn new(
+        cart: &'a CartComm,
+        d: &'a Decomposition,
+        p: &'a Heat,
+        scale: [f64; 2],
+        start_step: usize,
+    ) -> Result<Self> {
         if let (Some(dir), 0) = (&p.snapshots, cart.rank()) {
             std::fs::create_dir_all(dir).map_err(|e| failed(dir, e.to_string()))?;
         }
@@ -39,16 +44,23 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes the heat map of `step` if the run makes them.
-    pub fn snapshot(&mut self, step: usize, u: &Block, t: &mut Timers) -> Result<()> {
+    pub fn snapshot(&mut self, step: usize, u: &Stepper, t: &mut Timers) -> Result<()> {
         if self.p.snapshots.is_some() {
             self.write_due(step, u, true, false, t)?;
         }
         Ok(())
     }
 
+    /// The first step after `step` at which something is due (or `usize::MAX`).
+    pub fn next_due(&self, step: usize) -> usize {
+        let p = self.p;
+        let next = |k: usize, on: bool| if on { (step / k + 1) * k } else { usize::MAX };
+        next(p.every, p.snapshots.is_some()).min(next(p.checkpoint_every, p.checkpoint.is_some()))
+    }
+
     /// Writes what is due after `step`: a heat map every `every` steps, a checkpoint every
     /// `checkpoint_every` steps.
-    pub fn after_step(&mut self, step: usize, u: &Block, t: &mut Timers) -> Result<()> {
+    pub fn after_step(&mut self, step: usize, u: &Stepper, t: &mut Timers) -> Result<()> {
         let p = self.p;
         let map = p.snapshots.is_some() && step.is_multiple_of(p.every);
         let ckpt = p.checkpoint.is_some() && step.is_multiple_of(p.checkpoint_every);
@@ -58,10 +70,10 @@ impl<'a> Writer<'a> {
         Ok(())
     }
 
-    fn write_due(&mut self, step: usize, u: &Block, map: bool, ckpt: bool, t: &mut Timers) -> Result<()> {
+    fn write_due(&mut self, step: usize, u: &Stepper, map: bool, ckpt: bool, t: &mut Timers) -> Result<()> {
         let began = Instant::now();
         let p = self.p;
-        if let Some(field) = gather(self.cart, self.d, p.nx, u)? {
+        if let Some(field) = gather(self.cart, self.d, p.nx, &u.interior())? {
             if let (true, Some(dir)) = (map, &p.snapshots) {
                 let path = snapshot::path(dir, step, step as f64 * p.time_step());
                 snapshot::write(&path, p.ny, p.nx, &field, self.scale).map_err(|e| failed(&path, e.to_string()))?;
@@ -80,13 +92,13 @@ impl<'a> Writer<'a> {
     }
 
     /// Writes the final field if asked; returns the names of every file written.
-    pub fn finish(mut self, u: &Block, t: &mut Timers) -> Result<Vec<String>> {
+    pub fn finish(mut self, u: &Stepper, t: &mut Timers) -> Result<Vec<String>> {
         let began = Instant::now();
         let p = self.p;
         if let Some(path) = &p.output {
             if p.per_rank_output {
                 self.per_rank(path, u)?;
-            } else if let Some(field) = gather(self.cart, self.d, p.nx, u)? {
+            } else if let Some(field) = gather(self.cart, self.d, p.nx, &u.interior())? {
                 write_file(path, |w| npy::write(w, p.ny, p.nx, &field)).map_err(|e| failed(path, e.to_string()))?;
                 self.files.push(path.display().to_string());
             }
@@ -97,10 +109,11 @@ impl<'a> Writer<'a> {
 
     /// Every rank writes its block as `STEM.rank<R>.npy`; rank 0 writes `STEM.blocks.json`,
     /// which says where each block goes.
-    fn per_rank(&mut self, path: &Path, u: &Block) -> Result<()> {
+    fn per_rank(&mut self, path: &Path, u: &Stepper) -> Result<()> {
         let (cart, d, p) = (self.cart, self.d, self.p);
         let mine = rank_file(path, cart.rank());
-        write_file(&mine, |w| npy::write(w, u.ny, u.nx, &u.interior())).map_err(|e| failed(&mine, e.to_string()))?;
+        let (ny, nx) = u.shape();
+        write_file(&mine, |w| npy::write(w, ny, nx, &u.interior())).map_err(|e| failed(&mine, e.to_string()))?;
         if cart.rank() == 0 {
             let blocks: Vec<serde_json::Value> = (0..cart.size())
                 .map(|r| {
@@ -112,9 +125,12 @@ impl<'a> Writer<'a> {
             let index = serde_json::json!({ "shape": [p.ny, p.nx], "procs": [d.px, d.py], "blocks": blocks });
             let index_path = path.with_extension("blocks.json");
             let text = serde_json::to_string_pretty(&index).expect("JSON of plain values") + "\n";
-            write_file(&index_path, |w| w.write_all(text.as_bytes())).map_err(|e| failed(&index_path, e.to_string()))?;
+            write_file(&index_path, |w| w.write_all(text.as_bytes()))
+                .map_err(|e| failed(&index_path, e.to_string()))?;
             self.files.push(index_path.display().to_string());
-            self.files.push(format!("{} rank files {}", cart.size(), rank_file(path, 0).display()).replace(".rank0.", ".rank*."));
+            self.files.push(
+                format!("{} rank files {}", cart.size(), rank_file(path, 0).display()).replace(".rank0.", ".rank*."),
+            );
         }
         // Every rank's file is written before rank 0 reports them.
         cart.barrier()?;

@@ -5,6 +5,7 @@ use std::time::{Duration, Instant};
 use parsci_comm::{wait_all, CartComm, Comm, Op};
 
 use super::decomp::Decomposition;
+use super::deep::Deep;
 use super::halo::Halo;
 use super::params::{invalid, Boundary};
 use super::stencil::{update, Block};
@@ -23,39 +24,101 @@ pub struct Timers {
     pub io: Duration,
 }
 
+/// How a rank advances its block: one step at a time with the halo exchange overlapped,
+/// or several steps per exchange with a deep halo ([`Deep`]).
+#[derive(Debug)]
+pub enum Stepper {
+    /// One step per exchange: the block, the next field, the exchange's buffers.
+    Plain(Block, Block, Halo),
+    /// `k` steps per exchange.
+    Deep(Deep),
+}
+
+impl Stepper {
+    /// The cells, row by row, without ghosts.
+    pub fn interior(&self) -> Vec<f64> {
+        match self {
+            Stepper::Plain(u, ..) => u.interior(),
+            Stepper::Deep(d) => d.interior(),
+        }
+    }
+
+    /// The block's rows and columns.
+    pub fn shape(&self) -> (usize, usize) {
+        match self {
+            Stepper::Plain(u, ..) => (u.ny, u.nx),
+            Stepper::Deep(d) => d.shape(),
+        }
+    }
+
+    /// The most steps one call of [`advance`](Stepper::advance) takes.
+    pub fn depth(&self) -> usize {
+        match self {
+            Stepper::Plain(..) => 1,
+            Stepper::Deep(d) => d.depth(),
+        }
+    }
+
+    /// Advances `steps` steps, at most [`depth`](Stepper::depth).
+    pub fn advance(&mut self, cart: &CartComm, steps: usize, a: f64, t: &mut Timers) -> Result<()> {
+        match self {
+            Stepper::Plain(u, next, halo) => advance(cart, halo, u, next, a, t),
+            Stepper::Deep(d) => {
+                let t0 = Instant::now();
+                d.exchange(cart)?;
+                let t1 = Instant::now();
+                d.advance(steps, a);
+                t.exchange += t1 - t0;
+                t.compute += t1.elapsed();
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Runs `heat` on this rank; rank 0 returns the result.
 pub fn run(comm: &Comm, p: &Heat) -> Result<Option<Output<HeatResult>>> {
     let procs @ [px, py] = p.process_grid(comm.size())?;
+    let depth = p.halo_depth_for(procs)?;
     let periodic = [p.bc_y == Boundary::Periodic, p.bc_x == Boundary::Periodic];
-    let cart = comm.cart_create(&[py, px], &periodic)?.ok_or_else(|| invalid("a rank outside the process grid".into()))?;
+    let cart =
+        comm.cart_create(&[py, px], &periodic)?.ok_or_else(|| invalid("a rank outside the process grid".into()))?;
     let d = Decomposition::new(p.ny, p.nx, procs);
     let (rows, cols) = d.block_of(&cart, cart.rank());
     let start = start::start(&cart, &d, p, rows.clone(), cols.clone())?;
-    let mut u = Block::filled(rows.len(), cols.len(), p.wall);
-    u.set_interior(&start.cells);
+    let mut stepper = if depth > 1 {
+        Stepper::Deep(Deep::new(&cart, depth, rows.len(), cols.len(), &start.cells, p.wall))
+    } else {
+        let mut u = Block::filled(rows.len(), cols.len(), p.wall);
+        u.set_interior(&start.cells);
+        let next = u.clone();
+        Stepper::Plain(u, next, Halo::new(&cart, rows.len(), cols.len()))
+    };
     drop(start.cells);
-    let mut next = u.clone();
-    let mut halo = Halo::new(&cart, rows.len(), cols.len());
     let mut writer = output::Writer::new(&cart, &d, p, start.scale, start.step)?;
     let mut t = Timers::default();
     if start.step == 0 {
-        writer.snapshot(0, &u, &mut t)?;
+        writer.snapshot(0, &stepper, &mut t)?;
     }
     cart.barrier()?;
     let began = Instant::now();
     let a = p.courant();
-    for step in start.step..p.steps {
-        advance(&cart, &mut halo, &mut u, &mut next, a, &mut t)?;
-        writer.after_step(step + 1, &u, &mut t)?;
+    let mut step = start.step;
+    while step < p.steps {
+        let n = stepper.depth().min(p.steps - step).min(writer.next_due(step) - step);
+        stepper.advance(&cart, n, a, &mut t)?;
+        step += n;
+        writer.after_step(step, &stepper, &mut t)?;
     }
     let step_time = (began.elapsed().saturating_sub(t.io)).as_secs_f64();
     let start_step = writer.start_step();
-    let mut files = writer.finish(&u, &mut t)?;
+    let mut files = writer.finish(&stepper, &mut t)?;
     // Digest, heat and extremes of the final field.
+    let cells = stepper.interior();
     let mut digest = 0u64;
     let (mut heat, mut lo, mut hi) = (0.0, f64::INFINITY, f64::NEG_INFINITY);
-    for (k, j) in rows.clone().enumerate() {
-        for (&v, i) in u.cells(k + 1).iter().zip(cols.clone()) {
+    for (row, j) in cells.chunks_exact(cols.len()).zip(rows.clone()) {
+        for (&v, i) in row.iter().zip(cols.clone()) {
             digest = digest.wrapping_add(fingerprint::cell(j * p.nx + i, v));
             heat += v;
             (lo, hi) = (lo.min(v), hi.max(v));
@@ -107,7 +170,14 @@ pub fn run(comm: &Comm, p: &Heat) -> Result<Option<Output<HeatResult>>> {
 
 /// One step: ghosts that need no message, messages posted, the interior updated while
 /// they travel, then the cells next to the ghosts.
-pub fn advance(cart: &CartComm, halo: &mut Halo, u: &mut Block, next: &mut Block, a: f64, t: &mut Timers) -> Result<()> {
+pub fn advance(
+    cart: &CartComm,
+    halo: &mut Halo,
+    u: &mut Block,
+    next: &mut Block,
+    a: f64,
+    t: &mut Timers,
+) -> Result<()> {
     let t0 = Instant::now();
     halo.fill_local(u);
     let (remote_y, remote_x) = (halo.remote_y(), halo.remote_x());

@@ -94,7 +94,10 @@ impl Program for Heat1d {
 
     fn validate(&self) -> Result<()> {
         if self.nx < 3 {
-            return Err(Self::invalid(format!("nx must be at least 3 (two ends and a point between), got {}", self.nx)));
+            return Err(Self::invalid(format!(
+                "nx must be at least 3 (two ends and a point between), got {}",
+                self.nx
+            )));
         }
         for (name, v) in [("alpha", self.alpha), ("dt", self.dt)] {
             if !(v.is_finite() && v > 0.0) {

@@ -21,7 +21,8 @@ pub fn run(comm: &Comm, p: &Heat1d) -> Result<Option<Output<Heat1dResult>>> {
     let k = p.alpha / (p.dx() * p.dx());
     let n = mine.len();
     // Local index j holds global point mine.start + j - 1; 0 and n + 1 are the ghosts.
-    let f: Vec<f64> = (0..n + 2).map(|j| if (1..=n).contains(&j) { source(p, mine.start + j - 1) } else { 0.0 }).collect();
+    let f: Vec<f64> =
+        (0..n + 2).map(|j| if (1..=n).contains(&j) { source(p, mine.start + j - 1) } else { 0.0 }).collect();
     // The ends of the rod are not updated: they stay 0.
     let first = if mine.start == 0 { 2 } else { 1 };
     let last = if mine.end == p.nx { n - 1 } else { n };
@@ -37,14 +38,22 @@ pub fn run(comm: &Comm, p: &Heat1d) -> Result<Option<Output<Heat1dResult>>> {
         std::mem::swap(&mut u, &mut next);
     }
     let t = p.nt as f64 * p.dt;
-    let local_err = (1..=n).map(|j| (u[j] - p.exact((mine.start + j - 1) as f64 * p.dx(), t)).abs()).fold(0.0, f64::max);
+    let local_err =
+        (1..=n).map(|j| (u[j] - p.exact((mine.start + j - 1) as f64 * p.dx(), t)).abs()).fold(0.0, f64::max);
     let mut max_error = [0.0];
     comm.allreduce(&[local_err], &mut max_error, &Op::max())?;
     let mut field = vec![0.0; if rank == 0 { p.nx } else { 0 }];
     comm.gatherv(&u[1..=n], (rank == 0).then_some((&mut field[..], &layout)), 0)?;
     let lines = (rank == 0).then(|| {
         vec![
-            format!("heat1d: nx = {}, alpha = {}, dt = {}, nt = {} (alpha dt / dx^2 = {:.4})", p.nx, p.alpha, p.dt, p.nt, p.courant()),
+            format!(
+                "heat1d: nx = {}, alpha = {}, dt = {}, nt = {} (alpha dt / dx^2 = {:.4})",
+                p.nx,
+                p.alpha,
+                p.dt,
+                p.nt,
+                p.courant()
+            ),
             format!("u(x = 0.5, t = {t}) = {:.6}", value_at_half(&field)),
             format!("max |u - exact| = {:.3e}", max_error[0]),
         ]

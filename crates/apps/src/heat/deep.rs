@@ -1,0 +1,174 @@
+//! Temporal blocking with a deep halo: `k` ghost rows are exchanged once every `k` steps,
+//! and the `k` steps are done in one pass over the block (a wavefront: row `j` of step
+//! `t` right after row `j + 1` of step `t - 1`). The intermediate steps live in a few
+//! rows that stay in cache, so memory is read and written once per `k` steps instead of
+//! once per step. Near a neighbour the ghost rows are updated too, redundantly (the
+//! neighbour computes the same values); the result is bit-identical to one step at a time.
+//!
+//! For process grids with one rank along x (the default for small rank counts): the
+//! columns' ghosts are then the wall or the block's own other edge.
+
+use parsci_comm::{CartComm, Result, PROC_NULL};
+
+use super::stencil::update_row;
+
+/// Tags of the deep exchange: the direction the rows travel.
+const SOUTHWARD: i32 = 21;
+const NORTHWARD: i32 = 22;
+
+/// Rows kept per intermediate step (a step reads three rows of the one before).
+const RING: usize = 4;
+
+/// One rank's block with `k` ghost rows on each side, and the wavefront's buffers.
+#[derive(Debug)]
+pub struct Deep {
+    k: usize,
+    ny: usize,
+    nx: usize,
+    u: Vec<f64>,
+    v: Vec<f64>,
+    ring: Vec<Vec<f64>>,
+    wall_row: Vec<f64>,
+    me: usize,
+    north: usize,
+    south: usize,
+    periodic_x: bool,
+}
+
+impl Deep {
+    /// A block of `ny x nx` cells (`ny >= k`) with halos `k` deep, on a grid with one rank
+    /// along x; ghosts start at `wall`.
+    pub fn new(cart: &CartComm, k: usize, ny: usize, nx: usize, cells: &[f64], wall: f64) -> Deep {
+        let (north, south) = cart.shift(0, 1);
+        let w = nx + 2;
+        let mut d = Deep {
+            k,
+            ny,
+            nx,
+            u: vec![wall; (ny + 2 * k) * w],
+            v: vec![wall; (ny + 2 * k) * w],
+            ring: vec![vec![wall; RING * w]; k - 1],
+            wall_row: vec![wall; w],
+            me: cart.rank(),
+            north,
+            south,
+            periodic_x: cart.periods()[1],
+        };
+        for (j, row) in cells.chunks_exact(nx).enumerate() {
+            let at = d.at(j as isize + 1);
+            d.u[at + 1..at + 1 + nx].copy_from_slice(row);
+        }
+        d
+    }
+
+    /// The halo depth: the most steps one [`advance`](Deep::advance) may take.
+    pub fn depth(&self) -> usize {
+        self.k
+    }
+
+    /// The block's rows and columns.
+    pub fn shape(&self) -> (usize, usize) {
+        (self.ny, self.nx)
+    }
+
+    /// Where local row `j` (from `1 - k` to `ny + k`) starts in `u` and `v`.
+    fn at(&self, j: isize) -> usize {
+        (j + self.k as isize - 1) as usize * (self.nx + 2)
+    }
+
+    /// The cells, row by row, without ghosts.
+    pub fn interior(&self) -> Vec<f64> {
+        (1..=self.ny as isize).flat_map(|j| self.u[self.at(j) + 1..self.at(j) + 1 + self.nx].to_vec()).collect()
+    }
+
+    /// Exchanges `k` rows with the neighbours along y (messages to other ranks, copies for
+    /// a periodic axis this rank spans alone) and fills the columns' ghosts.
+    pub fn exchange(&mut self, cart: &CartComm) -> Result<()> {
+        let (k, ny, w) = (self.k, self.ny, self.nx + 2);
+        let span = k * w;
+        let (first, last) = (self.at(1), self.at(ny as isize + 1 - k as isize));
+        let (top, bottom) = (self.at(1 - k as isize), self.at(ny as isize + 1));
+        let remote = |r: usize| r != PROC_NULL && r != self.me;
+        let mut sends = Vec::with_capacity(2);
+        if remote(self.north) {
+            sends.push(cart.isend(&self.u[first..first + span], self.north, NORTHWARD)?);
+        }
+        if remote(self.south) {
+            sends.push(cart.isend(&self.u[last..last + span], self.south, SOUTHWARD)?);
+        }
+        if self.north == self.me {
+            self.u.copy_within(last..last + span, top);
+            self.u.copy_within(first..first + span, bottom);
+        }
+        let (above, rest) = self.u.split_at_mut(first);
+        let below = &mut rest[bottom - first..];
+        let mut recvs = Vec::with_capacity(2);
+        if remote(self.north) {
+            recvs.push(cart.irecv(&mut above[top..top + span], self.north, SOUTHWARD)?);
+        }
+        if remote(self.south) {
+            recvs.push(cart.irecv(&mut below[..span], self.south, NORTHWARD)?);
+        }
+        parsci_comm::wait_all(recvs)?;
+        parsci_comm::wait_all(sends)?;
+        if self.periodic_x {
+            let nx = self.nx;
+            for row in self.u.chunks_exact_mut(w) {
+                row[0] = row[nx];
+                row[nx + 1] = row[1];
+            }
+        }
+        Ok(())
+    }
+
+    /// Advances `steps` steps (at most the depth) after an [`exchange`](Deep::exchange).
+    pub fn advance(&mut self, steps: usize, a: f64) {
+        assert!((1..=self.k).contains(&steps), "advance: {steps} steps with a halo {} deep", self.k);
+        let (ny, nx, w) = (self.ny as isize, self.nx, self.nx + 2);
+        let ext_n = isize::from(self.north != PROC_NULL);
+        let ext_s = isize::from(self.south != PROC_NULL);
+        let kk = steps as isize;
+        // The rows step t updates: the block, and toward a neighbour the ghost rows that
+        // the later steps of this pass still read.
+        let lo = |t: isize| 1 - ext_n * (kk - t);
+        let hi = |t: isize| ny + ext_s * (kk - t);
+        let slot = |r: isize| r.rem_euclid(RING as isize) as usize * w;
+        let mut v = std::mem::take(&mut self.v);
+        let mut ring = std::mem::take(&mut self.ring);
+        let me = &*self;
+        for s in lo(1)..=hi(1) + kk - 1 {
+            for t in 1..=kk {
+                let j = s - (t - 1);
+                if j < lo(t) || j > hi(t) {
+                    continue;
+                }
+                let (done, todo) = ring.split_at_mut(t as usize - 1);
+                // Row r of step t - 1: the block itself, a ring row, or a wall's ghost row.
+                let src = |r: isize| -> &[f64] {
+                    if t == 1 {
+                        &me.u[me.at(r)..me.at(r) + w]
+                    } else if r < lo(t - 1) || r > hi(t - 1) {
+                        &me.wall_row
+                    } else {
+                        &done[t as usize - 2][slot(r)..slot(r) + w]
+                    }
+                };
+                let (n, c, south) = (src(j - 1), src(j), src(j + 1));
+                if t == kk {
+                    let at = me.at(j);
+                    update_row(n, c, south, &mut v[at + 1..at + 1 + nx], 1, a);
+                } else {
+                    let row = &mut todo[0][slot(j)..slot(j) + w];
+                    update_row(n, c, south, &mut row[1..=nx], 1, a);
+                    if me.periodic_x {
+                        row[0] = row[nx];
+                        row[nx + 1] = row[1];
+                    }
+                }
+            }
+        }
+        self.v = v;
+        self.ring = ring;
+        std::mem::swap(&mut self.u, &mut self.v);
+    }
+}
