@@ -120,7 +120,7 @@ impl Heat {
             return Err(invalid(format!("the wall value must be a finite number, got {}", self.wall)));
         }
         let r = self.courant();
-        if !(r <= 0.25) {
+        if r.is_nan() || r > 0.25 {
             return Err(invalid(format!(
                 "the explicit scheme is unstable: alpha dt (1/dx^2 + 1/dy^2) = {:.4} > 0.5 (alpha = {}, dt = {}, \
                  dx = dy = {}); use dt <= {:.3e}, a coarser grid or a smaller alpha",

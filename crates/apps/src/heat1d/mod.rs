@@ -108,7 +108,7 @@ impl Program for Heat1d {
             return Err(Self::invalid("nt must be at least 1".into()));
         }
         let r = self.courant();
-        if !(r <= 0.5) {
+        if r.is_nan() || r > 0.5 {
             let dt_max = 0.5 * self.dx() * self.dx() / self.alpha;
             return Err(Self::invalid(format!(
                 "the explicit scheme is unstable: alpha dt / dx^2 = {r:.4} > 0.5 (alpha = {}, dt = {}, dx = {}); \
