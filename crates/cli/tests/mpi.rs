@@ -44,6 +44,7 @@ fn strip(v: Value) -> Value {
                         !(k.ends_with("_s")
                             || k == "assignments"
                             || k == "imbalance"
+                            || k == "glups"
                             || k == "reports"
                             || k == "per_rank")
                     })
@@ -86,6 +87,9 @@ fn every_program_gives_the_same_result_on_both_backends() {
         &["mandelbrot", "120", "90", "-1.5", "0.5", "-1", "1", "200", "--strategy", "dynamic", "--chunk", "7"],
         &["mandelbrot", "120", "90", "-1.5", "0.5", "-1", "1", "200", "--strategy", "reduce"],
         &["taskfarm", "--time-scale", "0.0001"],
+        &["heat1d"],
+        &["heat", "37", "29", "--steps", "45", "--bc-x", "periodic", "--init", "gaussian"],
+        &["heat", "37", "29", "--steps", "45", "--bc", "periodic", "--halo-depth", "1"],
     ];
     for n in 1..=4 {
         for p in programs {
@@ -99,6 +103,37 @@ fn every_program_gives_the_same_result_on_both_backends() {
             assert!(same(&on_mpi, &on_threads), "{what}: MPI gave\n{on_mpi}\nthreads gave\n{on_threads}");
         }
     }
+}
+
+/// The fingerprint of a `heat` run's field, from its JSON.
+fn heat_fingerprint(out: &Output, what: &str) -> String {
+    result_of(out, what)["fingerprint"].as_str().expect("a fingerprint").to_string()
+}
+
+#[test]
+fn heat_on_every_process_grid_and_resumed_at_another_rank_count() {
+    let base = ["heat", "41", "30", "--steps", "40", "--wall", "0.5", "--bc-y", "periodic", "--json"];
+    let want = heat_fingerprint(&threads(1, &base), "heat on 1 thread");
+    for (n, procs) in [(2, "2x1"), (3, "1x3"), (4, "2x2"), (4, "1x4")] {
+        let args: Vec<&str> = base.iter().copied().chain(["--procs", procs]).collect();
+        assert_eq!(heat_fingerprint(&mpirun(n, &args), procs), want, "mpirun -n {n} --procs {procs}");
+    }
+    let ck = std::env::temp_dir().join(format!("parsci-mpi-heat-{}.ckpt", std::process::id()));
+    let ck = ck.to_str().unwrap();
+    let first: Vec<&str> = ["heat", "41", "30", "--steps", "20", "--wall", "0.5", "--bc-y", "periodic", "--json"]
+        .into_iter()
+        .chain(["--checkpoint", ck, "--checkpoint-every", "10"])
+        .collect();
+    result_of(&mpirun(3, &first), "the first half on 3 MPI ranks");
+    let resume: Vec<&str> = base.iter().copied().chain(["--restart", ck]).collect();
+    assert_eq!(heat_fingerprint(&mpirun(2, &resume), "resumed on 2 MPI ranks"), want);
+    assert_eq!(heat_fingerprint(&threads(4, &resume), "resumed on 4 threads"), want);
+    // A damaged checkpoint is refused on every rank, quickly.
+    let bytes = std::fs::read(ck).unwrap();
+    std::fs::write(ck, &bytes[..bytes.len() / 2]).unwrap();
+    let out = mpirun(2, &resume);
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("truncated"));
+    std::fs::remove_file(ck).unwrap();
 }
 
 #[test]
