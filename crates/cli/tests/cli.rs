@@ -255,3 +255,35 @@ fn slurm_bad_arguments_fail_cleanly() {
     fails_with(&with(&["hello", "--ranks", "4"]), "leave --ranks out");
     fails_with(&with(&["--job-name", "my job", "hello"]), "the job name must be 1 to 128 letters");
 }
+
+#[test]
+fn heat_arguments_are_checked() {
+    fails_with(&["heat", "0"], "must be a whole number of at least 1");
+    fails_with(&["heat", "20", "x"], "'x'");
+    fails_with(&["heat", "20", "--alpha", "-1"], "alpha must be a positive number");
+    fails_with(&["heat", "20", "--dt", "0.01"], "unstable");
+    fails_with(&["heat", "4", "3", "--ranks", "5"], "5 ranks along y but the grid has 3 cells");
+    fails_with(&["heat", "20", "--procs", "2x2", "--ranks", "2"], "--procs 2x2 has 4 ranks but the job has 2");
+    fails_with(&["heat", "20", "--init", "hot"], "must be square, gaussian or a FILE.npy");
+    fails_with(&["heat", "20", "--restart", "/nonexistent.ckpt"], "cannot open /nonexistent.ckpt");
+    fails_with(&["heat1d", "--nx", "0"], "at least 1");
+    fails_with(&["heat1d", "--dt", "0.2"], "alpha dt / dx^2 = 0.8000 > 0.5");
+    fails_with(&["heat1d", "--alpha", "-0.01"], "alpha must be a positive number");
+    fails_with(&["heat1d", "--nx", "5", "--ranks", "7"], "7 ranks for 5 points");
+}
+
+#[test]
+fn heat_writes_a_field_numpy_reads_and_prints_its_summary() {
+    let path = std::env::temp_dir().join(format!("parsci-cli-heat-{}.npy", std::process::id()));
+    let p = path.to_str().unwrap();
+    let o = parsci(&["heat", "30", "20", "--steps", "10", "--ranks", "3", "--output", p]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("30 x 20 cells on 3 ranks") && text.contains("billion lattice updates per second"), "{text}");
+    assert!(text.contains("total heat") && text.contains("halo exchange") && text.contains(&format!("wrote {p}")));
+    let bytes = std::fs::read(&path).unwrap();
+    assert!(bytes.starts_with(b"\x93NUMPY\x01\x00") && bytes.len() == 128 + 8 * 600, "{} bytes", bytes.len());
+    std::fs::remove_file(&path).unwrap();
+    let o = parsci(&["heat1d", "--ranks", "2"]);
+    assert!(stdout(&o).contains("u(x = 0.5, t = 2) = 0.000000") && stdout(&o).contains("max |u - exact| = 4.079e-3"));
+}
