@@ -9,7 +9,7 @@
 //! let params = Tour { rootsum_sizes: vec![1000], mandelbrot: small, ..Tour::default() };
 //! let run = tour::execute(&params, Backend::Threads(2)).unwrap();
 //! assert!(run.result.passed);
-//! assert_eq!(run.result.rows.len(), 11); // 5 programs, rootsum, mandelbrot x 4 strategies, taskfarm
+//! assert_eq!(run.result.rows.len(), 13); // 5 programs, rootsum, mandelbrot x 4, taskfarm, heat1d, heat
 //! ```
 
 mod table;
@@ -20,6 +20,8 @@ use parsci_comm::Backend;
 use serde::{Deserialize, Serialize};
 
 use crate::execute::{check_ranks, done_line, Run};
+use crate::heat::{Boundary, Heat};
+use crate::heat1d::Heat1d;
 use crate::mandelbrot::{Mandelbrot, Strategy};
 use crate::program::Program;
 use crate::rootsum::{RootSum, WORKSHOP_M};
@@ -36,16 +38,23 @@ pub struct Tour {
     pub mandelbrot: Mandelbrot,
     /// The `taskfarm` run.
     pub taskfarm: TaskFarm,
+    /// The `heat1d` run.
+    pub heat1d: Heat1d,
+    /// The `heat` run.
+    pub heat: Heat,
 }
 
 impl Default for Tour {
     /// `rootsum` at the workshop's `M = 1234567` and at `M = 10^8`, `mandelbrot` at the
-    /// lesson's `200 200 -1.5 0.5 -1 1 1000`, and the lesson's 20 jobs in milliseconds.
+    /// lesson's `200 200 -1.5 0.5 -1 1 1000`, the lesson's 20 jobs in milliseconds, the
+    /// workshop's `heat1d`, and `heat` on a 400 x 300 grid for 500 steps.
     fn default() -> Self {
         Tour {
             rootsum_sizes: vec![WORKSHOP_M, 100_000_000],
             mandelbrot: Mandelbrot::default(),
             taskfarm: TaskFarm { time_scale: 0.001, ..TaskFarm::default() },
+            heat1d: Heat1d::default(),
+            heat: Heat { nx: 400, ny: 300, steps: 500, bc_x: Boundary::Periodic, ..Heat::default() },
         }
     }
 }
@@ -87,6 +96,8 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     }
     tour.mandelbrot.validate()?;
     tour.taskfarm.validate()?;
+    tour.heat1d.validate()?;
+    tour.heat.validate()?;
     let start = Instant::now();
     let mut rows = vec![row(&Hello, backend), row(&SendRecv, backend), row(&Bcast, backend)];
     rows.push(row(&ScatterGather, backend));
@@ -94,6 +105,8 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     rows.extend(tour.rootsum_sizes.iter().map(|&m| row(&RootSum { m }, backend)));
     rows.extend(Strategy::ALL.map(|strategy| row(&Mandelbrot { strategy, ..tour.mandelbrot.clone() }, backend)));
     rows.push(row(&tour.taskfarm, backend));
+    rows.push(row(&tour.heat1d, backend));
+    rows.push(row(&tour.heat, backend));
     let wall_time_s = start.elapsed().as_secs_f64();
     let report = TourReport { passed: rows.iter().all(|r| r.passed), rows };
     let mut lines = table::render(&report);
