@@ -1,9 +1,11 @@
 //! What the programs share for their files: atomic and durable writes, the magma
-//! colormap, and NumPy's `.npy` format.
+//! colormap, RGB PNG images, and NumPy's `.npy` format.
 
 mod atomic;
 mod colormap;
 pub mod npy;
+mod rgb;
 
 pub use atomic::{write_atomically, write_durably, write_file};
 pub use colormap::magma;
+pub use rgb::write_rgb_png;

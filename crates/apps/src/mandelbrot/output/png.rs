@@ -3,30 +3,18 @@
 
 use std::io::{self, Write};
 
-use crate::files::magma;
+use crate::files::{magma, write_rgb_png};
 
 /// Writes a PNG of `nr x ni` pixels from per-pixel values in row order: an escape
 /// value `>= 0` (a count or a smooth count), or a negative number for the set.
 pub fn write_png(w: &mut dyn Write, nr: usize, ni: usize, values: impl Iterator<Item = f32> + Clone) -> io::Result<()> {
-    let (Ok(width), Ok(height)) = (u32::try_from(nr), u32::try_from(ni)) else {
-        return Err(io::Error::new(io::ErrorKind::InvalidInput, "the image is too large for PNG"));
-    };
     let scale = LogScale::of(values.clone());
-    let mut encoder = ::png::Encoder::new(w, width, height);
-    encoder.set_color(::png::ColorType::Rgb);
-    encoder.set_depth(::png::BitDepth::Eight);
-    encoder.set_compression(::png::Compression::Fast);
-    let mut writer = encoder.write_header().map_err(io::Error::other)?;
-    let mut stream = writer.stream_writer().map_err(io::Error::other)?;
     let mut values = values;
-    let mut row = vec![0u8; 3 * nr];
-    for _ in 0..ni {
+    write_rgb_png(w, nr, ni, |_, row| {
         for px in row.chunks_exact_mut(3) {
             px.copy_from_slice(&scale.colour(values.next().unwrap_or(-1.0)));
         }
-        stream.write_all(&row)?;
-    }
-    stream.finish().map_err(io::Error::other)
+    })
 }
 
 /// Colours escape values on a log scale from the smallest to the largest one, so that
