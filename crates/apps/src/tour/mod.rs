@@ -98,7 +98,8 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     let report = TourReport { passed: rows.iter().all(|r| r.passed), rows };
     let mut lines = table::render(&report);
     lines.push(done_line(wall_time_s));
-    Ok(Run { program: "tour", ranks: backend.ranks(), backend: backend.name(), wall_time_s, result: report, lines })
+    let (ranks, name) = (backend.ranks(), backend.name());
+    Ok(Run { program: "tour", ranks, backend: name, wall_time_s, result: report, comm_time_s: None, lines })
 }
 
 /// Runs one program and checks it.
