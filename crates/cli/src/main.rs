@@ -1,8 +1,12 @@
 //! `parsci`: the command line of parsci. It parses, calls `parsci-apps`, and prints.
 
+mod amdahl;
 mod args;
 mod commands;
+mod launcher;
 mod programs;
+mod ranks;
+mod scale;
 mod slurm;
 
 use std::process::ExitCode;

@@ -33,4 +33,4 @@ pub use run::{study, threads_job, JobRun, Progress, ScaleOptions, MAX_STUDY_RANK
 pub use scalable::Scalable;
 pub use stats::Summary;
 pub use study::{Measured, Prediction, Row, Setup, Study, PREDICT_AT};
-pub use table::render;
+pub use table::{align_columns, render};

@@ -52,7 +52,7 @@ pub fn render(study: &Study) -> Vec<String> {
             c
         })
         .collect();
-    out.extend(align(&header, &rows));
+    out.extend(align_columns(&header, &rows, 2));
     out.push(String::new());
     if let Some(a) = &study.amdahl {
         out.push(format!(
@@ -92,8 +92,9 @@ fn limit(x: f64) -> String {
     }
 }
 
-/// Aligned columns: the first right-aligned numbers, the last two left-aligned words.
-pub(crate) fn align(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
+/// Text columns under a header and a rule: right-aligned (numbers) but for the last
+/// `words` columns, which are left-aligned.
+pub fn align_columns(header: &[&str], rows: &[Vec<String>], words: usize) -> Vec<String> {
     let n = header.len();
     let mut width: Vec<usize> = header.iter().map(|h| h.len()).collect();
     for r in rows {
@@ -105,7 +106,7 @@ pub(crate) fn align(header: &[&str], rows: &[Vec<String>]) -> Vec<String> {
         let parts: Vec<String> = cells
             .iter()
             .enumerate()
-            .map(|(i, c)| if i + 2 >= n { format!("{c:<w$}", w = width[i]) } else { format!("{c:>w$}", w = width[i]) })
+            .map(|(i, c)| if i + words >= n { format!("{c:<w$}", w = width[i]) } else { format!("{c:>w$}", w = width[i]) })
             .collect();
         parts.join("  ").trim_end().to_string()
     };

@@ -79,12 +79,26 @@ fn panel(p: &Panel, c: &mut dyn Canvas, x0: f64, y0: f64, w: f64, h: f64) {
             }
         }
     }
-    legend(p, c, left + 10.0, top + 8.0);
+    // The legend goes in the corner that hides the fewest points.
+    let (w, h) = legend_size(p);
+    let drawn: Vec<(f64, f64)> = p
+        .series
+        .iter()
+        .flat_map(|s| s.points.iter().filter(|q| sx.contains(q.0) && sy.contains(q.1)).map(|q| (sx.px(q.0), sy.px(q.1))))
+        .collect();
+    let corners = [(left + 10.0, top + 8.0), (right - w - 10.0, bottom - h - 8.0), (right - w - 10.0, top + 8.0), (left + 10.0, bottom - h - 8.0)];
+    let hidden = |&(x, y): &(f64, f64)| drawn.iter().filter(|q| q.0 >= x - 6.0 && q.0 <= x + w + 6.0 && q.1 >= y - 6.0 && q.1 <= y + h + 6.0).count();
+    let best = corners.iter().min_by_key(|c| hidden(c)).copied().unwrap_or(corners[0]);
+    legend(p, c, best.0, best.1);
+}
+
+fn legend_size(p: &Panel) -> (f64, f64) {
+    let longest = p.series.iter().map(|s| s.label.chars().count()).max().unwrap_or(0) as f64;
+    (longest * SMALL + 44.0, p.series.len() as f64 * 16.0 + 8.0)
 }
 
 fn legend(p: &Panel, c: &mut dyn Canvas, x: f64, y: f64) {
-    let longest = p.series.iter().map(|s| s.label.chars().count()).max().unwrap_or(0) as f64;
-    let (w, h) = (longest * SMALL + 44.0, p.series.len() as f64 * 16.0 + 8.0);
+    let (w, h) = legend_size(p);
     c.rect(x, y, w, h, [200, 200, 200]);
     c.rect(x + 1.0, y + 1.0, w - 2.0, h - 2.0, [255, 255, 255]);
     for (i, s) in p.series.iter().enumerate() {
