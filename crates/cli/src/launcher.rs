@@ -46,7 +46,10 @@ impl Launcher {
             return Err(fail(format!("`{shown}` failed ({}):\n{}", out.status, stderr.trim_end())));
         }
         let v: Value = serde_json::from_slice(&out.stdout).map_err(|e| {
-            fail(format!("`{shown}` did not print one JSON run ({e}); it printed:\n{}", String::from_utf8_lossy(&out.stdout)))
+            fail(format!(
+                "`{shown}` did not print one JSON run ({e}); it printed:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            ))
         })?;
         if v["ranks"].as_u64() != Some(ranks as u64) || v["backend"] != "mpi" {
             return Err(fail(format!(

@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use parsci_apps::mandelbrot::Mandelbrot;
 use parsci_apps::rootsum::RootSum;
-use parsci_apps::scaling::{self, Progress, ScaleOptions, Scalable};
+use parsci_apps::scaling::{self, Progress, Scalable, ScaleOptions};
 use serde::de::DeserializeOwned;
 
 use crate::args::{parse_m, BackendArg, GlobalArgs};
@@ -81,8 +81,13 @@ impl ScaleArgs {
             Some(r) => r.counts(),
             None => crate::ranks::Ranks::Range(1, cores).counts(),
         };
-        let options =
-            ScaleOptions { ranks, repeat: self.repeat, weak: self.weak, fit_oversubscribed: self.fit_oversubscribed, cores };
+        let options = ScaleOptions {
+            ranks,
+            repeat: self.repeat,
+            weak: self.weak,
+            fit_oversubscribed: self.fit_oversubscribed,
+            cores,
+        };
         options.validate()?;
         if let Some(path) = &self.plot {
             check_plot_name(path)?;
@@ -147,7 +152,14 @@ fn progress_line(p: &Progress) -> String {
     let done = (p.index - 1) * p.repeat + p.rep.saturating_sub(1);
     let filled = 20 * done / total.max(1);
     let run = if p.rep == 0 { "warm-up".to_string() } else { format!("run {} of {}", p.rep, p.repeat) };
-    format!("\r[{}{}] {} ranks ({} of {}), {run}   ", "#".repeat(filled), "-".repeat(20 - filled), p.ranks, p.index, p.of)
+    format!(
+        "\r[{}{}] {} ranks ({} of {}), {run}   ",
+        "#".repeat(filled),
+        "-".repeat(20 - filled),
+        p.ranks,
+        p.index,
+        p.of
+    )
 }
 
 /// `--repeat`: a whole number of at least 1.

@@ -35,12 +35,23 @@ fn a_rootsum_study_at_one_and_two_ranks_writes_csv_json_and_plots() {
     let d = scratch("study");
     let (csv, png, svg) = (d.join("s.csv"), d.join("s.png"), d.join("s.svg"));
     let o = parsci(&[
-        "scale", "rootsum", "200000", "--ranks", "1,2", "--repeat", "2", "--csv", csv.to_str().unwrap(), "--plot",
+        "scale",
+        "rootsum",
+        "200000",
+        "--ranks",
+        "1,2",
+        "--repeat",
+        "2",
+        "--csv",
+        csv.to_str().unwrap(),
+        "--plot",
         png.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
-    for want in ["Scaling study (strong) of `rootsum 200000` on the threads backend", "Karp-Flatt", "Amdahl fit", "same"] {
+    for want in
+        ["Scaling study (strong) of `rootsum 200000` on the threads backend", "Karp-Flatt", "Amdahl fit", "same"]
+    {
         assert!(out.contains(want), "{want:?} missing from:\n{out}");
     }
     assert!(out.contains("Predicted speedup:") && out.contains("at 1024"), "{out}");
@@ -51,7 +62,18 @@ fn a_rootsum_study_at_one_and_two_ranks_writes_csv_json_and_plots() {
     assert!(lines[1].starts_with("1,2,") && lines[2].starts_with("2,2,"), "{csv}");
     assert_png(&std::fs::read(&png).unwrap());
 
-    let o = parsci(&["scale", "rootsum", "200000", "--ranks", "1,2", "--repeat", "1", "--json", "--plot", svg.to_str().unwrap()]);
+    let o = parsci(&[
+        "scale",
+        "rootsum",
+        "200000",
+        "--ranks",
+        "1,2",
+        "--repeat",
+        "1",
+        "--json",
+        "--plot",
+        svg.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     assert!(o.stderr.is_empty(), "--json is quiet: {}", text(&o.stderr));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
@@ -67,7 +89,9 @@ fn a_rootsum_study_at_one_and_two_ranks_writes_csv_json_and_plots() {
     assert_eq!(v["predictions"].as_array().unwrap().len(), 3);
     let svg = std::fs::read_to_string(&svg).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
-    for want in ["ranks p", "speedup T(1) / T(p)", "efficiency S / p", "ideal (S = p)", "Amdahl fit", "measured (median)"] {
+    for want in
+        ["ranks p", "speedup T(1) / T(p)", "efficiency S / p", "ideal (S = p)", "Amdahl fit", "measured (median)"]
+    {
         assert!(svg.contains(want), "the SVG lacks {want:?}");
     }
     assert_eq!(svg.matches("<svg").count(), 1);
@@ -95,7 +119,15 @@ fn oversubscribed_rank_counts_are_marked_and_left_out_of_the_fit() {
 #[test]
 fn amdahl_prints_the_laws_and_fits_measured_times() {
     let d = scratch("amdahl");
-    let o = parsci(&["amdahl", "--serial-fraction", "0.05", "--ranks", "1..1024", "--plot", d.join("a.png").to_str().unwrap()]);
+    let o = parsci(&[
+        "amdahl",
+        "--serial-fraction",
+        "0.05",
+        "--ranks",
+        "1..1024",
+        "--plot",
+        d.join("a.png").to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", text(&o.stderr));
     let out = text(&o.stdout);
     assert!(out.contains("no more than 1/f = 20 ranks pay off"), "{out}");

@@ -2,11 +2,11 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::timing::{self, Kind};
 use crate::comm::{dispatch, Comm};
 use crate::data::{Data, ObjByte, Op};
 use crate::error::{Error, Result};
 use crate::p2p::{decode, encode};
+use crate::timing::{self, Kind};
 
 /// Counts and displacements of the blocks of a `v` collective (`scatterv`, `gatherv`, ...):
 /// block `i` is `buf[displs[i]..displs[i] + counts[i]]`.

@@ -1,8 +1,8 @@
 //! The communicator handle: identity, duplication and splitting.
 
-use crate::timing::{self, Kind};
 use crate::backend::threads::ThreadComm;
 use crate::error::Result;
+use crate::timing::{self, Kind};
 
 /// Which backend a communicator runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

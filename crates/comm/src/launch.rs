@@ -209,11 +209,7 @@ where
 }
 
 /// [`launch`] with [`JobOptions`] (a watchdog).
-pub fn launch_with<R, E, F>(
-    backend: Backend,
-    options: &JobOptions,
-    f: F,
-) -> Result<Launched<R>>
+pub fn launch_with<R, E, F>(backend: Backend, options: &JobOptions, f: F) -> Result<Launched<R>>
 where
     R: Send,
     E: Display,

@@ -2,11 +2,11 @@
 
 use serde::{de::DeserializeOwned, Serialize};
 
-use crate::timing::{self, Kind};
 use crate::backend::threads::{ThreadRequest, ThreadVecRequest};
 use crate::comm::{dispatch, Comm, CommImpl};
 use crate::data::{short_type_name, Data, ObjByte};
 use crate::error::{Error, Result};
+use crate::timing::{self, Kind};
 
 /// A message tag. User tags go from 0 to [`MAX_TAG`].
 pub type Tag = i32;

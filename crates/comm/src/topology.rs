@@ -2,10 +2,10 @@
 
 use std::ops::Deref;
 
-use crate::timing::{self, Kind};
 use crate::comm::{Comm, CommImpl};
 use crate::error::{Error, Result};
 use crate::p2p::PROC_NULL;
+use crate::timing::{self, Kind};
 
 /// A balanced grid of `nnodes` ranks in `dims.len()` dimensions, as `MPI_Dims_create`:
 /// entries of `dims` that are non-zero are kept, the zero ones are filled so that the

@@ -111,7 +111,12 @@ pub fn laws_figure(f: f64, lo: usize, hi: usize, measured: &[(usize, f64)]) -> F
     let xs = curve_ranks(lo, hi);
     let log = hi / lo.max(1) >= 8;
     let mut series = vec![
-        Series { label: "ideal (S = p)".into(), color: colors::GREY, style: Style::Dashed, points: xs.iter().map(|&p| (p, p)).collect() },
+        Series {
+            label: "ideal (S = p)".into(),
+            color: colors::GREY,
+            style: Style::Dashed,
+            points: xs.iter().map(|&p| (p, p)).collect(),
+        },
         Series {
             label: format!("Gustafson, s = {f}"),
             color: colors::GREEN,

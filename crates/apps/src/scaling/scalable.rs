@@ -58,10 +58,7 @@ impl Scalable for Mandelbrot {
         if (a.checksum, a.in_set) == (b.checksum, b.in_set) {
             return Ok(()); // the counts are integers: bit for bit
         }
-        Err(format!(
-            "checksum {} and {} pixels in the set vs {} and {}",
-            a.checksum, a.in_set, b.checksum, b.in_set
-        ))
+        Err(format!("checksum {} and {} pixels in the set vs {} and {}", a.checksum, a.in_set, b.checksum, b.in_set))
     }
 
     fn args(&self) -> Vec<String> {

@@ -120,9 +120,7 @@ impl Study {
             return Study::empty(setup, vec!["nothing was measured".into()]);
         };
         if p0 != 1 {
-            notes.push(format!(
-                "speedups are relative to {p0} ranks, taken as {p0}x one rank (no 1-rank measurement)"
-            ));
+            notes.push(format!("speedups are relative to {p0} ranks, taken as {p0}x one rank (no 1-rank measurement)"));
         }
         let rows: Vec<Row> = measured.iter().filter_map(|m| row(&setup, m, p0, t0, weak)).collect();
         let fit_rows: Vec<&Row> = rows.iter().filter(|r| r.fitted).collect();

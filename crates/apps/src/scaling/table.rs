@@ -106,7 +106,15 @@ pub fn align_columns(header: &[&str], rows: &[Vec<String>], words: usize) -> Vec
         let parts: Vec<String> = cells
             .iter()
             .enumerate()
-            .map(|(i, c)| if i + words >= n { format!("{c:<w$}", w = width[i]) } else { format!("{c:>w$}", w = width[i]) })
+            .map(
+                |(i, c)| {
+                    if i + words >= n {
+                        format!("{c:<w$}", w = width[i])
+                    } else {
+                        format!("{c:>w$}", w = width[i])
+                    }
+                },
+            )
             .collect();
         parts.join("  ").trim_end().to_string()
     };

@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn ticks_are_round_numbers() {
         let s = Scale::covering(&[0.0, 1.03], None, false, 0.0, 100.0);
-        assert_eq!(s.ticks().iter().map(|&t| tick_label(t)).collect::<Vec<_>>(), ["0", "0.2", "0.4", "0.6", "0.8", "1", "1.2"]);
+        assert_eq!(
+            s.ticks().iter().map(|&t| tick_label(t)).collect::<Vec<_>>(),
+            ["0", "0.2", "0.4", "0.6", "0.8", "1", "1.2"]
+        );
         let s = Scale::covering(&[1.0, 3.0], None, true, 0.0, 100.0);
         assert_eq!(s.ticks(), [1.0, 2.0, 4.0]);
         assert_eq!((s.px(1.0), s.px(4.0)), (0.0, 100.0));

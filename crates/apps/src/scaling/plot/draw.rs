@@ -68,8 +68,12 @@ fn panel(p: &Panel, c: &mut dyn Canvas, x0: f64, y0: f64, w: f64, h: f64) {
     c.text((left + right) / 2.0, bottom + 38.0, &p.x_label, SMALL, Anchor::Middle, false);
     c.text(x0 + 18.0, (top + bottom) / 2.0, &p.y_label, SMALL, Anchor::Middle, true);
     for s in &p.series {
-        let pts: Vec<(f64, f64)> =
-            s.points.iter().filter(|q| sx.contains(q.0) && sy.contains(q.1)).map(|q| (sx.px(q.0), sy.px(q.1))).collect();
+        let pts: Vec<(f64, f64)> = s
+            .points
+            .iter()
+            .filter(|q| sx.contains(q.0) && sy.contains(q.1))
+            .map(|q| (sx.px(q.0), sy.px(q.1)))
+            .collect();
         match s.style {
             Style::Line => c.line(&pts, s.color, 2.0, false),
             Style::Dashed => c.line(&pts, s.color, 1.5, true),
@@ -84,10 +88,19 @@ fn panel(p: &Panel, c: &mut dyn Canvas, x0: f64, y0: f64, w: f64, h: f64) {
     let drawn: Vec<(f64, f64)> = p
         .series
         .iter()
-        .flat_map(|s| s.points.iter().filter(|q| sx.contains(q.0) && sy.contains(q.1)).map(|q| (sx.px(q.0), sy.px(q.1))))
+        .flat_map(|s| {
+            s.points.iter().filter(|q| sx.contains(q.0) && sy.contains(q.1)).map(|q| (sx.px(q.0), sy.px(q.1)))
+        })
         .collect();
-    let corners = [(left + 10.0, top + 8.0), (right - w - 10.0, bottom - h - 8.0), (right - w - 10.0, top + 8.0), (left + 10.0, bottom - h - 8.0)];
-    let hidden = |&(x, y): &(f64, f64)| drawn.iter().filter(|q| q.0 >= x - 6.0 && q.0 <= x + w + 6.0 && q.1 >= y - 6.0 && q.1 <= y + h + 6.0).count();
+    let corners = [
+        (left + 10.0, top + 8.0),
+        (right - w - 10.0, bottom - h - 8.0),
+        (right - w - 10.0, top + 8.0),
+        (left + 10.0, bottom - h - 8.0),
+    ];
+    let hidden = |&(x, y): &(f64, f64)| {
+        drawn.iter().filter(|q| q.0 >= x - 6.0 && q.0 <= x + w + 6.0 && q.1 >= y - 6.0 && q.1 <= y + h + 6.0).count()
+    };
     let best = corners.iter().min_by_key(|c| hidden(c)).copied().unwrap_or(corners[0]);
     legend(p, c, best.0, best.1);
 }

@@ -43,7 +43,8 @@ impl Raster {
 
     /// A filled disc of radius `r` device pixels.
     fn disc(&mut self, cx: f64, cy: f64, r: f64, c: Rgb) {
-        let (x0, x1, y0, y1) = ((cx - r).floor() as i64, (cx + r).ceil() as i64, (cy - r).floor() as i64, (cy + r).ceil() as i64);
+        let (x0, x1, y0, y1) =
+            ((cx - r).floor() as i64, (cx + r).ceil() as i64, (cy - r).floor() as i64, (cy + r).ceil() as i64);
         for y in y0..=y1 {
             for x in x0..=x1 {
                 let (dx, dy) = (x as f64 + 0.5 - cx, y as f64 + 0.5 - cy);
@@ -116,7 +117,8 @@ impl Canvas for Raster {
                     let (u, v) = (along + col * k, row as i64 * k - cell + k);
                     for dy in 0..k {
                         for dx in 0..k {
-                            let (px, py) = if vertical { (bx + v + dy, by - u - dx) } else { (bx + u + dx, by + v + dy) };
+                            let (px, py) =
+                                if vertical { (bx + v + dy, by - u - dx) } else { (bx + u + dx, by + v + dy) };
                             self.set(px, py, [0, 0, 0]);
                         }
                     }

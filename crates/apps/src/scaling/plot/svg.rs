@@ -46,8 +46,11 @@ impl Canvas for Svg {
     }
 
     fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: Rgb) {
-        let _ =
-            writeln!(self.0, "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{}\"/>", rgb(fill));
+        let _ = writeln!(
+            self.0,
+            "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{h:.1}\" fill=\"{}\"/>",
+            rgb(fill)
+        );
     }
 
     fn text(&mut self, x: f64, y: f64, s: &str, size: f64, anchor: Anchor, vertical: bool) {
