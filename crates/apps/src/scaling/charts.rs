@@ -5,6 +5,9 @@ use super::laws::{amdahl_speedup, gustafson_speedup, useful_ranks};
 use super::plot::{colors, Figure, Panel, Series, Style};
 use super::study::Study;
 
+/// A fitted law: the speedup at `p` ranks.
+type Law = Box<dyn Fn(f64) -> f64>;
+
 /// Rank counts from `lo` to `hi` for drawing a smooth curve (every integer up to 64,
 /// then about 40 steps per doubling).
 pub fn curve_ranks(lo: usize, hi: usize) -> Vec<f64> {
@@ -41,7 +44,7 @@ pub fn study_figure(study: &Study) -> Figure {
         style: Style::Dashed,
         points: vec![(lo as f64, 1.0), (hi as f64, 1.0)],
     }];
-    let law: Option<(String, Box<dyn Fn(f64) -> f64>)> = match (&study.amdahl, &study.gustafson) {
+    let law: Option<(String, Law)> = match (&study.amdahl, &study.gustafson) {
         (Some(a), _) => {
             let f = a.serial_fraction;
             Some((format!("Amdahl fit, f = {f:.3}"), Box::new(move |p| amdahl_speedup(f, p))))
