@@ -22,6 +22,10 @@ pub struct Run<R> {
     pub wall_time_s: f64,
     /// The program's result.
     pub result: R,
+    /// Each rank's time inside communication calls, in seconds, when counted
+    /// ([`JobOptions::comm_timing`]); the rest of the wall time is computation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub comm_time_s: Option<Vec<f64>>,
     /// The lines rank 0 prints, ending with `Done in X s`.
     #[serde(skip)]
     pub lines: Vec<String>,
@@ -42,23 +46,42 @@ pub fn execute<P: Program>(program: &P, backend: Backend) -> Result<Run<P::Resul
     execute_with(program, backend, &JobOptions::default())?.ok_or(Error::MissingOutput { program: P::NAME })
 }
 
-/// [`execute`] with job options (a watchdog), for a process that may not host rank 0:
-/// under MPI every process runs its rank, and only rank 0's process gets `Some(run)`.
+/// [`execute`] with job options (a watchdog, communication time counting), for a process
+/// that may not host rank 0: under MPI every process runs its rank, and only rank 0's
+/// process gets `Some(run)`.
+///
+/// ```
+/// use parsci_apps::{execute_with, rootsum::RootSum};
+/// use parsci_comm::{Backend, JobOptions};
+/// let opts = JobOptions::default().with_comm_timing();
+/// let run = execute_with(&RootSum { m: 1000 }, Backend::Threads(2), &opts).unwrap().unwrap();
+/// let comm = run.comm_time_s.unwrap(); // one entry per rank
+/// assert!(comm.len() == 2 && comm.iter().all(|&t| t >= 0.0 && t <= run.wall_time_s));
+/// ```
 pub fn execute_with<P: Program>(program: &P, backend: Backend, options: &JobOptions) -> Result<Option<Run<P::Result>>> {
     let ranks = backend.ranks();
     check_ranks(P::NAME, P::MIN_RANKS, ranks)?;
     program.validate()?;
     program.validate_ranks(ranks)?;
     let start = Instant::now();
-    let launched = launch_with(backend, options, |comm| program.run(comm))?;
+    let launched = launch_with(backend, options, |comm| {
+        let out = program.run(comm)?;
+        if !options.comm_timing {
+            return Ok::<_, Error>((out, None));
+        }
+        let mine = comm.comm_time().total().as_secs_f64();
+        Ok((out, comm.gather_obj(&mine, 0)?))
+    })?;
     let wall_time_s = start.elapsed().as_secs_f64();
     if launched.root().is_none() {
         return Ok(None); // another process prints
     }
-    let out = launched.into_root().flatten().ok_or(Error::MissingOutput { program: P::NAME })?;
+    let (out, comm_time_s) = launched.into_root().ok_or(Error::MissingOutput { program: P::NAME })?;
+    let out = out.ok_or(Error::MissingOutput { program: P::NAME })?;
     let mut lines = out.lines;
     lines.push(done_line(wall_time_s));
-    Ok(Some(Run { program: P::NAME, ranks, backend: backend.name(), wall_time_s, result: out.result, lines }))
+    let backend = backend.name();
+    Ok(Some(Run { program: P::NAME, ranks, backend, wall_time_s, result: out.result, comm_time_s, lines }))
 }
 
 /// `Done in X s`, the last line of every program's text.

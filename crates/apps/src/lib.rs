@@ -24,6 +24,7 @@ pub mod hello;
 pub mod mandelbrot;
 mod program;
 pub mod rootsum;
+pub mod scaling;
 pub mod scatter_gather;
 pub mod sendrecv;
 pub mod squares;

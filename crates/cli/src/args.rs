@@ -5,6 +5,7 @@ use parsci_comm::Backend;
 
 use crate::heat_args::{Heat1dArgs, HeatArgs};
 use crate::programs::{MandelbrotArgs, TaskfarmArgs};
+use crate::ranks::{parse_ranks, Ranks};
 
 /// parsci: the parallel-computing workshop programs, with message passing in Rust.
 #[derive(Debug, Parser)]
@@ -21,9 +22,10 @@ pub struct Cli {
 /// Options every subcommand takes (before or after the subcommand's name).
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
-    /// Number of ranks [default: the number of cores]
+    /// Number of ranks [default: the number of cores]; for `scale` and `amdahl` a list
+    /// (1,2,4) or a range (1..1024)
     #[arg(long, short = 'n', global = true, value_name = "N", value_parser = parse_ranks)]
-    pub ranks: Option<usize>,
+    pub ranks: Option<Ranks>,
     /// Where the ranks run [default: mpi when started by mpirun/mpiexec/srun, else threads]
     #[arg(long, global = true, value_enum)]
     pub backend: Option<BackendArg>,
@@ -34,13 +36,17 @@ pub struct GlobalArgs {
     /// Print one JSON object (program, ranks, backend, wall_time_s, result) instead of text
     #[arg(long, global = true)]
     pub json: bool,
+    /// Count each rank's time inside communication calls (reported as comm_time_s with --json)
+    #[arg(long, global = true)]
+    pub comm_time: bool,
 }
 
 impl GlobalArgs {
     /// The backend with the chosen number of ranks: `--backend`, or what the environment
     /// says (MPI under an MPI launcher). Wrong launches are refused here.
     pub fn backend(&self) -> Result<Backend, String> {
-        let ranks = self.ranks.unwrap_or_else(parsci_comm::available_cores);
+        let chosen = self.ranks.as_ref().map(Ranks::single).transpose()?;
+        let ranks = chosen.unwrap_or_else(parsci_comm::available_cores);
         let backend = match self.backend {
             None => Backend::from_env(ranks).map_err(|e| e.to_string())?,
             Some(BackendArg::Threads) => Backend::Threads(ranks),
@@ -50,7 +56,7 @@ impl GlobalArgs {
             warn_if_bound(n);
         }
         if backend.name() == "mpi" {
-            if let Some(n) = self.ranks.filter(|&n| n != backend.ranks()) {
+            if let Some(n) = chosen.filter(|&n| n != backend.ranks()) {
                 return Err(format!(
                     "--ranks {n}, but the MPI job has {} processes: under MPI the launcher sets the number \
                      of ranks (mpirun -n {n}); leave --ranks out",
@@ -63,9 +69,14 @@ impl GlobalArgs {
 
     /// The job options (`--watchdog`).
     pub fn job_options(&self) -> parsci_comm::JobOptions {
-        match self.watchdog {
+        let options = match self.watchdog {
             Some(secs) => parsci_comm::JobOptions::with_watchdog(std::time::Duration::from_secs_f64(secs)),
             None => parsci_comm::JobOptions::default(),
+        };
+        if self.comm_time {
+            options.with_comm_timing()
+        } else {
+            options
         }
     }
 }
@@ -152,19 +163,15 @@ pub enum Command {
     Bench(parsci_bench::BenchArgs),
     /// Print a Slurm batch script that runs a parsci program on a cluster with srun
     Slurm(crate::slurm::SlurmArgs),
-}
-
-/// Parses `--ranks`: a whole number of at least 1.
-fn parse_ranks(s: &str) -> Result<usize, String> {
-    match s.trim().parse::<i128>() {
-        Ok(n) if n >= 1 && n <= usize::MAX as i128 => Ok(n as usize),
-        Ok(n) => Err(format!("the number of ranks must be at least 1, got {n}")),
-        Err(_) => Err(format!("the number of ranks must be a whole number of at least 1, got '{s}'")),
-    }
+    /// Scaling study: run a program at several rank counts (--ranks 1,2,4 --repeat 5), report
+    /// speedup, efficiency, Karp-Flatt and an Amdahl fit, as a table, CSV, JSON and a plot
+    Scale(crate::scale::ScaleArgs),
+    /// Amdahl's and Gustafson's laws for a serial fraction (or one fitted to measured times)
+    Amdahl(crate::amdahl::AmdahlArgs),
 }
 
 /// Parses `M`: a whole number of at least 1.
-fn parse_m(s: &str) -> Result<u64, String> {
+pub(crate) fn parse_m(s: &str) -> Result<u64, String> {
     match s.trim().parse::<i128>() {
         Ok(m) if m >= 1 && m <= u64::MAX as i128 => Ok(m as u64),
         Ok(m) if m < 1 => Err(format!("M must be a positive integer (1 or more), got {m}")),
@@ -189,8 +196,6 @@ mod tests {
         assert!(parse_m("0").unwrap_err().contains("positive"));
         assert!(parse_m("-5").unwrap_err().contains("positive"));
         assert!(parse_m("abc").unwrap_err().contains("'abc'"));
-        assert_eq!(parse_ranks("3"), Ok(3));
-        assert!(parse_ranks("0").unwrap_err().contains("at least 1"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::args::{Cli, Command, GlobalArgs};
 
 /// A failure to report on stderr.
-pub type CliError = Box<dyn std::error::Error>;
+pub(crate) type CliError = Box<dyn std::error::Error>;
 
 /// Runs the command; the exit code says whether its checks passed.
 pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
@@ -45,6 +45,8 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Scale(args) => args.run(g),
+        Command::Amdahl(args) => args.run(g),
         Command::Slurm(args) => {
             print(&args.script(g)?)?;
             Ok(ExitCode::SUCCESS)
@@ -70,7 +72,7 @@ fn emit<R: Serialize>(run: &Run<R>, json: bool) -> Result<(), CliError> {
 }
 
 /// Writes to stdout; a closed pipe (`parsci tour | head`) is not an error.
-fn print(text: &str) -> Result<(), CliError> {
+pub(crate) fn print(text: &str) -> Result<(), CliError> {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),

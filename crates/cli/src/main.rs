@@ -1,9 +1,13 @@
 //! `parsci`: the command line of parsci. It parses, calls `parsci-apps`, and prints.
 
+mod amdahl;
 mod args;
 mod commands;
 mod heat_args;
+mod launcher;
 mod programs;
+mod ranks;
+mod scale;
 mod slurm;
 
 use std::process::ExitCode;

@@ -79,7 +79,7 @@ struct SlurmOptions {
 impl SlurmArgs {
     /// The batch script, or what is wrong with the command line.
     pub fn script(&self, global: &GlobalArgs) -> Result<String, String> {
-        if let Some(ranks) = global.ranks {
+        if let Some(ranks) = &global.ranks {
             return Err(format!(
                 "--ranks {ranks} does not apply to parsci slurm: the job has --nodes x --tasks-per-node ranks"
             ));

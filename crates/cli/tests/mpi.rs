@@ -226,3 +226,34 @@ fn thread_ranks_bound_to_one_core_by_mpirun_get_a_warning() {
     // Open MPI binds a job of one or two processes to cores.
     assert!(err.contains("2 thread ranks share 1 core(s)") && err.contains("--bind-to none"), "{err}");
 }
+
+#[test]
+fn scale_starts_one_mpi_job_per_rank_count_through_the_launcher() {
+    let mpirun = std::env::var("PARSCI_MPIRUN").unwrap_or_else(|_| "mpirun".into());
+    let launcher = format!("{mpirun} -n {{n}} --oversubscribe");
+    let o = Command::new(PARSCI)
+        .args(["scale", "rootsum", "200000", "--ranks", "1,2", "--repeat", "1", "--json", "--launcher", &launcher])
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{text}\n{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(v["setup"]["backend"], "mpi");
+    assert_eq!(v["results_agree"], true);
+    let rows = v["rows"].as_array().unwrap();
+    assert_eq!(rows.iter().map(|r| r["ranks"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
+    assert!(rows[1]["comm_s"].as_f64().is_some(), "the MPI jobs report their communication time: {text}");
+
+    // A launcher that ignores {n} is caught: the job would have the wrong size.
+    let o = Command::new(PARSCI)
+        .args(["scale", "rootsum", "1000", "--ranks", "2", "--repeat", "1", "--launcher", "env N={n} mpirun -n 1"])
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!o.status.success() && err.contains("not 2 MPI ranks"), "{err}");
+}

@@ -2,6 +2,7 @@
 
 use crate::backend::threads::ThreadComm;
 use crate::error::Result;
+use crate::timing::{self, Kind};
 
 /// Which backend a communicator runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +102,7 @@ impl Comm {
     /// A new communicator with the same ranks and a separate message space
     /// (messages and collectives on one never match the other). Collective.
     pub fn dup(&self) -> Result<Comm> {
+        let _t = timing::enter(Kind::Collective);
         Ok(match &self.inner {
             CommImpl::Threads(c) => Comm::from_threads(c.dup()?),
             #[cfg(feature = "mpi")]
@@ -121,6 +123,7 @@ impl Comm {
     /// assert_eq!(r.into_vec(), vec![(0, 2), (0, 2), (1, 2), (1, 2)]);
     /// ```
     pub fn split(&self, color: Option<u32>, key: i32) -> Result<Option<Comm>> {
+        let _t = timing::enter(Kind::Collective);
         Ok(match &self.inner {
             CommImpl::Threads(c) => c.split(color, key)?.map(Comm::from_threads),
             #[cfg(feature = "mpi")]

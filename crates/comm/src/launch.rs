@@ -86,12 +86,33 @@ pub struct JobOptions {
     /// what it waits for and aborts the job. (The thread backend needs none: it detects
     /// deadlocks by itself.)
     pub watchdog: Option<Duration>,
+    /// Every rank counts the time it spends inside communication calls from its start
+    /// (read it with [`Comm::comm_time`]); off by default, as counting costs two clock
+    /// reads per call.
+    pub comm_timing: bool,
 }
 
 impl JobOptions {
     /// Options with a watchdog of `limit`.
     pub fn with_watchdog(limit: Duration) -> Self {
-        JobOptions { watchdog: Some(limit) }
+        JobOptions { watchdog: Some(limit), ..JobOptions::default() }
+    }
+
+    /// These options with communication time counting on (see [`JobOptions::comm_timing`]).
+    ///
+    /// ```
+    /// use parsci_comm::{launch_with, Backend, JobOptions};
+    /// let opts = JobOptions::default().with_comm_timing();
+    /// let t = launch_with(Backend::Threads(2), &opts, |comm| {
+    ///     comm.barrier()?;
+    ///     Ok::<_, parsci_comm::Error>(comm.comm_time())
+    /// })
+    /// .unwrap();
+    /// assert_eq!(t.root().unwrap().calls, 1);
+    /// ```
+    pub fn with_comm_timing(mut self) -> Self {
+        self.comm_timing = true;
+        self
     }
 }
 
@@ -188,16 +209,23 @@ where
 }
 
 /// [`launch`] with [`JobOptions`] (a watchdog).
-pub fn launch_with<R, E, F>(
-    backend: Backend,
-    #[allow(unused_variables)] options: &JobOptions,
-    f: F,
-) -> Result<Launched<R>>
+pub fn launch_with<R, E, F>(backend: Backend, options: &JobOptions, f: F) -> Result<Launched<R>>
 where
     R: Send,
     E: Display,
     F: Fn(&Comm) -> Result<R, E> + Sync,
 {
+    let timing = options.comm_timing;
+    let f = |comm: &Comm| {
+        if timing {
+            comm.start_comm_timer();
+        }
+        let out = f(comm);
+        if timing {
+            comm.stop_comm_timer();
+        }
+        out
+    };
     match backend {
         Backend::Threads(n) => {
             if n == 0 {

@@ -38,6 +38,7 @@ mod error;
 mod launch;
 mod launcher;
 mod p2p;
+mod timing;
 mod topology;
 
 pub use collective::Layout;
@@ -47,6 +48,7 @@ pub use error::{DeadlockReport, Error, Result, Wait};
 pub use launch::{available_cores, launch, launch_with, Backend, JobOptions, Launched};
 pub use launcher::{detect_launcher, LauncherEnv};
 pub use p2p::{wait_all, ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
+pub use timing::CommTime;
 pub use topology::{dims_create, CartComm};
 
 /// The README's examples, compiled and run as doctests.

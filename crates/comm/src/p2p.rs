@@ -6,6 +6,7 @@ use crate::backend::threads::{ThreadRequest, ThreadVecRequest};
 use crate::comm::{dispatch, Comm, CommImpl};
 use crate::data::{short_type_name, Data, ObjByte};
 use crate::error::{Error, Result};
+use crate::timing::{self, Kind};
 
 /// A message tag. User tags go from 0 to [`MAX_TAG`].
 pub type Tag = i32;
@@ -77,6 +78,7 @@ pub(crate) enum ReqImpl<'a> {
 impl Request<'_> {
     /// Blocks until the operation completes.
     pub fn wait(self) -> Result<Status> {
+        let _t = timing::enter(Kind::Wait);
         match self.inner {
             ReqImpl::Done(s) => Ok(s),
             ReqImpl::Threads(r) => r.wait(),
@@ -86,6 +88,7 @@ impl Request<'_> {
     }
     /// Completes the operation if it can without blocking.
     pub fn test(&mut self) -> Result<Option<Status>> {
+        let _t = timing::enter(Kind::Wait);
         match &mut self.inner {
             ReqImpl::Done(s) => Ok(Some(*s)),
             ReqImpl::Threads(r) => r.test(),
@@ -97,6 +100,7 @@ impl Request<'_> {
 
 /// Waits for every request, in order; returns their statuses or the first error.
 pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
+    let _t = timing::enter(Kind::Wait);
     let mut out = Vec::with_capacity(requests.len());
     let mut first_err = None;
     for r in requests {
@@ -128,6 +132,7 @@ enum VecReqImpl<T: Data> {
 impl<T: Data> VecRequest<T> {
     /// Blocks until the message has arrived.
     pub fn wait(self) -> Result<(Vec<T>, Status)> {
+        let _t = timing::enter(Kind::Wait);
         match self.inner {
             VecReqImpl::Threads(r) => r.wait(),
             #[cfg(feature = "mpi")]
@@ -136,6 +141,7 @@ impl<T: Data> VecRequest<T> {
     }
     /// Takes the message if it has arrived.
     pub fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
+        let _t = timing::enter(Kind::Wait);
         match &mut self.inner {
             VecReqImpl::Threads(r) => r.test(),
             #[cfg(feature = "mpi")]
@@ -155,11 +161,13 @@ pub struct ObjRequest<T> {
 impl<T: DeserializeOwned> ObjRequest<T> {
     /// Blocks until the object has arrived.
     pub fn wait(self) -> Result<(T, Status)> {
+        let _t = timing::enter(Kind::Wait);
         let (bytes, st) = self.inner.wait()?;
         Ok((decode(&bytes, "irecv_obj", self.caller, st.source, st.tag)?, st))
     }
     /// Takes the object if it has arrived.
     pub fn test(&mut self) -> Result<Option<(T, Status)>> {
+        let _t = timing::enter(Kind::Wait);
         match self.inner.test()? {
             None => Ok(None),
             Some((bytes, st)) => Ok(Some((decode(&bytes, "irecv_obj", self.caller, st.source, st.tag)?, st))),
@@ -231,22 +239,26 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![0.0, 6.0]);
     /// ```
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
+        let _t = timing::enter(Kind::P2p);
         dispatch!(self, c => c.send(buf, dest, tag))
     }
 
     /// Sends a `Vec`, moving it to the receiver without a copy where the backend can.
     pub fn send_vec<T: Data>(&self, buf: Vec<T>, dest: usize, tag: Tag) -> Result<()> {
+        let _t = timing::enter(Kind::P2p);
         dispatch!(self, c => c.send_vec(buf, dest, tag))
     }
 
     /// Receives into `buf` from `source` (or [`ANY_SOURCE`]) with `tag` (or [`ANY_TAG`]).
     /// The message may be shorter than `buf`; `Status::count` says how long it was.
     pub fn recv<T: Data>(&self, buf: &mut [T], source: usize, tag: Tag) -> Result<Status> {
+        let _t = timing::enter(Kind::P2p);
         dispatch!(self, c => c.recv(buf, source, tag))
     }
 
     /// Receives a message of any length into a new `Vec`.
     pub fn recv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
+        let _t = timing::enter(Kind::P2p);
         dispatch!(self, c => c.recv_vec(source, tag))
     }
 
@@ -262,6 +274,7 @@ impl Comm {
         source: usize,
         recv_tag: Tag,
     ) -> Result<Status> {
+        let _t = timing::enter(Kind::P2p);
         dispatch!(self, c => c.sendrecv(send, dest, send_tag, recv, source, recv_tag))
     }
 
@@ -270,16 +283,19 @@ impl Comm {
     /// On MPI, `Status::count` of a probe is in bytes: MPI does not carry the sender's
     /// element type.
     pub fn probe(&self, source: usize, tag: Tag) -> Result<Status> {
+        let _t = timing::enter(Kind::P2p);
         dispatch!(self, c => c.probe(source, tag))
     }
 
     /// Describes a matching message if one is available now.
     pub fn iprobe(&self, source: usize, tag: Tag) -> Result<Option<Status>> {
+        let _t = timing::enter(Kind::P2p);
         dispatch!(self, c => c.iprobe(source, tag))
     }
 
     /// Starts a send; the data is taken (copied) at once, so `buf` is free on return.
     pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'static>> {
+        let _t = timing::enter(Kind::P2p);
         match &self.inner {
             CommImpl::Threads(c) => c.isend(buf, dest, tag),
             #[cfg(feature = "mpi")]
@@ -289,6 +305,7 @@ impl Comm {
 
     /// Starts a receive into `buf`; the data lands there by the time `wait` or `test` completes.
     pub fn irecv<'a, T: Data>(&self, buf: &'a mut [T], source: usize, tag: Tag) -> Result<Request<'a>> {
+        let _t = timing::enter(Kind::P2p);
         match &self.inner {
             CommImpl::Threads(c) => c.irecv(buf, source, tag),
             #[cfg(feature = "mpi")]
@@ -303,6 +320,7 @@ impl Comm {
     /// on: do not block in a send that only this receive can complete before testing it
     /// (post [`irecv`](Comm::irecv) into a sized buffer, or send with `isend`).
     pub fn irecv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<VecRequest<T>> {
+        let _t = timing::enter(Kind::P2p);
         Ok(VecRequest {
             inner: match &self.inner {
                 CommImpl::Threads(c) => VecReqImpl::Threads(c.irecv_vec(source, tag)?),
@@ -334,12 +352,14 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![0, 10]);
     /// ```
     pub fn send_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<()> {
+        let _t = timing::enter(Kind::P2p);
         let bytes = encode(value, "send_obj", self.rank(), dest, tag)?;
         self.send_vec(bytes, dest, tag)
     }
 
     /// Receives an object sent with [`send_obj`](Comm::send_obj).
     pub fn recv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<(T, Status)> {
+        let _t = timing::enter(Kind::P2p);
         let (bytes, st) = self.recv_vec::<ObjByte>(source, tag)?;
         Ok((decode(&bytes, "recv_obj", self.rank(), st.source, st.tag)?, st))
     }
@@ -354,6 +374,7 @@ impl Comm {
         source: usize,
         recv_tag: Tag,
     ) -> Result<(Option<U>, Status)> {
+        let _t = timing::enter(Kind::P2p);
         let me = self.rank();
         let bytes = encode(value, "sendrecv_obj", me, dest, send_tag)?;
         // The lengths first, then the bytes from whoever sent the length: two `sendrecv`s,
@@ -372,6 +393,7 @@ impl Comm {
 
     /// Starts sending an object; it is encoded at once.
     pub fn isend_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<Request<'static>> {
+        let _t = timing::enter(Kind::P2p);
         let bytes = encode(value, "isend_obj", self.rank(), dest, tag)?;
         match &self.inner {
             // A thread-backend send never blocks: it moves the bytes to the receiver.
@@ -389,6 +411,7 @@ impl Comm {
     /// On MPI, as [`irecv_vec`](Comm::irecv_vec), the message is matched when the request
     /// is tested or waited on.
     pub fn irecv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<ObjRequest<T>> {
+        let _t = timing::enter(Kind::P2p);
         Ok(ObjRequest { inner: self.irecv_vec(source, tag)?, caller: self.rank(), _t: std::marker::PhantomData })
     }
 }

@@ -5,6 +5,7 @@ use std::ops::Deref;
 use crate::comm::{Comm, CommImpl};
 use crate::error::{Error, Result};
 use crate::p2p::PROC_NULL;
+use crate::timing::{self, Kind};
 
 /// A balanced grid of `nnodes` ranks in `dims.len()` dimensions, as `MPI_Dims_create`:
 /// entries of `dims` that are non-zero are kept, the zero ones are filled so that the
@@ -137,6 +138,7 @@ impl Comm {
     /// (wrap-around) dimensions where `periods` says so. Collective. Ranks beyond the
     /// grid's size get `None`. Ranks keep their order (no reordering).
     pub fn cart_create(&self, dims: &[usize], periods: &[bool]) -> Result<Option<CartComm>> {
+        let _t = timing::enter(Kind::Collective);
         let caller = self.rank();
         let invalid = |msg: String| Error::InvalidArgument { op: "cart_create", caller, msg };
         if dims.len() != periods.len() {

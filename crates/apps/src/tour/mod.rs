@@ -1,18 +1,22 @@
 //! `tour`: runs every program, checks each result against its serial reference, and
-//! reports a table (program, ranks, result, check, time).
+//! reports a table (program, ranks, result, check, time), then a short scaling study of
+//! an embarrassingly parallel and a tightly coupled program at 1 and 2 ranks.
 //!
 //! ```
 //! use parsci_apps::tour::{self, Tour};
 //! use parsci_comm::Backend;
 //! use parsci_apps::mandelbrot::Mandelbrot;
 //! let small = Mandelbrot { nr: 40, ni: 30, imax: 100, ..Mandelbrot::default() };
-//! let params = Tour { rootsum_sizes: vec![1000], mandelbrot: small, ..Tour::default() };
+//! let params = Tour { rootsum_sizes: vec![1000], mandelbrot: small, scaling: None, ..Tour::default() };
 //! let run = tour::execute(&params, Backend::Threads(2)).unwrap();
 //! assert!(run.result.passed);
 //! assert_eq!(run.result.rows.len(), 13); // 5 programs, rootsum, mandelbrot x 4, taskfarm, heat1d, heat
 //! ```
 
+mod scaling;
 mod table;
+
+pub use scaling::TourScaling;
 
 use std::time::Instant;
 
@@ -42,6 +46,8 @@ pub struct Tour {
     pub heat1d: Heat1d,
     /// The `heat` run.
     pub heat: Heat,
+    /// The closing scaling study (none to skip it).
+    pub scaling: Option<TourScaling>,
 }
 
 impl Default for Tour {
@@ -55,6 +61,7 @@ impl Default for Tour {
             taskfarm: TaskFarm { time_scale: 0.001, ..TaskFarm::default() },
             heat1d: Heat1d::default(),
             heat: Heat { nx: 400, ny: 300, steps: 500, bc_x: Boundary::Periodic, ..Heat::default() },
+            scaling: Some(TourScaling::default()),
         }
     }
 }
@@ -82,7 +89,9 @@ pub struct TourRow {
 pub struct TourReport {
     /// One row per program run, in the order they ran.
     pub rows: Vec<TourRow>,
-    /// Whether every check passed.
+    /// The closing scaling studies (speedup at 1 and 2 ranks).
+    pub scaling: Vec<crate::scaling::Study>,
+    /// Whether every check passed (including the studies' results agreeing).
     pub passed: bool,
 }
 
@@ -98,6 +107,9 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     tour.taskfarm.validate()?;
     tour.heat1d.validate()?;
     tour.heat.validate()?;
+    if let Some(s) = &tour.scaling {
+        s.validate()?;
+    }
     let start = Instant::now();
     let mut rows = vec![row(&Hello, backend), row(&SendRecv, backend), row(&Bcast, backend)];
     rows.push(row(&ScatterGather, backend));
@@ -107,11 +119,18 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     rows.push(row(&tour.taskfarm, backend));
     rows.push(row(&tour.heat1d, backend));
     rows.push(row(&tour.heat, backend));
+    let studies = match &tour.scaling {
+        Some(s) => s.run()?,
+        None => Vec::new(),
+    };
     let wall_time_s = start.elapsed().as_secs_f64();
-    let report = TourReport { passed: rows.iter().all(|r| r.passed), rows };
+    let passed = rows.iter().all(|r| r.passed) && studies.iter().all(|s| s.results_agree);
+    let report = TourReport { passed, rows, scaling: studies };
     let mut lines = table::render(&report);
+    lines.extend(scaling::render(&report.scaling));
     lines.push(done_line(wall_time_s));
-    Ok(Run { program: "tour", ranks: backend.ranks(), backend: backend.name(), wall_time_s, result: report, lines })
+    let (ranks, name) = (backend.ranks(), backend.name());
+    Ok(Run { program: "tour", ranks, backend: name, wall_time_s, result: report, comm_time_s: None, lines })
 }
 
 /// Runs one program and checks it.
