@@ -168,3 +168,18 @@ fn bad_input_gets_a_clear_error() {
     fails_with(&["amdahl", "--serial-fraction", "1.5"], "from 0 to 1");
     fails_with(&["amdahl", "--times", "/no/such/file.csv"], "cannot read /no/such/file.csv");
 }
+
+#[test]
+fn a_heat_study_agrees_bit_for_bit_and_refuses_file_options() {
+    let o = parsci(&["scale", "heat", "40", "30", "--steps", "30", "--ranks", "1,2,3", "--repeat", "1", "--json"]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON study");
+    assert_eq!(v["results_agree"], serde_json::Value::Bool(true), "{v}");
+    let o = parsci(&["scale", "heat", "40", "--steps", "10", "--ranks", "1,2", "--weak", "--repeat", "1"]);
+    assert!(o.status.success() && text(&o.stdout).contains("NY grow"), "{}", text(&o.stderr));
+    for extra in [["--output", "f.npy"], ["--procs", "1x2"], ["--checkpoint", "c"], ["--snapshots", "d"]] {
+        let args: Vec<&str> = ["scale", "heat", "40", "--ranks", "1,2"].into_iter().chain(extra).collect();
+        let o = parsci(&args);
+        assert!(!o.status.success() && text(&o.stderr).contains("leave out"), "{extra:?}: {}", text(&o.stderr));
+    }
+}
