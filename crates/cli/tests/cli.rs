@@ -96,11 +96,23 @@ fn tour_passes() {
     let o = parsci(&["tour", "--ranks", "3", "--large-m", "100000"]);
     let out = stdout(&o);
     assert!(o.status.success(), "{out}{}", stderr(&o));
-    for program in ["hello", "sendrecv", "bcast", "scatter-gather", "squares", "rootsum", "mandelbrot", "taskfarm"] {
+    let programs = [
+        "hello",
+        "sendrecv",
+        "bcast",
+        "scatter-gather",
+        "squares",
+        "rootsum",
+        "mandelbrot",
+        "taskfarm",
+        "heat1d",
+        "heat",
+    ];
+    for program in programs {
         assert!(out.lines().any(|l| l.starts_with(program) && l.contains("passed")), "{program} missing:\n{out}");
     }
     assert!(out.contains("M = 1234567: sum = 914494295.631"), "{out}");
-    assert!(out.contains("All 12 checks passed."), "{out}");
+    assert!(out.contains("All 14 checks passed."), "{out}");
 }
 
 #[test]
@@ -111,7 +123,7 @@ fn tour_json() {
     assert_eq!(v["program"], "tour");
     assert_eq!(v["result"]["passed"], true);
     let rows = v["result"]["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 12);
+    assert_eq!(rows.len(), 14);
     assert!(rows.iter().all(|r| r["passed"] == true));
     assert_eq!(rows[1]["program"], "sendrecv");
     assert_eq!(rows[1]["ranks"], 2, "sendrecv runs on at least 2 ranks");
@@ -129,6 +141,10 @@ fn help_lists_every_program() {
         "rootsum",
         "mandelbrot",
         "taskfarm",
+        "heat1d",
+        "heat",
+        "scale",
+        "amdahl",
         "tour",
         "bench",
     ] {
