@@ -6,7 +6,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{pbm_byte, Lanes, CHECK};
+use super::{pbm_byte, Lanes, Totals, CHECK};
 
 /// Lanes per vector.
 const W: usize = 4;
@@ -14,7 +14,7 @@ const W: usize = 4;
 const G: usize = 4 * W;
 
 /// Runs [`compute_avx2`] (the caller checked that the CPU has AVX2).
-pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     assert!(std::arch::is_x86_feature_detected!("avx2"), "the AVX2 kernel needs AVX2");
     // SAFETY: the CPU supports AVX2 (checked above), all `compute_avx2` needs.
     unsafe { compute_avx2(cr, ci, imax, out) }
@@ -33,33 +33,40 @@ struct State {
 /// # Safety
 /// The CPU must support AVX2.
 #[target_feature(enable = "avx2")]
-unsafe fn compute_avx2(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+unsafe fn compute_avx2(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     let Lanes { counts, members, mut smooth } = out;
+    // The sum of the counts so far, in 4 lanes of 64 bits.
+    let mut sum = _mm256_setzero_si256();
+    let mut in_set = 0u64;
     for (g, c) in cr.chunks_exact(G).enumerate() {
         let c: &[f64; G] = c.try_into().expect("chunks of G");
         let (state, executed, all_out) =
             if smooth.is_some() { group::<true>(c, ci, imax) } else { group::<false>(c, ci, imax) };
-        let (packed, mag) = finish(&state);
-        let out = &mut counts[g * G..(g + 1) * G];
-        for l in 0..W {
-            out[l] = packed[2 * l];
-            out[W + l] = packed[2 * l + 1];
-            out[2 * W + l] = packed[8 + 2 * l];
-            out[3 * W + l] = packed[8 + 2 * l + 1];
-        }
+        let out: &mut [u32; G] = (&mut counts[g * G..(g + 1) * G]).try_into().expect("G counts");
+        sum = _mm256_add_epi64(sum, store_counts(&state, out));
+        let mag = magnitudes(&state);
         let mut bits = 0u16;
         if !all_out {
-            for (l, m) in mag.iter().enumerate() {
-                bits |= u16::from(*m <= 4.0) << l;
+            for (v, m) in mag.iter().enumerate() {
+                bits |= (_mm256_movemask_pd(_mm256_cmp_pd::<_CMP_LE_OQ>(*m, _mm256_set1_pd(4.0))) as u16) << (W * v);
             }
+            in_set += u64::from(bits.count_ones());
         }
         members[2 * g] = pbm_byte(bits as u8);
         members[2 * g + 1] = pbm_byte((bits >> 8) as u8);
         if let Some((m, e)) = smooth.as_mut() {
-            m[g * G..(g + 1) * G].copy_from_slice(&mag);
+            let m: &mut [f64; G] = (&mut m[g * G..(g + 1) * G]).try_into().expect("G magnitudes");
+            for (v, mv) in mag.iter().enumerate() {
+                // SAFETY: `m[4v..4v + 4]` holds 4 f64, and unaligned stores are allowed.
+                unsafe { _mm256_storeu_pd(m.as_mut_ptr().add(v * W), *mv) };
+            }
             e[g * G..(g + 1) * G].fill(executed);
         }
     }
+    let mut lanes = [0u64; 4];
+    // SAFETY: `lanes` holds 256 bits, and unaligned stores are allowed.
+    unsafe { _mm256_storeu_si256(lanes.as_mut_ptr().cast(), sum) };
+    Totals { checksum: lanes.iter().sum(), in_set }
 }
 
 /// Runs one group to the end: its state, the iterations run, and whether every lane
@@ -150,20 +157,26 @@ fn pack(a: __m256d, b: __m256d) -> __m256i {
     unsafe { _mm256_castps_si256(_mm256_blend_ps::<0b1010_1010>(_mm256_castpd_ps(a), _mm256_castpd_ps(b))) }
 }
 
-/// The packed counts as 16 numbers, and `|z|^2` of every lane.
+/// Stores the group's counts in pixel order; their sums in 4 lanes of 64 bits.
 #[inline(always)]
-fn finish(s: &State) -> ([u32; 16], [f64; G]) {
-    let mut packed = [0u32; 16];
-    let mut mag = [0.0f64; G];
-    // SAFETY: only inlined into `compute_avx2` (AVX2 enabled); `packed` holds 2 x 256
-    // bits and `mag[4v..4v + 4]` 4 f64, and unaligned stores are allowed.
+fn store_counts(s: &State, out: &mut [u32; G]) -> __m256i {
+    // SAFETY: only inlined into `compute_avx2` (AVX2 enabled); `out[8k..8k + 8]` holds 256
+    // bits, and unaligned stores are allowed.
     unsafe {
-        _mm256_storeu_si256(packed.as_mut_ptr().cast(), s.c01);
-        _mm256_storeu_si256(packed.as_mut_ptr().add(8).cast(), s.c23);
-        for v in 0..4 {
-            let m = _mm256_add_pd(_mm256_mul_pd(s.zr[v], s.zr[v]), _mm256_mul_pd(s.zi[v], s.zi[v]));
-            _mm256_storeu_pd(mag.as_mut_ptr().add(v * W), m);
-        }
+        // The even 32-bit lanes (first vector) to the low half, the odd ones to the high.
+        let order = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        _mm256_storeu_si256(out.as_mut_ptr().cast(), _mm256_permutevar8x32_epi32(s.c01, order));
+        _mm256_storeu_si256(out.as_mut_ptr().add(2 * W).cast(), _mm256_permutevar8x32_epi32(s.c23, order));
+        let low = _mm256_set1_epi64x(0xffff_ffff);
+        let even = _mm256_add_epi64(_mm256_and_si256(s.c01, low), _mm256_and_si256(s.c23, low));
+        let odd = _mm256_add_epi64(_mm256_srli_epi64::<32>(s.c01), _mm256_srli_epi64::<32>(s.c23));
+        _mm256_add_epi64(even, odd)
     }
-    (packed, mag)
+}
+
+/// `|z|^2` of every lane.
+#[inline(always)]
+fn magnitudes(s: &State) -> [__m256d; 4] {
+    // SAFETY: only inlined into `compute_avx2` (AVX2 enabled).
+    std::array::from_fn(|v| unsafe { _mm256_add_pd(_mm256_mul_pd(s.zr[v], s.zr[v]), _mm256_mul_pd(s.zi[v], s.zi[v])) })
 }
