@@ -83,6 +83,19 @@ fn random_points_near_the_boundary_match_the_reference() {
 }
 
 #[test]
+fn late_escapes_among_points_of_the_set_match_the_reference() {
+    // Near the cusp at 1/4, orbits escape after about pi / sqrt(c - 1/4) iterations (here
+    // from about 50 to 3000), among points of the set: groups whose lanes escape at
+    // very different iterations.
+    let cr: Vec<f64> =
+        (0..64).map(|j| if j % 5 == 0 { 0.25 + 1e-6 * (1 + j * j) as f64 } else { -0.1 - 0.01 * j as f64 }).collect();
+    for imax in [50, 333, 1000, 4001] {
+        check_all_paths(&cr, 0.0, imax);
+        check_all_paths(&cr, 1e-4, imax);
+    }
+}
+
+#[test]
 fn points_far_outside_escape_at_once() {
     let cr = [3.0, -3.0, 1e10, -1e300, 2.5, 100.0, 1e154, 7.0];
     for ci in [0.0, 2.5, -1e200, 1e-300] {
