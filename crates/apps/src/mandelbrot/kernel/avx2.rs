@@ -14,7 +14,7 @@
 //! either way. Most of the work (the pixels in the set) runs untested. The first
 //! `FIRST` blocks of a group are always tested, without the bookkeeping: most groups
 //! outside the set are done by then, and would only pay for it. (On the benchmark of
-//! BENCHMARKS.md: 13% less time per iteration in the set, 2% less in all.)
+//! BENCHMARKS.md: 8-13% less time per iteration in the set, 1-2% less in all.)
 //!
 //! Every helper is `#[inline(always)]` and only ever inlined into [`compute_avx2`],
 //! which is compiled with AVX2 enabled: that is what makes their intrinsics sound.
