@@ -1,7 +1,7 @@
 //! The pixel grid as the kernels see it: the row's `c` values computed once (padded
 //! to whole blocks), which blocks the vector paths may take, and one row's scratch.
 
-use super::kernel::{self, KernelPath, Lanes, BLOCK, PAD_C};
+use super::kernel::{self, KernelPath, Lanes, Totals, BLOCK, PAD_C};
 use super::params::Mandelbrot;
 
 /// The columns of the image, shared by every row.
@@ -65,14 +65,8 @@ pub struct RowScratch {
     pub executed: Vec<u32>,
 }
 
-/// Sums over one row.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct RowTotals {
-    /// The sum of the row's escape counts.
-    pub checksum: u64,
-    /// Its pixels in the set.
-    pub in_set: u64,
-}
+/// Sums over one row: the sum of its escape counts and its pixels in the set.
+pub type RowTotals = Totals;
 
 impl RowScratch {
     /// Buffers for rows of `grid` (with the smooth colouring's data if `smooth`).
@@ -90,22 +84,22 @@ impl RowScratch {
         let safe = |b: usize| kernel::is_safe(grid.cr2[b].0 + ci2, grid.cr2[b].1 + ci2);
         let blocks = grid.cr2.len();
         let mut b = 0;
+        let mut totals = Totals::default();
         while b < blocks {
             let kind = safe(b);
             let end = (b..blocks).find(|&e| safe(e) != kind).unwrap_or(blocks);
             let (lo, hi) = (b * BLOCK, end * BLOCK);
             let smooth = (!self.mag.is_empty()).then(|| (&mut self.mag[lo..hi], &mut self.executed[lo..hi]));
             let out = Lanes { counts: &mut self.counts[lo..hi], members: &mut self.members[lo / 8..hi / 8], smooth };
-            if kind {
-                kernel::compute(grid.path, &grid.cr[lo..hi], ci, grid.imax, out);
+            totals += if kind {
+                kernel::compute(grid.path, &grid.cr[lo..hi], ci, grid.imax, out)
             } else {
-                kernel::compute_scalar(&grid.cr[lo..hi], ci, grid.imax, out);
-            }
+                kernel::compute_scalar(&grid.cr[lo..hi], ci, grid.imax, out)
+            };
             b = end;
         }
-        RowTotals {
-            checksum: self.counts[..grid.nr].iter().map(|&c| u64::from(c)).sum(),
-            in_set: self.members.iter().map(|m| u64::from(m.count_ones())).sum(),
-        }
+        // The padding pixels (far outside: never in the set) are not the image's.
+        totals.checksum -= self.counts[grid.nr..].iter().map(|&c| u64::from(c)).sum::<u64>();
+        totals
     }
 }

@@ -67,6 +67,13 @@ impl<'g> RowMaker<'g> {
     /// Computes the rows `rows` into consecutive rows of `dst`.
     pub fn rows<P: Pixel>(&mut self, rows: impl IntoIterator<Item = usize>, dst: &mut [P]) {
         let len = self.row_len::<P>();
+        if std::mem::size_of_val(dst) <= STAGE_BYTES {
+            // Already small (a chunk of the dynamic strategy): no staging buffer to fill.
+            for (ii, row) in rows.into_iter().zip(dst.chunks_exact_mut(len)) {
+                self.row(ii, row);
+            }
+            return;
+        }
         let mut k = 0;
         self.staged(rows, |_, row: &[P]| {
             dst[k * len..(k + 1) * len].copy_from_slice(row);

@@ -8,7 +8,7 @@
 
 use std::arch::x86_64::*;
 
-use super::{pbm_byte, Lanes, CHECK};
+use super::{pbm_byte, Lanes, Totals, CHECK};
 
 /// Lanes per vector.
 const W: usize = 8;
@@ -16,7 +16,7 @@ const W: usize = 8;
 const G: usize = 4 * W;
 
 /// Runs [`compute_avx512`] (the caller checked that the CPU has AVX-512F).
-pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     assert!(std::arch::is_x86_feature_detected!("avx512f"), "the AVX-512 kernel needs AVX-512F");
     // SAFETY: the CPU supports AVX-512F (checked above), all `compute_avx512` needs.
     unsafe { compute_avx512(cr, ci, imax, out) }
@@ -33,8 +33,9 @@ struct State {
 /// # Safety
 /// The CPU must support AVX-512F.
 #[target_feature(enable = "avx512f")]
-unsafe fn compute_avx512(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+unsafe fn compute_avx512(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     let Lanes { counts, members, mut smooth } = out;
+    let mut totals = Totals::default();
     for (g, c) in cr.chunks_exact(G).enumerate() {
         let c: &[f64; G] = c.try_into().expect("chunks of G");
         let (state, executed, all_out) =
@@ -42,6 +43,7 @@ unsafe fn compute_avx512(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
         let (wide, mag) = finish(&state);
         for (o, w) in counts[g * G..(g + 1) * G].iter_mut().zip(wide) {
             *o = w as u32;
+            totals.checksum += w;
         }
         for v in 0..4 {
             let mut bits = 0u8;
@@ -51,12 +53,14 @@ unsafe fn compute_avx512(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
                 }
             }
             members[4 * g + v] = pbm_byte(bits);
+            totals.in_set += u64::from(bits.count_ones());
         }
         if let Some((m, e)) = smooth.as_mut() {
             m[g * G..(g + 1) * G].copy_from_slice(&mag);
             e[g * G..(g + 1) * G].fill(executed);
         }
     }
+    totals
 }
 
 /// Runs one group to the end: its state, the iterations run, and whether every lane

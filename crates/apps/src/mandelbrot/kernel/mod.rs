@@ -19,7 +19,9 @@
 //! margin, are computed by the scalar reference itself.
 //!
 //! The paths: AVX-512 (8 lanes of `f64`, 4 vectors per group: 32 pixels), AVX2
-//! (4 lanes, 4 vectors: 16 pixels) and portable Rust (8 lanes), chosen at run time.
+//! (4 lanes, 4 vectors: 16 pixels) and portable Rust (8 lanes), chosen at run time. The
+//! same argument lets the AVX2 path run blocks of iterations without the test (and so
+//! without counting) where no lane escapes, going back when one does (see its module).
 
 mod portable;
 mod scalar;
@@ -98,15 +100,33 @@ pub struct Lanes<'a> {
     pub smooth: Option<(&'a mut [f64], &'a mut [u32])>,
 }
 
-/// Computes the pixels `c = cr[j] + i ci` on `path`. No `cr[j]` may make `|c|^2` fall
-/// in `[3.9, 4.1]` (see [`is_safe`]; there the counts may differ from the reference),
-/// and `path` should be one of [`KernelPath::available`] (else the portable path runs).
+/// Sums over the pixels of one kernel call, kept by the kernel as it goes (cheaper
+/// than reading the counts and the membership bits again).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    /// The sum of the escape counts.
+    pub checksum: u64,
+    /// The pixels in the set.
+    pub in_set: u64,
+}
+
+impl std::ops::AddAssign for Totals {
+    fn add_assign(&mut self, other: Totals) {
+        self.checksum += other.checksum;
+        self.in_set += other.in_set;
+    }
+}
+
+/// Computes the pixels `c = cr[j] + i ci` on `path` and returns their [`Totals`]. No
+/// `cr[j]` may make `|c|^2` fall in `[3.9, 4.1]` (see [`is_safe`]; there the counts may
+/// differ from the reference), and `path` should be one of [`KernelPath::available`]
+/// (else the portable path runs).
 ///
 /// # Panics
 /// If `cr.len()` is not a multiple of [`BLOCK`] or the output slices do not cover the
 /// same pixels.
 #[track_caller]
-pub fn compute(path: KernelPath, cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+pub fn compute(path: KernelPath, cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     check_lengths(cr, &out);
     match path {
         #[cfg(target_arch = "x86_64")]
@@ -117,12 +137,13 @@ pub fn compute(path: KernelPath, cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>)
     }
 }
 
-/// Computes the pixels with the scalar reference, one at a time (any `c`).
+/// Computes the pixels with the scalar reference, one at a time (any `c`), and returns
+/// their [`Totals`].
 ///
 /// # Panics
 /// As [`compute`].
 #[track_caller]
-pub fn compute_scalar(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+pub fn compute_scalar(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     check_lengths(cr, &out);
     scalar::compute(cr, ci, imax, out)
 }

@@ -1,7 +1,7 @@
 //! The portable path: groups of 8 lanes in plain Rust (the compiler vectorizes the
 //! lane loops for whatever the target offers).
 
-use super::{pbm_byte, Lanes, CHECK};
+use super::{pbm_byte, Lanes, Totals, CHECK};
 
 /// Lanes per group: one PBM byte.
 const W: usize = 8;
@@ -15,18 +15,22 @@ struct Group {
     executed: u32,
 }
 
-pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     let Lanes { counts, members, mut smooth } = out;
+    let mut totals = Totals::default();
     for (g, c) in cr.chunks_exact(W).enumerate() {
         let c: &[f64; W] = c.try_into().expect("chunks of W");
         let r = if smooth.is_some() { group::<true>(c, ci, imax) } else { group::<false>(c, ci, imax) };
         counts[g * W..(g + 1) * W].copy_from_slice(&r.counts);
         members[g] = pbm_byte(r.members);
+        totals.checksum += r.counts.iter().map(|&c| u64::from(c)).sum::<u64>();
+        totals.in_set += u64::from(r.members.count_ones());
         if let Some((mag, executed)) = smooth.as_mut() {
             mag[g * W..(g + 1) * W].copy_from_slice(&r.mag);
             executed[g * W..(g + 1) * W].fill(r.executed);
         }
     }
+    totals
 }
 
 /// One iteration of every lane; whether any lane was still inside (`|z| <= 2`) before it.

@@ -1,6 +1,6 @@
 //! The scalar reference: the lesson's definition, one pixel at a time.
 
-use super::Lanes;
+use super::{Lanes, Totals};
 
 /// The escape of `c = cr + i ci`: `(count, escaped)` where `count` is the first
 /// iteration `it = 1..=imax` of `z = z^2 + c` (from `z = 0`) with `|z| > 2`, or `imax`
@@ -29,17 +29,21 @@ pub fn escape(cr: f64, ci: f64, imax: u32) -> (u32, bool) {
 
 /// [`escape`] for every pixel of a run (smooth data: the count itself, and a NaN
 /// magnitude that tells the smooth colouring to recompute the pixel).
-pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) {
+pub(super) fn compute(cr: &[f64], ci: f64, imax: u32, out: Lanes<'_>) -> Totals {
     out.members.fill(0);
+    let mut totals = Totals::default();
     for (j, &c) in cr.iter().enumerate() {
         let (count, escaped) = escape(c, ci, imax);
         out.counts[j] = count;
+        totals.checksum += u64::from(count);
         if !escaped {
             out.members[j / 8] |= 0x80 >> (j % 8);
+            totals.in_set += 1;
         }
     }
     if let Some((mag, executed)) = out.smooth {
         mag.fill(f64::NAN);
         executed.copy_from_slice(out.counts);
     }
+    totals
 }

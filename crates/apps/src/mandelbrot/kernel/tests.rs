@@ -5,7 +5,8 @@ use crate::mandelbrot::grid::{Grid, RowScratch};
 use crate::mandelbrot::Mandelbrot;
 use crate::taskfarm::SplitMix64;
 
-/// Runs `path` on the pixels `cr + i ci` (padded to whole blocks) with or without smooth data.
+/// Runs `path` on the pixels `cr + i ci` (padded to whole blocks) with or without smooth
+/// data; checks the totals it returns against its counts and membership bits.
 fn run(path: KernelPath, cr: &[f64], ci: f64, imax: u32, smooth: bool) -> (Vec<u32>, Vec<u8>) {
     let n = cr.len().div_ceil(BLOCK) * BLOCK;
     let mut c = cr.to_vec();
@@ -13,7 +14,9 @@ fn run(path: KernelPath, cr: &[f64], ci: f64, imax: u32, smooth: bool) -> (Vec<u
     let (mut counts, mut members) = (vec![0; n], vec![0; n / 8]);
     let (mut mag, mut executed) = (vec![0.0; n], vec![0; n]);
     let smooth = smooth.then_some((&mut mag[..], &mut executed[..]));
-    compute(path, &c, ci, imax, Lanes { counts: &mut counts, members: &mut members, smooth });
+    let with_smooth = smooth.is_some();
+    let totals = compute(path, &c, ci, imax, Lanes { counts: &mut counts, members: &mut members, smooth });
+    assert_eq!(totals, totals_of(&counts, &members), "{path:?} (smooth {with_smooth}) totals");
     (counts, members)
 }
 
@@ -23,8 +26,16 @@ fn reference(cr: &[f64], ci: f64, imax: u32) -> (Vec<u32>, Vec<u8>) {
     let mut c = cr.to_vec();
     c.resize(n, PAD_C);
     let (mut counts, mut members) = (vec![0; n], vec![0; n / 8]);
-    compute_scalar(&c, ci, imax, Lanes { counts: &mut counts, members: &mut members, smooth: None });
+    let totals = compute_scalar(&c, ci, imax, Lanes { counts: &mut counts, members: &mut members, smooth: None });
+    assert_eq!(totals, totals_of(&counts, &members), "scalar totals");
     (counts, members)
+}
+
+fn totals_of(counts: &[u32], members: &[u8]) -> Totals {
+    Totals {
+        checksum: counts.iter().map(|&c| u64::from(c)).sum(),
+        in_set: members.iter().map(|m| u64::from(m.count_ones())).sum(),
+    }
 }
 
 fn check_all_paths(cr: &[f64], ci: f64, imax: u32) {
@@ -72,6 +83,19 @@ fn random_points_near_the_boundary_match_the_reference() {
 }
 
 #[test]
+fn late_escapes_among_points_of_the_set_match_the_reference() {
+    // Near the cusp at 1/4, orbits escape after about pi / sqrt(c - 1/4) iterations (here
+    // from about 50 to 3000), among points of the set: groups whose lanes escape at
+    // very different iterations.
+    let cr: Vec<f64> =
+        (0..64).map(|j| if j % 5 == 0 { 0.25 + 1e-6 * (1 + j * j) as f64 } else { -0.1 - 0.01 * j as f64 }).collect();
+    for imax in [50, 333, 1000, 4001] {
+        check_all_paths(&cr, 0.0, imax);
+        check_all_paths(&cr, 1e-4, imax);
+    }
+}
+
+#[test]
 fn points_far_outside_escape_at_once() {
     let cr = [3.0, -3.0, 1e10, -1e300, 2.5, 100.0, 1e154, 7.0];
     for ci in [0.0, 2.5, -1e200, 1e-300] {
@@ -102,6 +126,8 @@ fn every_path_gives_the_reference_image_through_the_grid() {
             assert_eq!(&scratch.counts[..params.nr], row, "{path:?} row {ii}");
             assert_eq!(totals.checksum, row.iter().map(|&c| u64::from(c)).sum::<u64>());
             let bytes = params.nr.div_ceil(8);
+            let in_set = want.members[ii * bytes..(ii + 1) * bytes].iter().map(|m| u64::from(m.count_ones())).sum();
+            assert_eq!(totals.in_set, in_set, "{path:?} row {ii}");
             assert_eq!(&scratch.members[..bytes], &want.members[ii * bytes..(ii + 1) * bytes], "{path:?} row {ii}");
         }
     }
