@@ -69,7 +69,7 @@ pub struct HeatArgs {
     #[arg(long, value_name = "PXxPY", value_parser = parse_procs)]
     pub procs: Option<[usize; 2]>,
     /// Ghost rows exchanged at once, i.e. steps per exchange (temporal blocking; needs one
-    /// rank along x) [default: 8 where it applies, else 1]
+    /// rank along x) [default: 16 where it applies, else 1]
     #[arg(long, value_name = "K", value_parser = parse_count)]
     pub halo_depth: Option<usize>,
     /// Write the final field as a NumPy .npy file (gathered on rank 0)

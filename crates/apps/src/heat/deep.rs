@@ -17,7 +17,7 @@ const SOUTHWARD: i32 = 21;
 const NORTHWARD: i32 = 22;
 
 /// Rows kept per intermediate step (a step reads three rows of the one before).
-const RING: usize = 4;
+const RING: usize = 3;
 
 /// One rank's block with `k` ghost rows on each side, and the wavefront's buffers.
 #[derive(Debug)]

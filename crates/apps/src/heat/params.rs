@@ -151,9 +151,10 @@ impl Heat {
     }
 }
 
-/// Steps per halo exchange where temporal blocking applies: the intermediate rows of 8
-/// steps of a 4000-cell row (1 MB) stay in the cache.
-pub const DEFAULT_DEPTH: usize = 8;
+/// Steps per halo exchange where temporal blocking applies. The intermediate rows of 16
+/// steps of a 4000-cell row (1.4 MB) stay in the L3 cache; on 2 cores 16 and 24 beat 8 and
+/// 12 (BENCHMARKS.md), as memory is then read once per 16 steps.
+pub const DEFAULT_DEPTH: usize = 16;
 
 /// The most cells a grid may have (the field and its copy: 32 GiB).
 pub const MAX_CELLS: usize = 1 << 31;
