@@ -8,6 +8,8 @@
 //! For process grids with one rank along x (the default for small rank counts): the
 //! columns' ghosts are then the wall or the block's own other edge.
 
+use std::time::{Duration, Instant};
+
 use parsci_comm::{CartComm, Result, PROC_NULL};
 
 use super::stencil::update_row;
@@ -29,6 +31,8 @@ pub struct Deep {
     v: Vec<f64>,
     ring: Vec<Vec<f64>>,
     wall_row: Vec<f64>,
+    from_north: Vec<f64>,
+    from_south: Vec<f64>,
     me: usize,
     north: usize,
     south: usize,
@@ -49,6 +53,8 @@ impl Deep {
             v: vec![wall; (ny + 2 * k) * w],
             ring: vec![vec![wall; RING * w]; k - 1],
             wall_row: vec![wall; w],
+            from_north: vec![0.0; k * w],
+            from_south: vec![0.0; k * w],
             me: cart.rank(),
             north,
             south,
@@ -61,7 +67,7 @@ impl Deep {
         d
     }
 
-    /// The halo depth: the most steps one [`advance`](Deep::advance) may take.
+    /// The halo depth: the most steps one [`pass`](Deep::pass) may take.
     pub fn depth(&self) -> usize {
         self.k
     }
@@ -81,53 +87,100 @@ impl Deep {
         (1..=self.ny as isize).flat_map(|j| self.u[self.at(j) + 1..self.at(j) + 1 + self.nx].to_vec()).collect()
     }
 
-    /// Exchanges `k` rows with the neighbours along y (messages to other ranks, copies for
-    /// a periodic axis this rank spans alone) and fills the columns' ghosts.
-    pub fn exchange(&mut self, cart: &CartComm) -> Result<()> {
+    /// Advances `steps` steps (at most the depth) in one pass; returns the time spent in
+    /// the exchange (posting, waiting, copying ghosts) and in updating cells.
+    ///
+    /// The `k` edge rows go to the neighbours first (messages to other ranks, copies for a
+    /// periodic axis this rank spans alone). The pass then waits for the northern ghost
+    /// rows, which its first rows need, sweeps down to the last row that needs no southern
+    /// ghost, and only then waits for those: a neighbour that runs a little late costs no
+    /// waiting while the block's interior is swept.
+    pub fn pass(&mut self, cart: &CartComm, steps: usize, a: f64) -> Result<(Duration, Duration)> {
+        assert!((1..=self.k).contains(&steps), "pass: {steps} steps with a halo {} deep", self.k);
+        let began = Instant::now();
         let (k, ny, w) = (self.k, self.ny, self.nx + 2);
         let span = k * w;
         let (first, last) = (self.at(1), self.at(ny as isize + 1 - k as isize));
         let (top, bottom) = (self.at(1 - k as isize), self.at(ny as isize + 1));
-        let remote = |r: usize| r != PROC_NULL && r != self.me;
+        let (north, south) = (self.remote(self.north), self.remote(self.south));
+        let mut u = std::mem::take(&mut self.u);
+        let mut from_north = std::mem::take(&mut self.from_north);
+        let mut from_south = std::mem::take(&mut self.from_south);
         let mut sends = Vec::with_capacity(2);
-        if remote(self.north) {
-            sends.push(cart.isend(&self.u[first..first + span], self.north, NORTHWARD)?);
+        if north {
+            sends.push(cart.isend(&u[first..first + span], self.north, NORTHWARD)?);
         }
-        if remote(self.south) {
-            sends.push(cart.isend(&self.u[last..last + span], self.south, SOUTHWARD)?);
+        if south {
+            sends.push(cart.isend(&u[last..last + span], self.south, SOUTHWARD)?);
         }
         if self.north == self.me {
-            self.u.copy_within(last..last + span, top);
-            self.u.copy_within(first..first + span, bottom);
+            u.copy_within(last..last + span, top);
+            u.copy_within(first..first + span, bottom);
         }
-        let (above, rest) = self.u.split_at_mut(first);
-        let below = &mut rest[bottom - first..];
-        let mut recvs = Vec::with_capacity(2);
-        if remote(self.north) {
-            recvs.push(cart.irecv(&mut above[top..top + span], self.north, SOUTHWARD)?);
+        let from_north_req = if north { Some(cart.irecv(&mut from_north, self.north, SOUTHWARD)?) } else { None };
+        let from_south_req = if south { Some(cart.irecv(&mut from_south, self.south, NORTHWARD)?) } else { None };
+        if from_north_req.map(|r| r.wait()).transpose()?.is_some() {
+            u[top..top + span].copy_from_slice(&from_north);
         }
-        if remote(self.south) {
-            recvs.push(cart.irecv(&mut below[..span], self.south, NORTHWARD)?);
+        let ready = if south { bottom } else { u.len() }; // southern ghosts by message come later
+        self.wrap_columns(&mut u[..ready]);
+        let mut exchange = began.elapsed();
+        let swept = Instant::now();
+        let kk = steps as isize;
+        let end = self.sweep_end(kk);
+        // Position s reads step 0's rows up to s + 1: the southern ghosts from s = ny on.
+        let split = if south { ny as isize - 1 } else { end };
+        self.sweep(&u, a, kk, self.sweep_start(kk)..=split);
+        let mut compute = swept.elapsed();
+        let waited = Instant::now();
+        if from_south_req.map(|r| r.wait()).transpose()?.is_some() {
+            u[bottom..bottom + span].copy_from_slice(&from_south);
+            self.wrap_columns(&mut u[bottom..]);
+            exchange += waited.elapsed();
+            let swept = Instant::now();
+            self.sweep(&u, a, kk, split + 1..=end);
+            compute += swept.elapsed();
         }
-        parsci_comm::wait_all(recvs)?;
+        let waited = Instant::now();
         parsci_comm::wait_all(sends)?;
+        exchange += waited.elapsed();
+        (self.u, self.from_north, self.from_south) = (u, from_north, from_south);
+        std::mem::swap(&mut self.u, &mut self.v);
+        Ok((exchange, compute))
+    }
+
+    fn remote(&self, r: usize) -> bool {
+        r != PROC_NULL && r != self.me
+    }
+
+    /// Copies each row's edge cells into its other end's ghost, along a periodic x.
+    fn wrap_columns(&self, rows: &mut [f64]) {
         if self.periodic_x {
             let nx = self.nx;
-            for row in self.u.chunks_exact_mut(w) {
+            for row in rows.chunks_exact_mut(nx + 2) {
                 row[0] = row[nx];
                 row[nx + 1] = row[1];
             }
         }
-        Ok(())
     }
 
-    /// Advances `steps` steps (at most the depth) after an [`exchange`](Deep::exchange).
-    pub fn advance(&mut self, steps: usize, a: f64) {
-        assert!((1..=self.k).contains(&steps), "advance: {steps} steps with a halo {} deep", self.k);
+    /// The first wavefront position of a pass of `kk` steps (step 1 starts in the ghost
+    /// rows toward a northern neighbour).
+    fn sweep_start(&self, kk: isize) -> isize {
+        1 - isize::from(self.north != PROC_NULL) * (kk - 1)
+    }
+
+    /// The last wavefront position of a pass of `kk` steps.
+    fn sweep_end(&self, kk: isize) -> isize {
+        self.ny as isize + isize::from(self.south != PROC_NULL) * (kk - 1) + kk - 1
+    }
+
+    /// The wavefront at `positions`: at position `s`, step `t` updates row `s - (t - 1)`
+    /// from rows of step `t - 1` in `u` (step 0), in the ring, or a wall's ghost row.
+    fn sweep(&mut self, u: &[f64], a: f64, kk: isize, positions: std::ops::RangeInclusive<isize>) {
         let (ny, nx, w) = (self.ny as isize, self.nx, self.nx + 2);
         let ext_n = isize::from(self.north != PROC_NULL);
         let ext_s = isize::from(self.south != PROC_NULL);
-        let kk = steps as isize;
         // The rows step t updates: the block, and toward a neighbour the ghost rows that
         // the later steps of this pass still read.
         let lo = |t: isize| 1 - ext_n * (kk - t);
@@ -136,17 +189,16 @@ impl Deep {
         let mut v = std::mem::take(&mut self.v);
         let mut ring = std::mem::take(&mut self.ring);
         let me = &*self;
-        for s in lo(1)..=hi(1) + kk - 1 {
+        for s in positions {
             for t in 1..=kk {
                 let j = s - (t - 1);
                 if j < lo(t) || j > hi(t) {
                     continue;
                 }
                 let (done, todo) = ring.split_at_mut(t as usize - 1);
-                // Row r of step t - 1: the block itself, a ring row, or a wall's ghost row.
                 let src = |r: isize| -> &[f64] {
                     if t == 1 {
-                        &me.u[me.at(r)..me.at(r) + w]
+                        &u[me.at(r)..me.at(r) + w]
                     } else if r < lo(t - 1) || r > hi(t - 1) {
                         &me.wall_row
                     } else {
@@ -169,6 +221,5 @@ impl Deep {
         }
         self.v = v;
         self.ring = ring;
-        std::mem::swap(&mut self.u, &mut self.v);
     }
 }
