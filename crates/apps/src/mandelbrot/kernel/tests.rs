@@ -126,7 +126,8 @@ fn every_path_gives_the_reference_image_through_the_grid() {
             assert_eq!(&scratch.counts[..params.nr], row, "{path:?} row {ii}");
             assert_eq!(totals.checksum, row.iter().map(|&c| u64::from(c)).sum::<u64>());
             let bytes = params.nr.div_ceil(8);
-            let in_set = want.members[ii * bytes..(ii + 1) * bytes].iter().map(|m| u64::from(m.count_ones())).sum();
+            let in_set =
+                want.members[ii * bytes..(ii + 1) * bytes].iter().map(|m| u64::from(m.count_ones())).sum::<u64>();
             assert_eq!(totals.in_set, in_set, "{path:?} row {ii}");
             assert_eq!(&scratch.members[..bytes], &want.members[ii * bytes..(ii + 1) * bytes], "{path:?} row {ii}");
         }
