@@ -134,10 +134,11 @@ fn checks_catch_wrong_results() {
 fn tour_passes_at_several_rank_counts() {
     for n in [1, 2, 3] {
         let mandelbrot = parsci_apps::mandelbrot::Mandelbrot { nr: 40, ni: 30, imax: 100, ..Default::default() };
-        let params = tour::Tour { rootsum_sizes: vec![1_234_567, 50_000], mandelbrot, ..tour::Tour::default() };
+        let params =
+            tour::Tour { rootsum_sizes: vec![1_234_567, 50_000], mandelbrot, scaling: None, ..tour::Tour::default() };
         let run = tour::execute(&params, Backend::Threads(n)).unwrap();
         assert!(run.result.passed, "{}", run.text());
-        assert_eq!(run.result.rows.len(), 12);
+        assert_eq!(run.result.rows.len(), 14);
         let strategies: Vec<&str> = run
             .result
             .rows
@@ -146,10 +147,12 @@ fn tour_passes_at_several_rank_counts() {
             .map(|r| r.result.split(' ').nth(1).unwrap())
             .collect();
         assert_eq!(strategies, ["cyclic:", "block:", "dynamic:", "reduce:"]);
-        assert!(run.result.rows.iter().any(|r| r.program == "taskfarm" && r.passed));
+        for program in ["taskfarm", "heat1d", "heat"] {
+            assert!(run.result.rows.iter().any(|r| r.program == program && r.passed), "{program}");
+        }
         let sendrecv = run.result.rows.iter().find(|r| r.program == "sendrecv").unwrap();
         assert_eq!(sendrecv.ranks, n.max(2));
-        assert!(run.text().contains("All 12 checks passed."));
+        assert!(run.text().contains("All 14 checks passed."));
     }
 }
 
