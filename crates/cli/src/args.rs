@@ -39,6 +39,10 @@ pub struct GlobalArgs {
     /// Count each rank's time inside communication calls (reported as comm_time_s with --json)
     #[arg(long, global = true)]
     pub comm_time: bool,
+    /// Run the program N times in this one job and print a JSON array of the runs (what
+    /// `parsci scale --launcher` asks of each MPI job)
+    #[arg(long, global = true, hide = true, value_name = "N", default_value_t = 1, value_parser = crate::programs::parse_count)]
+    pub job_runs: usize,
 }
 
 impl GlobalArgs {

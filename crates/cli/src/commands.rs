@@ -56,7 +56,17 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
 
 /// Runs one program and prints its output.
 fn program<P: Program>(p: &P, g: &GlobalArgs) -> Result<ExitCode, CliError> {
-    if let Some(run) = execute_with(p, g.backend()?, &g.job_options())? {
+    let (backend, options) = (g.backend()?, g.job_options());
+    if g.job_runs > 1 {
+        // Several runs in one job (MPI initialised once), for a scaling study: JSON only.
+        let mut runs = Vec::with_capacity(g.job_runs);
+        for _ in 0..g.job_runs {
+            runs.extend(execute_with(p, backend, &options)?);
+        }
+        if !runs.is_empty() {
+            print(&(serde_json::to_string(&runs)? + "\n"))?;
+        }
+    } else if let Some(run) = execute_with(p, backend, &options)? {
         emit(&run, g.json)?;
     }
     Ok(ExitCode::SUCCESS)

@@ -118,7 +118,7 @@ impl ScaleArgs {
         };
         let study = match (&self.launcher, g.backend) {
             (Some(template), None | Some(BackendArg::Mpi)) => {
-                let launcher = crate::launcher::Launcher::new(template)?;
+                let launcher = crate::launcher::Launcher::new(template, self.repeat)?;
                 scaling::study(program, &options, "mpi", |p, n| launcher.job(p, n), progress)
             }
             (None, Some(BackendArg::Mpi)) => {

@@ -247,6 +247,28 @@ fn scale_starts_one_mpi_job_per_rank_count_through_the_launcher() {
     assert_eq!(rows.iter().map(|r| r["ranks"].as_u64().unwrap()).collect::<Vec<_>>(), [1, 2]);
     assert!(rows[1]["comm_s"].as_f64().is_some(), "the MPI jobs report their communication time: {text}");
 
+    // One job per rank count, whatever the repetitions: a launcher that logs its starts.
+    let dir = std::env::temp_dir().join(format!("parsci-launcher-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (script, log) = (dir.join("launch.sh"), dir.join("starts.log"));
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s\\n' \"$*\" >> {}\nexec {mpirun} \"$@\"\n", log.display()))
+        .unwrap();
+    let launcher = format!("sh {} -n {{n}} --oversubscribe", script.display());
+    let o = Command::new(PARSCI)
+        .args(["scale", "rootsum", "200000", "--ranks", "1,2", "--repeat", "3", "--json", "--launcher", &launcher])
+        .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+        .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+        .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["rows"].as_array().unwrap().iter().all(|r| r["wall_s"]["n"] == 3), "3 timed runs per rank count: {v}");
+    let starts = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(starts.lines().count(), 2, "one job per rank count:\n{starts}");
+    assert!(starts.lines().all(|l| l.contains("--job-runs 4")), "{starts}");
+    std::fs::remove_dir_all(&dir).unwrap();
+
     // A launcher that ignores {n} is caught: the job would have the wrong size.
     let o = Command::new(PARSCI)
         .args(["scale", "rootsum", "1000", "--ranks", "2", "--repeat", "1", "--launcher", "env N={n} mpirun -n 1"])
