@@ -95,15 +95,7 @@ pub fn study_figure(study: &Study) -> Figure {
                 y_range: Some((if log { 1.0 } else { 0.0 }, 1.0)),
                 series: speed,
             },
-            Panel {
-                title: "Parallel efficiency".into(),
-                x_label: "ranks p".into(),
-                y_label: "efficiency S / p".into(),
-                x_log: log,
-                y_log: false,
-                y_range: Some((0.0, 1.1)),
-                series: eff,
-            },
+            efficiency_panel(log, eff),
         ],
     }
 }
@@ -176,15 +168,20 @@ pub fn laws_figure(f: f64, lo: usize, hi: usize, measured: &[(usize, f64)]) -> F
                 y_range: Some((if log { 1.0 } else { 0.0 }, 1.0)),
                 series,
             },
-            Panel {
-                title: "Parallel efficiency".into(),
-                x_label: "ranks p".into(),
-                y_label: "efficiency S / p".into(),
-                x_log: log,
-                y_log: false,
-                y_range: Some((0.0, 1.1)),
-                series: eff,
-            },
+            efficiency_panel(log, eff),
         ],
+    }
+}
+
+/// The right-hand panel of both charts: efficiency `S / p` from 0 to 110%.
+fn efficiency_panel(log: bool, eff: Vec<Series>) -> Panel {
+    Panel {
+        title: "Parallel efficiency".into(),
+        x_label: "ranks p".into(),
+        y_label: "efficiency S / p".into(),
+        x_log: log,
+        y_log: false,
+        y_range: Some((0.0, 1.1)),
+        series: eff,
     }
 }
