@@ -9,7 +9,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Subcommand};
-use parsci_apps::mandelbrot::Mandelbrot;
 use parsci_apps::rootsum::RootSum;
 use parsci_apps::scaling::{self, Progress, Scalable, ScaleOptions};
 use serde::de::DeserializeOwned;
@@ -70,8 +69,14 @@ impl ScaleArgs {
     pub fn run(&self, g: &GlobalArgs) -> Result<ExitCode, CliError> {
         match &self.program {
             ScaleProgram::Rootsum { m } => self.study(&RootSum { m: *m }, g),
-            // A study writes no images: each run would overwrite the last.
-            ScaleProgram::Mandelbrot(a) => self.study(&Mandelbrot { output: None, ..a.params() }, g),
+            ScaleProgram::Mandelbrot(a) => {
+                if a.output.is_some() {
+                    return Err("scale mandelbrot: a study runs the program many times, each run would overwrite \
+                                the image; leave out --output (run `parsci mandelbrot` for it)"
+                        .into());
+                }
+                self.study(&a.params(), g)
+            }
             ScaleProgram::Heat(a) => {
                 let p = a.params();
                 if p.output.is_some() || p.snapshots.is_some() || p.checkpoint.is_some() || p.procs.is_some() {

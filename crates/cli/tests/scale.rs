@@ -177,6 +177,8 @@ fn a_heat_study_agrees_bit_for_bit_and_refuses_file_options() {
     assert_eq!(v["results_agree"], serde_json::Value::Bool(true), "{v}");
     let o = parsci(&["scale", "heat", "40", "--steps", "10", "--ranks", "1,2", "--weak", "--repeat", "1"]);
     assert!(o.status.success() && text(&o.stdout).contains("NY grow"), "{}", text(&o.stderr));
+    let o = parsci(&["scale", "mandelbrot", "40", "30", "-1.5", "0.5", "-1", "1", "50", "--output", "m.png"]);
+    assert!(!o.status.success() && text(&o.stderr).contains("leave out --output"), "{}", text(&o.stderr));
     for extra in [["--output", "f.npy"], ["--procs", "1x2"], ["--checkpoint", "c"], ["--snapshots", "d"]] {
         let args: Vec<&str> = ["scale", "heat", "40", "--ranks", "1,2"].into_iter().chain(extra).collect();
         let o = parsci(&args);
