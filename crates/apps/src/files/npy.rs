@@ -39,11 +39,17 @@ pub fn header(rows: usize, cols: usize) -> Vec<u8> {
 
 /// Writes `values` as little-endian `f64`, in pieces.
 pub fn write_values(w: &mut dyn Write, values: &[f64]) -> io::Result<()> {
+    le_pieces(values, |bytes| w.write_all(bytes))
+}
+
+/// Hands `values` as little-endian `f64` bytes to `each`, in pieces of 64 KiB (whole
+/// values, so every piece but the last is a multiple of 8 bytes).
+pub fn le_pieces(values: &[f64], mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io::Result<()> {
     let mut buf = Vec::with_capacity(1 << 16);
     for piece in values.chunks(1 << 13) {
         buf.clear();
         buf.extend(piece.iter().flat_map(|v| v.to_le_bytes()));
-        w.write_all(&buf)?;
+        each(&buf)?;
     }
     Ok(())
 }

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use super::params::{invalid, Boundary};
 use super::Heat;
 use crate::error::Result;
-use crate::files::write_durably;
+use crate::files::{npy, write_durably};
 
 const MAGIC: &[u8] = b"PARSCI-HEAT-CHECKPOINT\n";
 const VERSION: u32 = 1;
@@ -108,13 +108,10 @@ pub fn write(path: &Path, header: &Header, field: &[f64]) -> std::io::Result<()>
         w.write_all(MAGIC)?;
         w.write_all(&(json.len() as u32).to_le_bytes())?;
         w.write_all(&json)?;
-        let mut buf = Vec::with_capacity(1 << 16);
-        for piece in field.chunks(1 << 13) {
-            buf.clear();
-            buf.extend(piece.iter().flat_map(|v| v.to_le_bytes()));
-            sum.add(&buf);
-            w.write_all(&buf)?;
-        }
+        npy::le_pieces(field, |bytes| {
+            sum.add(bytes);
+            w.write_all(bytes)
+        })?;
         w.write_all(&sum.finish().to_le_bytes())
     })
 }
