@@ -32,7 +32,7 @@ const W: usize = 4;
 const G: usize = 4 * W;
 /// Blocks of [`CHECK`] iterations run as one when untested.
 const LONG: u32 = 2;
-/// Blocks every group runs tested (and without tracking its lanes) first.
+/// Blocks every group runs tested first (tracking their lanes, so that the untested runs can start right after them).
 const FIRST: u32 = 2;
 /// Every lane of a group, as bits `4v + l` (lane `l` of vector `v`).
 const ALL: u32 = (1 << G) - 1;
