@@ -144,7 +144,7 @@ pub enum OpKind {
     Max,
     /// A user closure.
     User {
-        /// Whether `f(a, b) == f(b, a)`; parsci always combines in rank order anyway.
+        /// Whether `f(a, b) == f(b, a)` (see [`Op::commutative`]; `false` by default).
         commutative: bool,
     },
 }
@@ -210,7 +210,7 @@ impl<T: Data> Op<T> {
     /// ```
     pub fn user(f: impl Fn(&T, &T) -> T + Send + Sync + 'static) -> Self {
         Op {
-            kind: OpKind::User { commutative: true },
+            kind: OpKind::User { commutative: false },
             combine: Combiner::User(Arc::new(move |a: &mut [T], x: &[T]| {
                 for (p, q) in a.iter_mut().zip(x) {
                     *p = f(p, q);
@@ -218,8 +218,11 @@ impl<T: Data> Op<T> {
             })),
         }
     }
-    /// Declares whether a user op is commutative (it is assumed to be by default).
-    /// Built-in ops are always commutative.
+    /// Declares a user op commutative, which lets MPI combine in any order (faster
+    /// algorithms; for floats, last-bit differences from the rank-order fold). By
+    /// default a user op is not commutative, as in mpi4py, and every backend combines
+    /// in rank order. The thread backend always combines in rank order. Built-in ops are
+    /// always commutative.
     pub fn commutative(mut self, yes: bool) -> Self {
         if let OpKind::User { .. } = self.kind {
             self.kind = OpKind::User { commutative: yes };

@@ -46,7 +46,7 @@ pub enum Error {
         /// The largest valid tag.
         max: i32,
     },
-    /// The message is longer than the receive buffer. The message is not consumed.
+    /// The message is longer than the receive buffer. The message is consumed, as on MPI.
     #[error("{op}: message from rank {from} to rank {to} with tag {tag} has {sent} elements but the receive buffer holds {capacity}; pass a larger buffer, or probe first, or use recv_vec")]
     Truncated {
         /// The operation.

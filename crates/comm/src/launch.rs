@@ -90,6 +90,25 @@ pub struct JobOptions {
     /// (read it with [`Comm::comm_time`]); off by default, as counting costs two clock
     /// reads per call.
     pub comm_timing: bool,
+    /// Strict mode: a standard send (`send`, `send_vec`, `isend`, the object sends)
+    /// completes only once a receive has matched its message, as `MPI_Ssend`. MPI may
+    /// buffer a send or not; a program that works only if it does (two ranks that both
+    /// send before they receive, a master whose sends wait on busy workers) then stops
+    /// with a deadlock report on threads instead of passing there and hanging on a
+    /// cluster. On MPI the sends become `MPI_Ssend`/`MPI_Issend` (pair it with a
+    /// watchdog). Also set by the environment variable `PARSCI_SYNC_SENDS=1`.
+    ///
+    /// ```
+    /// use parsci_comm::{launch_with, Backend, Error, JobOptions};
+    /// // Both ranks send before they receive: fine if sends are buffered, a deadlock if not.
+    /// let out = launch_with(Backend::Threads(2), &JobOptions::default().with_sync_sends(), |comm| {
+    ///     let other = 1 - comm.rank();
+    ///     comm.send(&[1.0f64], other, 0)?;
+    ///     comm.recv_vec::<f64>(other, 0)
+    /// });
+    /// assert!(matches!(out, Err(Error::Deadlock(_))));
+    /// ```
+    pub sync_sends: bool,
 }
 
 impl JobOptions {
@@ -114,7 +133,21 @@ impl JobOptions {
         self.comm_timing = true;
         self
     }
+
+    /// These options in strict mode (see [`JobOptions::sync_sends`]).
+    pub fn with_sync_sends(mut self) -> Self {
+        self.sync_sends = true;
+        self
+    }
+
+    /// Strict mode, asked for here or by `PARSCI_SYNC_SENDS` (any value but empty and `0`).
+    pub(crate) fn strict(&self) -> bool {
+        self.sync_sends || std::env::var_os(SYNC_SENDS_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+    }
 }
+
+/// The environment variable that turns strict mode on for every job of the process.
+pub const SYNC_SENDS_VAR: &str = "PARSCI_SYNC_SENDS";
 
 /// The refusal of a build without MPI started by an MPI launcher.
 pub(crate) fn without_mpi(env: &crate::launcher::LauncherEnv) -> Error {
@@ -236,12 +269,12 @@ where
                     return Err(without_mpi(&env));
                 }
             }
-            let results = crate::backend::threads::run(n, &f)?;
+            let results = crate::backend::threads::run(n, options.strict(), &f)?;
             Ok(Launched { size: n, results: results.into_iter().enumerate().collect() })
         }
         #[cfg(feature = "mpi")]
         Backend::Mpi => {
-            let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog)?;
+            let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog, options.strict())?;
             Ok(Launched { size, results: vec![(rank, r)] })
         }
     }

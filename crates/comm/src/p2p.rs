@@ -51,18 +51,75 @@ pub struct Status {
     pub source: usize,
     /// The message's tag.
     pub tag: Tag,
-    /// The number of elements, in the sender's element type.
+    /// The number of elements received, in the receiver's element type. For
+    /// [`probe`](Comm::probe) and [`iprobe`](Comm::iprobe), which have no element type,
+    /// the number of bytes (as MPI's `Get_count` with `MPI_BYTE`): see [`Status::count_as`].
     pub count: usize,
+    /// The message's length in bytes.
+    pub bytes: usize,
 }
 
 impl Status {
     pub(crate) fn null() -> Self {
-        Status { source: PROC_NULL, tag: ANY_TAG, count: 0 }
+        Status { source: PROC_NULL, tag: ANY_TAG, count: 0, bytes: 0 }
+    }
+
+    /// The status of a message of `count` elements of `T`.
+    #[inline]
+    pub(crate) fn of<T>(source: usize, tag: Tag, count: usize) -> Self {
+        Status { source, tag, count, bytes: count * std::mem::size_of::<T>() }
+    }
+
+    /// The message's length in elements of `T` (MPI's `Get_count`): `None` if it is not
+    /// a whole number of them.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// let n = launch(Backend::Threads(2), |comm| {
+    ///     if comm.rank() == 0 {
+    ///         comm.send(&[1.0f64, 2.0, 3.0], 1, 0)?;
+    ///         return Ok(0);
+    ///     }
+    ///     let st = comm.probe(0, 0)?; // the count of a probe is in bytes
+    ///     assert_eq!((st.count, st.count_as::<u32>()), (24, Some(6)));
+    ///     let mut buf = vec![0.0f64; st.count_as::<f64>().unwrap()];
+    ///     Ok::<_, parsci_comm::Error>(comm.recv(&mut buf, 0, 0)?.count)
+    /// })
+    /// .unwrap();
+    /// assert_eq!(n.into_vec(), vec![0, 3]);
+    /// ```
+    pub fn count_as<T>(&self) -> Option<usize> {
+        match std::mem::size_of::<T>() {
+            0 => Some(0),
+            e if self.bytes.is_multiple_of(e) => Some(self.bytes / e),
+            _ => None,
+        }
     }
 }
 
 /// A non-blocking receive (or send) in flight; finish it with [`wait`](Request::wait)
-/// or poll it with [`test`](Request::test). Dropping an unfinished receive cancels it.
+/// or poll it with [`test`](Request::test).
+///
+/// A request borrows its communicator (and, for a receive, its buffer), so neither can
+/// go away while it is in flight:
+///
+/// ```compile_fail
+/// use parsci_comm::{launch, Backend};
+/// launch(Backend::Threads(1), |comm| {
+///     let sub = comm.dup()?;
+///     let mut buf = [0u8; 4];
+///     let req = sub.irecv(&mut buf, 0, 0)?;
+///     drop(sub); // error: `sub` is still borrowed by `req`
+///     req.wait()?;
+///     Ok::<_, parsci_comm::Error>(())
+/// });
+/// ```
+///
+/// Dropping an unfinished receive cancels it, as `MPI_Cancel`: if a message had already
+/// matched it, that message is consumed, on both backends. A request that is leaked
+/// (`mem::forget`) stays posted, as an MPI request that is never completed, until its
+/// communicator is dropped, which withdraws it: a leaked request never touches memory
+/// and never outlives its communicator.
 #[must_use = "a request does nothing until it is waited on"]
 pub struct Request<'a> {
     pub(crate) inner: ReqImpl<'a>,
@@ -70,6 +127,8 @@ pub struct Request<'a> {
 
 pub(crate) enum ReqImpl<'a> {
     Done(Status),
+    /// A finished receive that failed: every later `test` or `wait` reports the error.
+    Failed(Error),
     Threads(ThreadRequest<'a>),
     #[cfg(feature = "mpi")]
     Mpi(crate::backend::mpi::MpiRequest<'a>),
@@ -81,6 +140,7 @@ impl Request<'_> {
         let _t = timing::enter(Kind::Wait);
         match self.inner {
             ReqImpl::Done(s) => Ok(s),
+            ReqImpl::Failed(e) => Err(e),
             ReqImpl::Threads(r) => r.wait(),
             #[cfg(feature = "mpi")]
             ReqImpl::Mpi(r) => r.wait(),
@@ -89,12 +149,20 @@ impl Request<'_> {
     /// Completes the operation if it can without blocking.
     pub fn test(&mut self) -> Result<Option<Status>> {
         let _t = timing::enter(Kind::Wait);
-        match &mut self.inner {
-            ReqImpl::Done(s) => Ok(Some(*s)),
+        let out = match &mut self.inner {
+            ReqImpl::Done(s) => return Ok(Some(*s)),
+            ReqImpl::Failed(e) => return Err(e.clone()),
             ReqImpl::Threads(r) => r.test(),
             #[cfg(feature = "mpi")]
             ReqImpl::Mpi(r) => r.test(),
+        };
+        // A finished request stays finished: its status, or its error, again and again.
+        match &out {
+            Ok(Some(s)) => self.inner = ReqImpl::Done(*s),
+            Err(e) => self.inner = ReqImpl::Failed(e.clone()),
+            Ok(None) => {}
         }
+        out
     }
 }
 
@@ -117,19 +185,20 @@ pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
     }
 }
 
-/// A non-blocking receive into a new `Vec` (see [`Comm::irecv_vec`]).
+/// A non-blocking receive into a new `Vec` (see [`Comm::irecv_vec`]). It borrows its
+/// communicator; dropping or leaking it behaves as for [`Request`].
 #[must_use = "a request does nothing until it is waited on"]
-pub struct VecRequest<T: Data> {
-    inner: VecReqImpl<T>,
+pub struct VecRequest<'c, T: Data> {
+    inner: VecReqImpl<'c, T>,
 }
 
-enum VecReqImpl<T: Data> {
-    Threads(ThreadVecRequest<T>),
+enum VecReqImpl<'c, T: Data> {
+    Threads(ThreadVecRequest<'c, T>),
     #[cfg(feature = "mpi")]
-    Mpi(crate::backend::mpi::MpiVecRequest<T>),
+    Mpi(crate::backend::mpi::MpiVecRequest<'c, T>),
 }
 
-impl<T: Data> VecRequest<T> {
+impl<T: Data> VecRequest<'_, T> {
     /// Blocks until the message has arrived.
     pub fn wait(self) -> Result<(Vec<T>, Status)> {
         let _t = timing::enter(Kind::Wait);
@@ -150,15 +219,15 @@ impl<T: Data> VecRequest<T> {
     }
 }
 
-/// A non-blocking receive of an object (see [`Comm::irecv_obj`]).
+/// A non-blocking receive of an object (see [`Comm::irecv_obj`]); it borrows its communicator.
 #[must_use = "a request does nothing until it is waited on"]
-pub struct ObjRequest<T> {
-    inner: VecRequest<ObjByte>,
+pub struct ObjRequest<'c, T> {
+    inner: VecRequest<'c, ObjByte>,
     caller: usize,
     _t: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<T: DeserializeOwned> ObjRequest<T> {
+impl<T: DeserializeOwned> ObjRequest<'_, T> {
     /// Blocks until the object has arrived.
     pub fn wait(self) -> Result<(T, Status)> {
         let _t = timing::enter(Kind::Wait);
@@ -294,7 +363,9 @@ impl Comm {
     }
 
     /// Starts a send; the data is taken (copied) at once, so `buf` is free on return.
-    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'static>> {
+    /// In strict mode ([`JobOptions::sync_sends`](crate::JobOptions::sync_sends)) the
+    /// request completes only once a receive has matched the message, as `MPI_Issend`.
+    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'_>> {
         let _t = timing::enter(Kind::P2p);
         match &self.inner {
             CommImpl::Threads(c) => c.isend(buf, dest, tag),
@@ -304,7 +375,8 @@ impl Comm {
     }
 
     /// Starts a receive into `buf`; the data lands there by the time `wait` or `test` completes.
-    pub fn irecv<'a, T: Data>(&self, buf: &'a mut [T], source: usize, tag: Tag) -> Result<Request<'a>> {
+    /// The request borrows both the communicator and `buf`.
+    pub fn irecv<'a, T: Data>(&'a self, buf: &'a mut [T], source: usize, tag: Tag) -> Result<Request<'a>> {
         let _t = timing::enter(Kind::P2p);
         match &self.inner {
             CommImpl::Threads(c) => c.irecv(buf, source, tag),
@@ -319,7 +391,7 @@ impl Comm {
     /// length, it is matched (probed, then received) when the request is tested or waited
     /// on: do not block in a send that only this receive can complete before testing it
     /// (post [`irecv`](Comm::irecv) into a sized buffer, or send with `isend`).
-    pub fn irecv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<VecRequest<T>> {
+    pub fn irecv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<VecRequest<'_, T>> {
         let _t = timing::enter(Kind::P2p);
         Ok(VecRequest {
             inner: match &self.inner {
@@ -392,15 +464,12 @@ impl Comm {
     }
 
     /// Starts sending an object; it is encoded at once.
-    pub fn isend_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<Request<'static>> {
+    pub fn isend_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<Request<'_>> {
         let _t = timing::enter(Kind::P2p);
         let bytes = encode(value, "isend_obj", self.rank(), dest, tag)?;
         match &self.inner {
-            // A thread-backend send never blocks: it moves the bytes to the receiver.
-            CommImpl::Threads(c) => {
-                c.send_vec(bytes, dest, tag)?;
-                Ok(Request { inner: ReqImpl::Done(Status { source: self.rank(), tag, count: 0 }) })
-            }
+            // The thread backend moves the bytes to the receiver.
+            CommImpl::Threads(c) => c.isend_vec(bytes, dest, tag),
             #[cfg(feature = "mpi")]
             CommImpl::Mpi(c) => Ok(Request { inner: ReqImpl::Mpi(c.isend(&bytes, dest, tag)?) }),
         }
@@ -410,7 +479,7 @@ impl Comm {
     ///
     /// On MPI, as [`irecv_vec`](Comm::irecv_vec), the message is matched when the request
     /// is tested or waited on.
-    pub fn irecv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<ObjRequest<T>> {
+    pub fn irecv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<ObjRequest<'_, T>> {
         let _t = timing::enter(Kind::P2p);
         Ok(ObjRequest { inner: self.irecv_vec(source, tag)?, caller: self.rank(), _t: std::marker::PhantomData })
     }

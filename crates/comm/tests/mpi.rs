@@ -10,6 +10,7 @@
 
 mod conformance {
     pub mod checks;
+    pub mod requests;
 }
 
 use std::process::{Command, Stdio};

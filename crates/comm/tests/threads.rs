@@ -50,32 +50,6 @@ fn a_dropped_irecv_takes_no_message() {
 }
 
 #[test]
-fn a_dropped_irecv_gives_its_message_back() {
-    for n in [2usize, 500, 100_000] {
-        let out = common::with_timeout(GUARD, "drop after match", move || {
-            launch(Backend::Threads(2), move |comm| {
-                let data: Vec<u64> = (0..n as u64).collect();
-                if comm.rank() == 0 {
-                    comm.send(&data, 1, 1).map_err(s)?;
-                    comm.barrier().map_err(s)?;
-                    return Ok(());
-                }
-                comm.barrier().map_err(s)?;
-                let mut b = vec![0u64; n];
-                let req = comm.irecv(&mut b, 0, 1).map_err(s)?; // matches at once
-                drop(req);
-                let (v, _) = comm.recv_vec::<u64>(0, 1).map_err(s)?;
-                if v != data {
-                    return Err(format!("{n}: the message changed after a cancelled irecv"));
-                }
-                Ok::<_, String>(())
-            })
-        });
-        out.unwrap_or_else(|e| panic!("{e}"));
-    }
-}
-
-#[test]
 fn a_request_completed_by_test_can_still_be_waited() {
     ok_job(2, |comm| {
         let other = 1 - comm.rank();
@@ -122,64 +96,6 @@ fn big_blocking_sends_in_both_directions_do_not_deadlock() {
         let (v, _) = comm.recv_vec::<u8>(other, 0).map_err(s)?;
         assert!(v.len() == 1 << 20 && v.iter().all(|&x| x == other as u8));
         Ok(())
-    });
-}
-
-/// Rank 0 sends tag 3 then tag 5; rank 1 first tries a receive of tag 5 that fails (or is
-/// dropped), then receives with ANY_TAG: non-overtaking says tag 3 comes first.
-fn order_after_returned_message(how: fn(&Comm) -> Result<(), String>) {
-    let tags = ok_job(2, move |comm| {
-        if comm.rank() == 0 {
-            comm.send(&[30u32], 1, 3).map_err(s)?;
-            comm.send(&[50u32, 51], 1, 5).map_err(s)?;
-            comm.barrier().map_err(s)?;
-            return Ok(Vec::new());
-        }
-        comm.barrier().map_err(s)?;
-        how(comm)?;
-        let mut tags = Vec::new();
-        for _ in 0..2 {
-            let (_, st) = comm.recv_vec::<u32>(0, ANY_TAG).map_err(s)?;
-            tags.push(st.tag);
-        }
-        Ok(tags)
-    });
-    assert_eq!(tags[1], vec![3, 5], "messages of one sender, received with ANY_TAG, must come in send order");
-}
-
-#[test]
-
-fn order_kept_after_a_truncated_irecv() {
-    order_after_returned_message(|comm| {
-        let mut small = [0u32; 1];
-        let req = comm.irecv(&mut small, 0, 5).map_err(s)?;
-        match req.wait() {
-            Err(Error::Truncated { .. }) => Ok(()),
-            other => Err(format!("expected Truncated, got {other:?}")),
-        }
-    });
-}
-
-#[test]
-
-fn order_kept_after_a_cancelled_irecv() {
-    order_after_returned_message(|comm| {
-        let mut b = [0u32; 2];
-        let req = comm.irecv(&mut b, ANY_SOURCE, 5).map_err(s)?;
-        drop(req);
-        Ok(())
-    });
-}
-
-#[test]
-
-fn order_kept_after_a_mistyped_irecv_vec() {
-    order_after_returned_message(|comm| {
-        let req = comm.irecv_vec::<f32>(0, 5).map_err(s)?;
-        match req.wait() {
-            Err(Error::TypeMismatch { .. }) => Ok(()),
-            other => Err(format!("expected TypeMismatch, got {other:?}")),
-        }
     });
 }
 
@@ -310,12 +226,14 @@ fn every_payload_size_survives_ring_overflow_in_order() {
     });
 }
 
-/// A mid-size (slab) message refused for being too long stays queued, intact.
+/// A mid-size (slab) message refused for being too long is consumed (as on MPI); the
+/// next message comes intact.
 #[test]
-fn a_truncated_slab_message_is_kept() {
+fn a_truncated_slab_message_is_consumed() {
     ok_job(2, |comm| {
         if comm.rank() == 0 {
             comm.send(&[7u8; 500], 1, 1).map_err(s)?;
+            comm.send(&[8u8; 300], 1, 1).map_err(s)?;
             return Ok(());
         }
         let mut small = [0u8; 100];
@@ -324,8 +242,8 @@ fn a_truncated_slab_message_is_kept() {
             other => return Err(format!("expected a truncation error, got {other:?}")),
         }
         let (v, _) = comm.recv_vec::<u8>(0, 1).map_err(s)?;
-        if v != vec![7u8; 500] {
-            return Err("the kept message changed".into());
+        if v != vec![8u8; 300] {
+            return Err("the next message changed".into());
         }
         Ok(())
     });

@@ -84,7 +84,7 @@ impl Halo {
 
     /// Posts the receives and the sends of the remote neighbours' ghosts; wait for the
     /// requests, then call [`unpack`](Halo::unpack).
-    pub fn post<'a>(&'a mut self, cart: &CartComm, u: &Block) -> Result<Vec<Request<'a>>> {
+    pub fn post<'a>(&'a mut self, cart: &'a CartComm, u: &Block) -> Result<Vec<Request<'a>>> {
         let mut requests = Vec::with_capacity(8);
         let (me, north, south, west, east) = (self.me, self.north, self.south, self.west, self.east);
         let remote = |r: usize| r != PROC_NULL && r != me;

@@ -26,6 +26,8 @@ use serde::{Deserialize, Serialize};
 
 /// What a check returns: `Err` says what differed, where.
 pub type CheckResult = Result<(), String>;
+
+pub use super::requests::{requests_dropped, requests_failed, requests_leaked};
 /// A conformance check: runs on every rank.
 pub type Check = fn(&Comm) -> CheckResult;
 
@@ -48,6 +50,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("any_source", any_source),
     ("status_fields", status_fields),
     ("probe_then_recv", probe_then_recv),
+    ("requests_dropped", requests_dropped),
+    ("requests_failed", requests_failed),
+    ("requests_leaked", requests_leaked),
     ("nonblocking", nonblocking),
     ("nonblocking_large", nonblocking_large),
     ("irecv_matches_before_recv", irecv_matches_before_recv),
@@ -128,8 +133,8 @@ fn same<T: PartialEq + Debug>(what: impl Display, got: &[T], want: &[T]) -> Chec
 }
 
 fn check_status(what: impl Display, st: Status, source: usize, tag: Tag, count: usize) -> CheckResult {
-    let want = Status { source, tag, count };
-    ensure!(st == want, "{what}: status {st:?}, expected {want:?}");
+    let (got, want) = ((st.source, st.tag, st.count), (source, tag, count));
+    ensure!(got == want, "{what}: status {st:?}, expected (source, tag, count) {want:?}");
     Ok(())
 }
 
@@ -619,7 +624,7 @@ pub fn sendrecv_ring(comm: &Comm) -> CheckResult {
 /// PROC_NULL as a peer: sends vanish, receives return at once with an empty status.
 pub fn sendrecv_proc_null(comm: &Comm) -> CheckResult {
     let (me, p) = (comm.rank(), comm.size());
-    let null = Status { source: PROC_NULL, tag: ANY_TAG, count: 0 };
+    let null = Status { source: PROC_NULL, tag: ANY_TAG, count: 0, bytes: 0 };
     comm.send(&[1.0f64, 2.0], PROC_NULL, 0).ctx("send to PROC_NULL")?;
     comm.send_vec(vec![1u8; 100], PROC_NULL, 0).ctx("send_vec to PROC_NULL")?;
     comm.send_obj(&"nothing", PROC_NULL, 0).ctx("send_obj to PROC_NULL")?;
@@ -790,7 +795,7 @@ pub fn status_fields(comm: &Comm) -> CheckResult {
     same("recv 0", &buf[..st.count], &want(0))?;
     // 1: probe then iprobe (both leave the message), then recv_vec.
     let st = comm.probe(l, 41).ctx("probe 1")?;
-    check_status("probe", probed::<f64>(comm, st), l, 41, n_of(l, 1))?;
+    check_status("probe", probed::<f64>(st), l, 41, n_of(l, 1))?;
     let st2 = comm.iprobe(ANY_SOURCE, 41).ctx("iprobe 1")?;
     ensure_eq!(st2, Some(st), "iprobe after probe");
     let (v, st) = comm.recv_vec::<f64>(l, 41).ctx("recv_vec 1")?;
@@ -821,12 +826,10 @@ pub fn status_fields(comm: &Comm) -> CheckResult {
     Ok(())
 }
 
-/// A probe's status counted in `T`s: MPI cannot know the sender's type and counts bytes.
-fn probed<T>(comm: &Comm, st: Status) -> Status {
-    match comm.backend() {
-        parsci_comm::BackendKind::Mpi => Status { count: st.count / std::mem::size_of::<T>(), ..st },
-        _ => st,
-    }
+/// A probe's status counted in `T`s: a probe counts bytes, on every backend.
+fn probed<T>(st: Status) -> Status {
+    assert_eq!(st.count, st.bytes, "a probe counts bytes");
+    Status { count: st.count_as::<T>().expect("a whole number of T"), ..st }
 }
 
 /// probe/iprobe to learn a message's length, then recv of exactly that length.
@@ -863,7 +866,7 @@ pub fn probe_then_recv(comm: &Comm) -> CheckResult {
             (l, j as Tag),
             "probe {j}: source and tag (messages of one sender come in order)"
         );
-        let st = probed::<u32>(comm, st);
+        let st = probed::<u32>(st);
         let mut buf = vec![0u32; st.count];
         let st2 = comm.recv(&mut buf, st.source, st.tag).ctx("recv of the probed message")?;
         ensure_eq!(st2, st, "recv status after probe {j}");
@@ -1516,7 +1519,8 @@ pub fn user_op_struct(comm: &Comm) -> CheckResult {
     let mat = |r: usize, i: usize| -> M { [1, ((r + i) % 3) as i64, ((r * i) % 2) as i64, 1] };
     let n = 50;
     let mine: Vec<M> = (0..n).map(|i| mat(me, i)).collect();
-    let op = Op::<M>::user(mul).commutative(false);
+    // Non-commutative by default: combined in rank order on every backend.
+    let op = Op::<M>::user(mul);
     let mut out = vec![[0i64; 4]; n];
     comm.allreduce(&mine, &mut out, &op).ctx("allreduce of matrices")?;
     let want: Vec<M> = (0..n).map(|i| (1..p).fold(mat(0, i), |acc, r| mul(&acc, &mat(r, i)))).collect();

@@ -22,6 +22,14 @@ pub(crate) struct MpiComm {
     size: usize,
 }
 
+impl Drop for MpiComm {
+    fn drop(&mut self) {
+        // Before rsmpi frees the handle: requests borrow their communicator, so only
+        // leaked `irecv_vec`s can still be registered on it.
+        super::vec_recv::withdraw_comm(self.raw());
+    }
+}
+
 impl MpiComm {
     /// A new communicator over the world's processes (a duplicate, so that a job's
     /// messages never meet those of another library on `MPI_COMM_WORLD`).

@@ -11,11 +11,11 @@
 mod collective;
 mod comm;
 mod p2p;
-mod pending;
 mod request;
 mod run;
 mod runtime;
 mod types;
+mod vec_recv;
 mod watchdog;
 
 pub(crate) use comm::MpiComm;

@@ -6,9 +6,9 @@ use std::os::raw::c_int;
 use mpi::ffi::{MPI_Comm, MPI_Message, MPI_Status};
 
 use super::comm::{check_rc, MpiComm};
-use super::pending;
 use super::request::{completed_recv, mismatch, mrecv_vec, MpiRequest, MpiVecRequest};
 use super::types::datatype;
+use super::vec_recv;
 use super::watchdog::{self, peer_text};
 use crate::data::{short_type_name, Data};
 use crate::error::{Error, Result};
@@ -43,15 +43,26 @@ pub(crate) fn status_of(st: &MPI_Status, elem: usize) -> Status {
     if st.MPI_SOURCE == unsafe { mpi::ffi::RSMPI_PROC_NULL } {
         return Status::null();
     }
-    // Open MPI, the MPI parsci builds on, keeps the received bytes in the status: reading
-    // them costs nothing, where `MPI_Get_count` costs a library call on every receive.
-    let bytes = st._ucount;
+    let bytes = received_bytes(st);
     let count = match elem {
         0 => 0,
         e if bytes.is_multiple_of(e) => bytes / e,
         _ => usize::MAX,
     };
-    Status { source: st.MPI_SOURCE as usize, tag: st.MPI_TAG, count }
+    Status { source: st.MPI_SOURCE as usize, tag: st.MPI_TAG, count, bytes }
+}
+
+/// The bytes a status describes, asked of MPI (`MPI_Get_elements_x` counted in
+/// `MPI_BYTE`s, which has no `int` limit): portable across MPI implementations.
+#[inline]
+fn received_bytes(st: &MPI_Status) -> usize {
+    let mut n: mpi::ffi::MPI_Count = 0;
+    // SAFETY: a status filled by MPI; MPI writes the count.
+    let rc = unsafe { mpi::ffi::MPI_Get_elements_x(st, mpi::ffi::RSMPI_UINT8_T, &mut n) };
+    if rc != mpi::ffi::MPI_SUCCESS as c_int || n < 0 {
+        return usize::MAX; // MPI_UNDEFINED: reported as a type mismatch by the callers
+    }
+    n as usize
 }
 
 /// The status of a finished receive into `capacity` elements of `T`, or its error.
@@ -83,7 +94,7 @@ fn match_next(
     tag: Tag,
 ) -> Result<(MPI_Message, MPI_Status)> {
     let _w = watchdog::enter(op, || peer_text(src), Some(tag));
-    pending::spin(|| {
+    vec_recv::spin(|| {
         let mut flag = 0;
         let mut msg = MaybeUninit::<MPI_Message>::uninit();
         let mut st = MaybeUninit::<MPI_Status>::zeroed();
@@ -99,7 +110,7 @@ fn match_next(
         }
         // SAFETY: set by MPI_Improbe with the flag.
         let (mut msg, st) = unsafe { (msg.assume_init(), st.assume_init()) };
-        (!pending::claim(comm, &st, &mut msg)).then_some(Ok((msg, st)))
+        (!vec_recv::claim(comm, &st, &mut msg)).then_some(Ok((msg, st)))
     })
 }
 
@@ -114,7 +125,7 @@ pub(crate) fn recv_vec_on<T: Data>(
     if src == PROC_NULL {
         return Ok((Vec::new(), Status::null()));
     }
-    if pending::any() {
+    if vec_recv::any() {
         let (mut msg, st) = match_next(comm, op, caller, src, tag)?;
         let (v, st) = mrecv_vec::<T>(&mut msg, &st, caller)?;
         return Ok((*v.downcast::<Vec<T>>().expect("a Vec<T>"), st));
@@ -123,9 +134,10 @@ pub(crate) fn recv_vec_on<T: Data>(
     let st = probe_on(comm, op, caller, src, tag)?;
     let probed = status_of(&st, std::mem::size_of::<T>());
     if probed.count == usize::MAX {
-        // Not a whole number of T: refuse before receiving, so the message stays queued.
-        let bytes = status_of(&st, 1).count;
-        return Err(mismatch(op, caller, &probed, bytes, short_type_name::<T>()));
+        // Not a whole number of T: received as bytes and reported (consumed, as a receive
+        // that cannot hold a message consumes it).
+        let (_, _) = recv_vec_on::<u8>(comm, caller, op, st.MPI_SOURCE as usize, st.MPI_TAG)?;
+        return Err(mismatch(op, caller, &probed, probed.bytes, short_type_name::<T>()));
     }
     let mut buf = vec![T::zeroed(); probed.count];
     let mut st2 = MaybeUninit::<MPI_Status>::zeroed();
@@ -156,15 +168,17 @@ impl MpiComm {
         peer < self.size()
             && (0..=MAX_TAG).contains(&tag)
             && len <= c_int::MAX as usize
-            && !pending::any()
+            && !vec_recv::any()
             && !watchdog::enabled()
     }
 
-    /// `MPI_Send` of the whole of `buf` (its length fits an `int`: checked by the caller).
+    /// `MPI_Send` (`MPI_Ssend` in strict mode) of the whole of `buf` (its length fits an
+    /// `int`: checked by the caller).
     #[inline]
     fn mpi_send<T: Data>(&self, buf: &[T], dest: c_int, tag: c_int) -> c_int {
+        let send = if super::runtime::sync_sends() { mpi::ffi::MPI_Ssend } else { mpi::ffi::MPI_Send };
         // SAFETY: `buf` holds its length of elements of the datatype; MPI only reads it.
-        unsafe { mpi::ffi::MPI_Send(buf.as_ptr().cast(), buf.len() as c_int, datatype::<T>(), dest, tag, self.raw()) }
+        unsafe { send(buf.as_ptr().cast(), buf.len() as c_int, datatype::<T>(), dest, tag, self.raw()) }
     }
 
     /// `MPI_Recv` into the whole of `buf` (its length fits an `int`: checked by the
@@ -201,7 +215,7 @@ impl MpiComm {
         check_dest(op, self.rank(), self.size(), dest)?;
         check_tag(op, self.rank(), tag, false)?;
         self.count(op, buf.len())?;
-        if pending::any() && dest != PROC_NULL {
+        if vec_recv::any() && dest != PROC_NULL {
             return MpiRequest::isend(self, buf, dest, tag)?.wait().map(|_| ());
         }
         let rc = {
@@ -230,7 +244,7 @@ impl MpiComm {
         check_source("recv", self.rank(), self.size(), src)?;
         check_tag("recv", self.rank(), tag, true)?;
         self.count("recv", buf.len())?;
-        if pending::any() && src != PROC_NULL {
+        if vec_recv::any() && src != PROC_NULL {
             return self.recv_matched(buf, src, tag);
         }
         let (rc, st) = {
@@ -286,7 +300,7 @@ impl MpiComm {
         check_source("sendrecv", me, self.size(), src)?;
         check_tag("sendrecv", me, rtag, true)?;
         let (ns, nr) = (self.count("sendrecv", send.len())?, self.count("sendrecv", recv.len())?);
-        if pending::any() {
+        if vec_recv::any() {
             let req = if dest == PROC_NULL { None } else { Some(MpiRequest::isend(self, send, dest, stag)?) };
             let st = if src == PROC_NULL { Status::null() } else { self.recv_matched(recv, src, rtag)? };
             req.map(|r| r.wait()).transpose()?;
@@ -325,9 +339,9 @@ impl MpiComm {
         if src == PROC_NULL {
             return Ok(Status::null());
         }
-        if pending::any() {
+        if vec_recv::any() {
             let _w = watchdog::enter("probe", || peer_text(src), Some(tag));
-            return pending::spin(|| self.iprobe(src, tag).transpose());
+            return vec_recv::spin(|| self.iprobe(src, tag).transpose());
         }
         let st = probe_on(self.raw(), "probe", self.rank(), src, tag)?;
         Ok(status_of(&st, 1))
@@ -348,7 +362,7 @@ impl MpiComm {
         Ok((flag != 0).then(|| status_of(&unsafe { st.assume_init() }, 1)))
     }
 
-    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<MpiRequest<'static>> {
+    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<MpiRequest<'_>> {
         check_dest("isend", self.rank(), self.size(), dest)?;
         check_tag("isend", self.rank(), tag, false)?;
         MpiRequest::isend(self, buf, dest, tag)
@@ -360,7 +374,7 @@ impl MpiComm {
         MpiRequest::irecv(self, buf, src, tag)
     }
 
-    pub fn irecv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<MpiVecRequest<T>> {
+    pub fn irecv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<MpiVecRequest<'_, T>> {
         check_source("irecv_vec", self.rank(), self.size(), src)?;
         check_tag("irecv_vec", self.rank(), tag, true)?;
         Ok(MpiVecRequest::new(self, src, tag))

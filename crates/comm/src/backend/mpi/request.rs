@@ -15,8 +15,8 @@ use mpi::ffi::{MPI_Message, MPI_Request, MPI_Status};
 
 use super::comm::{check_rc, MpiComm};
 use super::p2p::{mpi_rank, mpi_tag, status_of};
-use super::pending::{self, Slot};
 use super::types::datatype;
+use super::vec_recv::{self, PostedVecRecv};
 use super::watchdog;
 use crate::data::{short_type_name, Data};
 use crate::error::{Error, Result};
@@ -48,10 +48,9 @@ impl<'a> MpiRequest<'a> {
         let storage = bytemuck::cast_slice::<T, u8>(buf).to_vec();
         let dt = datatype::<T>();
         let mut raw = MaybeUninit::uninit();
+        let isend = if super::runtime::sync_sends() { mpi::ffi::MPI_Issend } else { mpi::ffi::MPI_Isend };
         // SAFETY: `storage` holds n elements and lives (or leaks) until the request completes.
-        let rc = unsafe {
-            mpi::ffi::MPI_Isend(storage.as_ptr().cast(), n, dt, mpi_rank(dest), tag, c.raw(), raw.as_mut_ptr())
-        };
+        let rc = unsafe { isend(storage.as_ptr().cast(), n, dt, mpi_rank(dest), tag, c.raw(), raw.as_mut_ptr()) };
         c.check("isend", rc)?;
         Ok(MpiRequest {
             // SAFETY: MPI_Isend succeeded, so it wrote the request.
@@ -105,8 +104,8 @@ impl<'a> MpiRequest<'a> {
     }
 
     pub(crate) fn wait(mut self) -> Result<Status> {
-        if pending::any() {
-            return pending::spin(|| self.test().transpose());
+        if vec_recv::any() {
+            return vec_recv::spin(|| self.test().transpose());
         }
         let mut st = MaybeUninit::<MPI_Status>::zeroed();
         let rc = {
@@ -135,7 +134,8 @@ impl<'a> MpiRequest<'a> {
         match &mut self.kind {
             Kind::Send => {
                 check_rc(self.op, caller, rc)?;
-                Ok(Status { source: caller, tag: self.tag, count: self.storage.len() / self.elem.max(1) })
+                let count = self.storage.len() / self.elem.max(1);
+                Ok(Status { source: caller, tag: self.tag, count, bytes: self.storage.len() })
             }
             Kind::Recv(into) => {
                 let status =
@@ -232,18 +232,20 @@ pub(crate) fn mismatch(op: &'static str, caller: usize, st: &Status, bytes: usiz
     }
 }
 
-/// A receive of a message of any length, registered for matching (see `pending`).
-pub(crate) struct MpiVecRequest<T> {
-    slot: Option<Rc<Slot>>,
+/// A receive of a message of any length, registered for matching (see `vec_recv`).
+/// It borrows its communicator, whose MPI handle the registration names.
+pub(crate) struct MpiVecRequest<'c, T> {
+    slot: Option<Rc<PostedVecRecv>>,
+    _comm: std::marker::PhantomData<&'c MpiComm>,
     _t: std::marker::PhantomData<fn() -> T>,
 }
 
-impl<T: Data> MpiVecRequest<T> {
-    pub(crate) fn new(c: &MpiComm, src: usize, tag: Tag) -> Self {
+impl<'c, T: Data> MpiVecRequest<'c, T> {
+    pub(crate) fn new(c: &'c MpiComm, src: usize, tag: Tag) -> Self {
         if src == PROC_NULL {
-            return MpiVecRequest { slot: None, _t: std::marker::PhantomData };
+            return MpiVecRequest { slot: None, _comm: std::marker::PhantomData, _t: std::marker::PhantomData };
         }
-        let slot = Rc::new(Slot {
+        let slot = Rc::new(PostedVecRecv {
             comm: c.raw(),
             src: mpi_rank(src),
             tag: mpi_tag(tag),
@@ -251,8 +253,11 @@ impl<T: Data> MpiVecRequest<T> {
             mrecv: mrecv_vec::<T>,
             result: RefCell::new(None),
         });
-        pending::register(slot.clone());
-        MpiVecRequest { slot: Some(slot), _t: std::marker::PhantomData }
+        vec_recv::register(slot.clone());
+        // Match a message that is already here at once, as a posted MPI receive (and the
+        // thread backend's) does: dropping the request then consumes it on both backends.
+        vec_recv::progress();
+        MpiVecRequest { slot: Some(slot), _comm: std::marker::PhantomData, _t: std::marker::PhantomData }
     }
 
     fn take(&self) -> Option<Result<(Vec<T>, Status)>> {
@@ -264,25 +269,25 @@ impl<T: Data> MpiVecRequest<T> {
     pub(crate) fn wait(self) -> Result<(Vec<T>, Status)> {
         let (peer, tag) = self.slot.as_ref().map_or((PROC_NULL, 0), |s| (s.src as usize, s.tag));
         let _w = watchdog::enter("irecv_vec", || watchdog::peer_text(peer), Some(tag));
-        pending::spin(|| self.take())
+        vec_recv::spin(|| self.take())
     }
 
     pub(crate) fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
-        pending::progress();
+        vec_recv::progress();
         self.take().transpose()
     }
 }
 
-impl<T> Drop for MpiVecRequest<T> {
+impl<T> Drop for MpiVecRequest<'_, T> {
     fn drop(&mut self) {
         if let Some(slot) = &self.slot {
-            pending::unregister(slot);
+            vec_recv::unregister(slot);
         }
     }
 }
 
 /// Receives a matched message into a new `Vec<T>` of its length.
-pub(crate) fn mrecv_vec<T: Data>(msg: &mut MPI_Message, st: &MPI_Status, caller: usize) -> pending::Received {
+pub(crate) fn mrecv_vec<T: Data>(msg: &mut MPI_Message, st: &MPI_Status, caller: usize) -> vec_recv::Received {
     let dt = datatype::<T>();
     let probed = status_of(st, std::mem::size_of::<T>());
     let (count, dt_recv) = if probed.count == usize::MAX {

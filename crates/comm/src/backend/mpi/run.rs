@@ -15,12 +15,16 @@ use crate::error::Result;
 /// MPI cannot release a rank blocked on a peer that failed, so when `f` returns an
 /// error or panics, this prints `rank R failed: ...` and aborts the job (`MPI_Abort`):
 /// `mpirun` then stops every process and exits non-zero.
-pub(crate) fn run<R, E, F>(f: &F, watchdog_limit: Option<Duration>) -> Result<(usize, usize, R)>
+pub(crate) fn run<R, E, F>(f: &F, watchdog_limit: Option<Duration>, sync_sends: bool) -> Result<(usize, usize, R)>
 where
     E: Display,
     F: Fn(&Comm) -> Result<R, E>,
 {
     let info = world()?;
+    // One job calls MPI at a time (MPI_THREAD_SERIALIZED): a second launch on another
+    // thread waits here.
+    let _serial = super::runtime::SERIALIZED.lock().unwrap_or_else(|p| p.into_inner());
+    super::runtime::set_sync_sends(sync_sends);
     if let Some(limit) = watchdog_limit {
         watchdog::start(info.rank, limit);
     }

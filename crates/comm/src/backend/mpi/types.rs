@@ -1,11 +1,14 @@
 //! Element types as MPI datatypes, reductions as MPI ops.
 
-use std::cell::{Cell, RefCell};
+use std::any::TypeId;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ffi::c_void;
+use std::mem::MaybeUninit;
 use std::os::raw::c_int;
+use std::sync::OnceLock;
 
-use mpi::collective::{SystemOperation, UnsafeUserOperation};
+use mpi::collective::SystemOperation;
 use mpi::datatype::{Equivalence, UserDatatype};
 use mpi::ffi::{MPI_Datatype, MPI_Op};
 use mpi::raw::AsRaw;
@@ -64,36 +67,123 @@ pub(crate) fn system_op<T: Data>(op: &Op<T>) -> Option<MPI_Op> {
     Some(system.as_raw())
 }
 
-/// Runs `f` with the MPI op for `op`: MPI's own for the built-in ops on primitives,
-/// else a user op that calls `op` (set up for this call only).
+/// Runs `f` with the MPI op and datatype of a reduction of `T`s by `op`: MPI's own op
+/// and `T`'s datatype for the built-in ops on primitives; else a user op (made once per
+/// element type and order) and a duplicate of `T`'s datatype that carries `op` as an
+/// attribute, so that MPI's callback finds the closure of this very call. Nothing is
+/// kept in thread-locals: calls on several communicators, or a nonblocking reduction
+/// still in flight, each have their own datatype and closure. `f` must complete the
+/// reduction before it returns (the datatype and the closure are freed then).
 #[inline]
-pub(crate) fn with_op<T: Data, R>(op: &Op<T>, f: impl FnOnce(MPI_Op) -> R) -> R {
+pub(crate) fn with_op<T: Data, R>(op: &Op<T>, f: impl FnOnce(MPI_Op, MPI_Datatype) -> R) -> R {
     if let Some(system) = system_op(op) {
-        return f(system);
+        return f(system, datatype::<T>());
     }
-    let commutative = !matches!(op.kind(), OpKind::User { commutative: false });
-    // SAFETY: `combine::<T>` is called only by this call's reduction, on buffers of `T`s,
-    // while CURRENT_OP points at `op` (set just below, for this call only).
-    let user = unsafe { UnsafeUserOperation::new(commutative, combine::<T>) };
-    let previous = CURRENT_OP.with(|c| c.replace(op as *const Op<T> as *const ()));
-    let out = f(user.as_raw());
-    CURRENT_OP.with(|c| c.set(previous));
-    out
+    let reduction = UserReduction::new(op);
+    f(reduction.op, reduction.datatype)
 }
 
-thread_local! {
-    /// The `Op<T>` of the reduction in progress on this thread.
-    static CURRENT_OP: Cell<*const ()> = const { Cell::new(std::ptr::null()) };
+/// A user reduction set up for one call: the closure, boxed at a stable address, and
+/// a datatype carrying that address.
+pub(crate) struct UserReduction<T> {
+    op: MPI_Op,
+    datatype: MPI_Datatype,
+    _closure: Box<Op<T>>,
+}
+
+impl<T: Data> UserReduction<T> {
+    pub(crate) fn new(op: &Op<T>) -> Self {
+        let commutative = matches!(op.kind(), OpKind::User { commutative: true });
+        let closure = Box::new(op.clone());
+        let mut dup = MaybeUninit::<MPI_Datatype>::uninit();
+        // SAFETY: duplicating a committed datatype into `dup`; then attaching the boxed
+        // closure's address, which lives until `drop` frees the datatype.
+        unsafe {
+            mpi::ffi::MPI_Type_dup(datatype::<T>(), dup.as_mut_ptr());
+            let dup = dup.assume_init();
+            mpi::ffi::MPI_Type_set_attr(dup, op_keyval(), &*closure as *const Op<T> as *mut c_void);
+            UserReduction { op: user_op::<T>(commutative), datatype: dup, _closure: closure }
+        }
+    }
+}
+
+impl<T> Drop for UserReduction<T> {
+    fn drop(&mut self) {
+        // SAFETY: our own datatype, no longer used by any reduction (see `with_op`).
+        unsafe { mpi::ffi::MPI_Type_free(&mut self.datatype) };
+    }
+}
+
+/// The attribute key under which a reduction's datatype carries its closure.
+fn op_keyval() -> c_int {
+    static KEYVAL: OnceLock<c_int> = OnceLock::new();
+    *KEYVAL.get_or_init(|| {
+        let mut key = 0;
+        // SAFETY: our own copy and delete functions (below); MPI writes the key.
+        unsafe { mpi::ffi::MPI_Type_create_keyval(Some(no_copy), Some(no_delete), &mut key, std::ptr::null_mut()) };
+        key
+    })
+}
+
+/// A duplicate of a reduction's datatype does not carry the closure.
+unsafe extern "C" fn no_copy(
+    _old: MPI_Datatype,
+    _key: c_int,
+    _extra: *mut c_void,
+    _in: *mut c_void,
+    _out: *mut c_void,
+    flag: *mut c_int,
+) -> c_int {
+    // SAFETY: MPI passes a valid flag to set.
+    unsafe { *flag = 0 };
+    mpi::ffi::MPI_SUCCESS as c_int
+}
+
+/// The closure belongs to its `UserReduction`, not to the attribute.
+unsafe extern "C" fn no_delete(_ty: MPI_Datatype, _key: c_int, _val: *mut c_void, _extra: *mut c_void) -> c_int {
+    mpi::ffi::MPI_SUCCESS as c_int
+}
+
+/// The MPI op that runs `combine::<T>`, made once per element type and order.
+fn user_op<T: Data>(commutative: bool) -> MPI_Op {
+    thread_local! {
+        /// Never freed: freeing after `MPI_Finalize` would be an error, and there are few.
+        static OPS: RefCell<HashMap<(TypeId, bool), MPI_Op>> = RefCell::new(HashMap::new());
+    }
+    OPS.with(|ops| {
+        *ops.borrow_mut().entry((TypeId::of::<T>(), commutative)).or_insert_with(|| {
+            let mut op = MaybeUninit::<MPI_Op>::uninit();
+            // SAFETY: `combine::<T>` is called by MPI only on buffers of the datatype it is
+            // given, which for this op is always a `UserReduction<T>`'s (see `combine`).
+            unsafe {
+                mpi::ffi::MPI_Op_create(Some(combine::<T>), c_int::from(commutative), op.as_mut_ptr());
+                op.assume_init()
+            }
+        })
+    })
 }
 
 /// MPI's user function: `inout[i] = in[i] op inout[i]`, where `in` comes from lower ranks.
+/// The closure comes from the datatype's attribute (see `UserReduction`).
 unsafe extern "C" fn combine<T: Data>(
     invec: *mut c_void,
     inoutvec: *mut c_void,
     len: *mut c_int,
-    _datatype: *mut MPI_Datatype,
+    datatype: *mut MPI_Datatype,
 ) {
     let run = || {
+        let mut attr: *mut c_void = std::ptr::null_mut();
+        let mut found = 0;
+        // SAFETY: MPI passes the reduction's datatype; we read our attribute of it.
+        unsafe {
+            mpi::ffi::MPI_Type_get_attr(*datatype, op_keyval(), (&mut attr as *mut *mut c_void).cast(), &mut found)
+        };
+        if found == 0 || attr.is_null() {
+            eprintln!("parsci: an MPI user reduction ran on a datatype without its closure; aborting the job");
+            super::runtime::abort(1);
+        }
+        // SAFETY: set by `UserReduction::<T>::new` to its boxed `Op<T>`, alive for the call.
+        let op = unsafe { &*(attr as *const Op<T>) };
         // SAFETY: MPI passes `len` elements of the call's datatype (T) in both buffers,
         // which may be unaligned for T: they are read and written as bytes.
         let n = unsafe { *len } as usize;
@@ -105,8 +195,6 @@ unsafe extern "C" fn combine<T: Data>(
             std::ptr::copy_nonoverlapping(invec as *const u8, acc.as_mut_ptr() as *mut u8, bytes);
             std::ptr::copy_nonoverlapping(inoutvec as *const u8, x.as_mut_ptr() as *mut u8, bytes);
         }
-        // SAFETY: set by `with_op::<T>` for the call that runs this reduction.
-        let op = unsafe { &*(CURRENT_OP.with(|c| c.get()) as *const Op<T>) };
         op.apply(&mut acc, &x);
         // SAFETY: as above.
         unsafe { std::ptr::copy_nonoverlapping(acc.as_ptr() as *const u8, inoutvec as *mut u8, bytes) };

@@ -10,11 +10,11 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 static ENABLED: AtomicBool = AtomicBool::new(false);
-static CURRENT: Mutex<Option<Pending>> = Mutex::new(None);
+static CURRENT: Mutex<Option<Waiting>> = Mutex::new(None);
 
 /// The call a rank is in.
 #[derive(Debug, Clone)]
-struct Pending {
+struct Waiting {
     op: &'static str,
     peer: String,
     tag: Option<i32>,
@@ -51,11 +51,11 @@ pub(crate) fn enter(op: &'static str, peer: impl FnOnce() -> String, tag: Option
     if !enabled() {
         return Guard(false);
     }
-    publish(Pending { op, peer: peer(), tag, since: Instant::now() })
+    publish(Waiting { op, peer: peer(), tag, since: Instant::now() })
 }
 
 #[cold]
-fn publish(p: Pending) -> Guard {
+fn publish(p: Waiting) -> Guard {
     *CURRENT.lock().unwrap_or_else(|p| p.into_inner()) = Some(p);
     Guard(true)
 }
@@ -93,7 +93,9 @@ pub(crate) fn start(rank: usize, limit: Duration) {
                     p.peer,
                     limit.as_secs_f64()
                 );
-                super::runtime::abort(3);
+                // This thread may not call MPI (MPI_THREAD_SERIALIZED: the rank's thread is
+                // inside MPI): leave at once, without finalising; mpirun then ends the job.
+                super::runtime::exit_now(3);
             }
         })
         .expect("spawning the watchdog thread");

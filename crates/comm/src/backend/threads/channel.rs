@@ -18,11 +18,11 @@ pub(crate) const INLINE: usize = 16;
 pub(crate) const SLAB: usize = 1024;
 const RING: usize = 64;
 
-/// Identifies an element type at run time: its id and its name for messages.
-pub(crate) type TypeTag = fn() -> (TypeId, &'static str);
+/// Identifies an element type at run time: its id, its name for messages, its size.
+pub(crate) type TypeTag = fn() -> (TypeId, &'static str, usize);
 
-pub(crate) fn type_tag<T: 'static>() -> (TypeId, &'static str) {
-    (TypeId::of::<T>(), std::any::type_name::<T>())
+pub(crate) fn type_tag<T: 'static>() -> (TypeId, &'static str, usize) {
+    (TypeId::of::<T>(), std::any::type_name::<T>(), std::mem::size_of::<T>())
 }
 
 /// True if the tag names `T`: by address first (the usual case), else by id.
@@ -57,6 +57,9 @@ pub(crate) struct Envelope {
     /// Elements of the sender's type.
     pub count: usize,
     pub payload: Payload,
+    /// Strict mode: tells the sender when a receive has matched the message (or it is
+    /// gone), as `MPI_Ssend` waits for.
+    pub sync: Option<super::sync_send::SyncToken>,
 }
 
 pub(crate) enum Payload {

@@ -41,6 +41,13 @@ pub(crate) struct ThreadComm {
     pub bar_seq: Cell<u64>,
 }
 
+impl Drop for ThreadComm {
+    fn drop(&mut self) {
+        // Requests borrow their communicator, so only leaked ones can still be posted.
+        self.ep.forget_context(self.shared.ctx);
+    }
+}
+
 impl ThreadComm {
     pub fn new(ep: Rc<Endpoint>, shared: Arc<CommShared>, rank: usize) -> Self {
         ThreadComm { ep, shared, rank, coll_seq: Cell::new(0), bar_seq: Cell::new(0) }

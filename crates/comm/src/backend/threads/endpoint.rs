@@ -38,10 +38,8 @@ pub(crate) struct Arrived {
     pub env: Envelope,
 }
 
-/// A message taken by a posted receive, with what it takes to return it to its place.
+/// A message taken by a posted receive.
 pub(crate) struct Matched {
-    pub src: usize,
-    order: u64,
     pub env: Envelope,
 }
 
@@ -141,7 +139,7 @@ impl Endpoint {
                 Payload::Slab(_) => dst.copy_from_slice(slab),
                 _ => return None,
             }
-            Some(Status { source: env.src as usize, tag: env.tag, count: env.count })
+            Some(Status::of::<T>(env.src as usize, env.tag, env.count))
         })
     }
 
@@ -166,18 +164,26 @@ impl Endpoint {
         ch.drain(pos, &mut |env| self.accept(src, env));
     }
 
-    fn accept(&self, src: usize, env: Envelope) {
+    fn accept(&self, src: usize, mut env: Envelope) {
         let order = self.arrivals.get();
         self.arrivals.set(order + 1);
         {
             let mut posted = self.posted.borrow_mut();
             if let Some(i) = posted.iter().position(|p| p.pattern.matches(src, &env)) {
                 let p = posted.remove(i);
-                *p.matched.borrow_mut() = Some(Matched { src, order, env });
+                // Matched by a posted receive: a synchronous send is complete.
+                drop(env.sync.take());
+                *p.matched.borrow_mut() = Some(Matched { env });
                 return;
             }
         }
         self.unexpected.borrow_mut()[src].push_back(Arrived { order, env });
+    }
+
+    /// True if some `irecv` waits for its message.
+    #[inline]
+    pub fn has_posted(&self) -> bool {
+        !self.posted.borrow().is_empty()
     }
 
     /// Applies `f` to the oldest queued message matching `pat` (earliest arrival across
@@ -213,28 +219,46 @@ impl Endpoint {
     pub fn post(&self, pattern: Pattern) -> Rc<Posted> {
         let p = Rc::new(Posted { pattern, matched: RefCell::new(None) });
         self.progress(pattern.src);
-        if let Some((src, Some(a))) = self.find(&pattern, |s, _| (true, s)) {
-            *p.matched.borrow_mut() = Some(Matched { src, order: a.order, env: a.env });
+        if let Some(((), Some(a))) = self.find(&pattern, |_, _| (true, ())) {
+            let mut env = a.env;
+            drop(env.sync.take());
+            *p.matched.borrow_mut() = Some(Matched { env });
         } else {
             self.posted.borrow_mut().push(p.clone());
         }
         p
     }
 
-    /// Withdraws a posted receive; a message it had matched goes back to its place in its queue.
+    /// Withdraws a posted receive (a dropped request). A message it had already matched
+    /// is consumed with it, as when `MPI_Cancel` comes too late for an MPI receive.
     pub fn cancel(&self, p: &Rc<Posted>) {
         self.posted.borrow_mut().retain(|q| !Rc::ptr_eq(q, p));
-        if let Some(m) = p.matched.borrow_mut().take() {
-            self.put_back(m);
-        }
+        drop(p.matched.borrow_mut().take());
     }
 
-    /// Returns a message that could not be delivered (wrong type, too long) to its place
-    /// in its queue (by arrival), so nothing is lost and the order holds.
-    pub fn put_back(&self, m: Matched) {
-        let mut q = self.unexpected.borrow_mut();
-        let queue = &mut q[m.src];
-        let at = queue.partition_point(|a| a.order < m.order);
-        queue.insert(at, Arrived { order: m.order, env: m.env });
+    /// Forgets everything of the communicator `ctx` (it is being freed): its posted
+    /// receives, leaked requests' included, and the messages no receive can take any more.
+    pub fn forget_context(&self, ctx: u32) {
+        let withdrawn: Vec<Rc<Posted>> = {
+            let mut posted = self.posted.borrow_mut();
+            let (gone, kept) = std::mem::take(&mut *posted).into_iter().partition(|p| p.pattern.ctx == ctx);
+            *posted = kept;
+            gone
+        };
+        for p in withdrawn {
+            drop(p.matched.borrow_mut().take());
+        }
+        let stale: Vec<Arrived> = {
+            let mut q = self.unexpected.borrow_mut();
+            q.iter_mut()
+                .flat_map(|queue| {
+                    let (gone, kept) = std::mem::take(queue).into_iter().partition(|a: &Arrived| a.env.ctx == ctx);
+                    *queue = kept;
+                    gone
+                })
+                .collect()
+        };
+        // Dropped outside the borrows: a synchronous sender's token wakes it.
+        drop(stale);
     }
 }

@@ -13,6 +13,7 @@ mod fence;
 mod p2p;
 mod rendezvous;
 mod run;
+mod sync_send;
 mod world;
 
 pub(crate) use comm::ThreadComm;

@@ -9,10 +9,14 @@ use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, INLINE, S
 use super::comm::ThreadComm;
 use super::endpoint::{Endpoint, Matched, Pattern, Posted};
 use super::rendezvous::Rendezvous;
+use super::sync_send::{SyncFlag, SyncToken};
 use super::world::WaitDesc;
 use crate::data::{short_name, short_type_name, Data};
 use crate::error::{Error, Result};
 use crate::p2p::{check_dest, check_source, check_tag, ReqImpl, Request, Status, Tag, ANY_SOURCE, ANY_TAG, PROC_NULL};
+
+/// A queued send: the rendezvous of a large message, and in strict mode its match flag.
+type StartedSend = (Option<Arc<Rendezvous>>, Option<Arc<SyncFlag>>);
 
 /// Messages at least this long are copied once, receiver-side, out of the sender's buffer.
 const RENDEZVOUS_BYTES: usize = 32 << 10;
@@ -51,10 +55,43 @@ impl ThreadComm {
     }
 
     fn envelope<T: Data>(&self, tag: Tag, count: usize, payload: Payload) -> Envelope {
-        Envelope { ctx: self.shared.ctx, tag, src: self.rank as u32, ty: type_tag::<T>, count, payload }
+        Envelope { ctx: self.shared.ctx, tag, src: self.rank as u32, ty: type_tag::<T>, count, payload, sync: None }
     }
 
-    /// Queues the message; for a large one returns the rendezvous to finish before `buf` is released.
+    /// Strict mode: a token for the next message's envelope, and the flag its sender waits on.
+    fn sync_token(&self) -> (Option<SyncToken>, Option<Arc<SyncFlag>>) {
+        if !self.world().strict() {
+            return (None, None);
+        }
+        let (token, flag) = SyncToken::new(&self.ep.world, self.me());
+        (Some(token), Some(flag))
+    }
+
+    /// Strict mode: blocks until a receive has matched the message behind `flag`,
+    /// progressing this rank's own posted receives meanwhile (a rank blocked in MPI
+    /// progresses all of its receives).
+    fn wait_matched(&self, op: &'static str, flag: &SyncFlag, dest: usize, tag: Tag) -> Result<()> {
+        let desc = || {
+            let mut d = self.wait_desc(op, dest, tag);
+            d.peer.push_str(" to receive it (strict mode: a send completes when its receive is posted)");
+            d
+        };
+        self.world().wait_until(self.me(), desc, || {
+            self.progress_posted();
+            Ok(flag.matched().then_some(()))
+        })
+    }
+
+    /// Strict mode: lets messages reach this rank's posted receives while it blocks.
+    #[inline]
+    fn progress_posted(&self) {
+        if self.world().strict() && self.ep.has_posted() {
+            self.ep.progress(None);
+        }
+    }
+
+    /// Queues the message; returns the rendezvous of a large one (to finish before `buf`
+    /// is released) and, in strict mode, the flag that says a receive has matched it.
     fn start_send<T: Data>(
         &self,
         op: &'static str,
@@ -62,35 +99,37 @@ impl ThreadComm {
         dest: usize,
         tag: Tag,
         eager: bool,
-    ) -> Result<Option<Arc<Rendezvous>>> {
+    ) -> Result<StartedSend> {
         self.check_dest(op, dest)?;
         self.check_tag(op, tag, false)?;
         if dest == PROC_NULL {
-            return Ok(None);
+            return Ok((None, None));
         }
         let dw = self.shared.group[dest];
         let bytes: &[u8] = bytemuck::cast_slice(buf);
+        let (token, flag) = self.sync_token();
+        let with = |mut env: Envelope| {
+            env.sync = token;
+            env
+        };
         if bytes.len() <= INLINE {
             let mut inline = [0u8; INLINE];
             small_copy(&mut inline[..bytes.len()], bytes);
-            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Inline(inline)), None);
-            return Ok(None);
+            self.ep.push(dw, with(self.envelope::<T>(tag, buf.len(), Payload::Inline(inline))), None);
+            return Ok((None, flag));
         }
         if bytes.len() <= SLAB {
-            self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Bytes(Vec::new())), Some(bytes));
-            return Ok(None);
+            self.ep.push(dw, with(self.envelope::<T>(tag, buf.len(), Payload::Bytes(Vec::new()))), Some(bytes));
+            return Ok((None, flag));
         }
         if eager || bytes.len() < RENDEZVOUS_BYTES || dw == self.me() {
-            self.ep.push(
-                dw,
-                self.envelope::<T>(tag, buf.len(), Payload::Moved(Box::new(crate::copy::to_vec(buf)))),
-                None,
-            );
-            return Ok(None);
+            let moved = Payload::Moved(Box::new(crate::copy::to_vec(buf)));
+            self.ep.push(dw, with(self.envelope::<T>(tag, buf.len(), moved)), None);
+            return Ok((None, flag));
         }
         let rdv = Arc::new(Rendezvous::new(bytes, self.me()));
-        self.ep.push(dw, self.envelope::<T>(tag, buf.len(), Payload::Rdv(rdv.clone())), None);
-        Ok(Some(rdv))
+        self.ep.push(dw, with(self.envelope::<T>(tag, buf.len(), Payload::Rdv(rdv.clone()))), None);
+        Ok((Some(rdv), flag))
     }
 
     /// Waits until the receiver has copied a large message, or copies it aside if the
@@ -114,26 +153,57 @@ impl ThreadComm {
     }
 
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
-        if let Some(rdv) = self.start_send("send", buf, dest, tag, false)? {
-            self.finish_send(&rdv);
+        let (rdv, flag) = self.start_send("send", buf, dest, tag, false)?;
+        // The receiver may copy from `buf` until the rendezvous finishes: finish it on
+        // every way out of this function.
+        let _pending = rdv.map(|rdv| LargeSendGuard { comm: self, rdv });
+        if let Some(flag) = flag {
+            self.wait_matched("send", &flag, dest, tag)?;
         }
         Ok(())
     }
 
     pub fn send_vec<T: Data>(&self, buf: Vec<T>, dest: usize, tag: Tag) -> Result<()> {
-        self.check_dest("send_vec", dest)?;
-        self.check_tag("send_vec", tag, false)?;
-        if dest == PROC_NULL {
-            return Ok(());
+        if let Some(flag) = self.push_vec("send_vec", buf, dest, tag)? {
+            self.wait_matched("send", &flag, dest, tag)?;
         }
-        let n = buf.len();
-        self.ep.push(self.shared.group[dest], self.envelope::<T>(tag, n, Payload::Moved(Box::new(buf))), None);
         Ok(())
     }
 
-    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'static>> {
-        self.start_send("isend", buf, dest, tag, true)?;
-        Ok(Request { inner: ReqImpl::Done(Status { source: self.rank, tag, count: buf.len() }) })
+    /// Moves `buf` to `dest`; in strict mode, returns the flag its match sets.
+    fn push_vec<T: Data>(&self, op: &'static str, buf: Vec<T>, dest: usize, tag: Tag) -> Result<Option<Arc<SyncFlag>>> {
+        self.check_dest(op, dest)?;
+        self.check_tag(op, tag, false)?;
+        if dest == PROC_NULL {
+            return Ok(None);
+        }
+        let n = buf.len();
+        let (token, flag) = self.sync_token();
+        let mut env = self.envelope::<T>(tag, n, Payload::Moved(Box::new(buf)));
+        env.sync = token;
+        self.ep.push(self.shared.group[dest], env, None);
+        Ok(flag)
+    }
+
+    pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'_>> {
+        let (_, flag) = self.start_send("isend", buf, dest, tag, true)?;
+        Ok(self.send_request(flag, dest, tag, Status::of::<T>(self.rank, tag, buf.len())))
+    }
+
+    /// `isend` of a `Vec`, moved (the object sends).
+    pub fn isend_vec<T: Data>(&self, buf: Vec<T>, dest: usize, tag: Tag) -> Result<Request<'_>> {
+        let st = Status::of::<T>(self.rank, tag, buf.len());
+        let flag = self.push_vec("isend", buf, dest, tag)?;
+        Ok(self.send_request(flag, dest, tag, st))
+    }
+
+    /// A started send's request: complete at once (the message is on its way), or in
+    /// strict mode once a receive has matched it.
+    fn send_request(&self, flag: Option<Arc<SyncFlag>>, dest: usize, tag: Tag, st: Status) -> Request<'_> {
+        match flag {
+            None => Request { inner: ReqImpl::Done(st) },
+            Some(flag) => Request { inner: ReqImpl::Threads(ThreadRequest::Send { comm: self, flag, dest, tag, st }) },
+        }
     }
 
     /// Blocks until a message matching (`src`, `tag`) that passes `check` is queued; removes it.
@@ -149,7 +219,7 @@ impl ThreadComm {
     }
 
     /// One look for a message matching `pat`: an error if the first match fails `check`
-    /// (it stays queued).
+    /// (the message is consumed, as an MPI receive consumes a message it cannot hold).
     #[inline]
     fn poll_matching(
         &self,
@@ -162,14 +232,12 @@ impl ThreadComm {
             }
         }
         self.ep.progress(pat.src);
-        match self.ep.find(pat, |s, env| match check(env) {
-            Ok(()) => (true, Ok(s)),
-            Err(e) => (false, Err(e)),
-        }) {
+        self.progress_posted();
+        match self.ep.find(pat, |s, env| (true, check(env).map(|()| s))) {
             None => Ok(None),
             Some((Ok(s), Some(a))) => Ok(Some((s, a.env))),
             Some((Err(e), _)) => Err(e),
-            Some((Ok(_), None)) => unreachable!("taken when the check passes"),
+            Some((Ok(_), None)) => unreachable!("always taken"),
         }
     }
 
@@ -236,11 +304,15 @@ impl ThreadComm {
         self.check_tag("sendrecv", rtag, true)?;
         // The send is queued first, so two ranks exchanging large messages copy each
         // other's buffers while both are inside their receive.
-        let rdv = self.start_send("sendrecv", send, dest, stag, false)?;
+        let (rdv, flag) = self.start_send("sendrecv", send, dest, stag, false)?;
         // The receiver may copy from `send` until the rendezvous finishes: finish it on
         // every way out of this function, unwinding included.
-        let _pending = rdv.map(|rdv| PendingSend { comm: self, rdv });
-        self.recv_as("sendrecv", recv, src, rtag)
+        let _pending = rdv.map(|rdv| LargeSendGuard { comm: self, rdv });
+        let st = self.recv_as("sendrecv", recv, src, rtag)?;
+        if let Some(flag) = flag {
+            self.wait_matched("sendrecv", &flag, dest, stag)?;
+        }
+        Ok(st)
     }
 
     pub fn probe(&self, src: usize, tag: Tag) -> Result<Status> {
@@ -255,7 +327,8 @@ impl ThreadComm {
             || self.wait_desc("probe", src, tag),
             || {
                 self.ep.progress(pat.src);
-                Ok(self.ep.find(&pat, |_, env| (false, status_of(env))).map(|(s, _)| s))
+                self.progress_posted();
+                Ok(self.ep.find(&pat, |_, env| (false, probed(env))).map(|(s, _)| s))
             },
         )
     }
@@ -268,10 +341,10 @@ impl ThreadComm {
         }
         let pat = self.pattern(src, tag);
         self.ep.progress(pat.src);
-        Ok(self.ep.find(&pat, |_, env| (false, status_of(env))).map(|(s, _)| s))
+        Ok(self.ep.find(&pat, |_, env| (false, probed(env))).map(|(s, _)| s))
     }
 
-    fn post(&self, op: &'static str, src: usize, tag: Tag) -> Result<Option<Pending>> {
+    fn post(&self, op: &'static str, src: usize, tag: Tag) -> Result<Option<PostedRecv<'_>>> {
         self.check_source(op, src)?;
         self.check_tag(op, tag, true)?;
         if src == PROC_NULL {
@@ -279,24 +352,17 @@ impl ThreadComm {
         }
         let pattern = self.pattern(src, tag);
         let desc = self.wait_desc(op, src, tag);
-        Ok(Some(Pending {
-            ep: self.ep.clone(),
-            posted: Some(self.ep.post(pattern)),
-            pattern,
-            desc,
-            rank: self.rank,
-            op,
-        }))
+        Ok(Some(PostedRecv { comm: self, posted: Some(self.ep.post(pattern)), desc, op }))
     }
 
-    pub fn irecv<'a, T: Data>(&self, buf: &'a mut [T], src: usize, tag: Tag) -> Result<Request<'a>> {
+    pub fn irecv<'a, T: Data>(&'a self, buf: &'a mut [T], src: usize, tag: Tag) -> Result<Request<'a>> {
         let Some(pending) = self.post("irecv", src, tag)? else {
             return Ok(Request { inner: ReqImpl::Done(Status::null()) });
         };
-        Ok(Request { inner: ReqImpl::Threads(ThreadRequest::new(pending, buf)) })
+        Ok(Request { inner: ReqImpl::Threads(ThreadRequest::recv(pending, buf)) })
     }
 
-    pub fn irecv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<ThreadVecRequest<T>> {
+    pub fn irecv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<ThreadVecRequest<'_, T>> {
         Ok(ThreadVecRequest { pending: self.post("irecv_vec", src, tag)?, _t: PhantomData })
     }
 }
@@ -308,19 +374,28 @@ fn rdv_bytes_ns(rdv: &Rendezvous) -> u64 {
 }
 
 /// A started large send, finished (buffer released) when dropped.
-struct PendingSend<'a> {
+struct LargeSendGuard<'a> {
     comm: &'a ThreadComm,
     rdv: Arc<Rendezvous>,
 }
 
-impl Drop for PendingSend<'_> {
+impl Drop for LargeSendGuard<'_> {
     fn drop(&mut self) {
         self.comm.finish_send(&self.rdv);
     }
 }
 
+/// The status of a received message: its count in the sender's elements (checked to be
+/// the receiver's type).
 fn status_of(env: &Envelope) -> Status {
-    Status { source: env.src as usize, tag: env.tag, count: env.count }
+    let bytes = env.count * (env.ty)().2;
+    Status { source: env.src as usize, tag: env.tag, count: env.count, bytes }
+}
+
+/// The status of a probed message: counted in bytes, as on MPI (see `Status::count`).
+fn probed(env: &Envelope) -> Status {
+    let bytes = env.count * (env.ty)().2;
+    Status { source: env.src as usize, tag: env.tag, count: bytes, bytes }
 }
 
 /// The receiver's checks before it takes a message: element type, then length.
@@ -389,16 +464,14 @@ fn deliver_vec<T: Data>(ep: &Endpoint, env: Envelope) -> (Vec<T>, Status) {
 }
 
 /// A posted receive, finished by `wait` or `test`; cancelled if dropped unfinished.
-struct Pending {
-    ep: Rc<Endpoint>,
+pub(crate) struct PostedRecv<'c> {
+    comm: &'c ThreadComm,
     posted: Option<Rc<Posted>>,
-    pattern: Pattern,
     desc: WaitDesc,
-    rank: usize,
     op: &'static str,
 }
 
-impl Pending {
+impl PostedRecv<'_> {
     fn take(&mut self) -> Option<Matched> {
         let p = self.posted.as_ref()?;
         let got = p.matched.borrow_mut().take();
@@ -410,7 +483,7 @@ impl Pending {
 
     fn test(&mut self) -> Option<Matched> {
         let src = self.posted.as_ref()?.pattern.src;
-        self.ep.progress(src);
+        self.comm.ep.progress(src);
         self.take()
     }
 
@@ -418,101 +491,100 @@ impl Pending {
         let Some(p) = self.posted.clone() else {
             return Err(Error::InvalidArgument {
                 op: self.op,
-                caller: self.rank,
+                caller: self.comm.rank,
                 msg: "the request was already completed".into(),
             });
         };
-        let ep = self.ep.clone();
-        let desc = &self.desc;
-        let got = ep.world.wait_until(
-            ep.me,
+        let (comm, desc) = (self.comm, &self.desc);
+        comm.world().wait_until(
+            comm.me(),
             || desc.clone(),
             || {
-                ep.progress(p.pattern.src);
+                comm.ep.progress(p.pattern.src);
+                comm.progress_posted();
                 Ok(p.matched.borrow().is_some().then_some(()))
             },
-        );
-        got?;
+        )?;
         Ok(self.take().expect("matched"))
     }
 
-    /// Checks the message; on failure it goes back to its queue, the receive is posted
-    /// again (so a later `test` or `wait` sees the same message and error), and the error
-    /// is returned.
-    fn checked<T: Data>(&mut self, m: Matched, cap: Option<usize>) -> Result<Envelope> {
-        match check::<T>(self.op, self.rank, &m.env, cap) {
-            Ok(()) => Ok(m.env),
-            Err(e) => {
-                self.ep.put_back(m);
-                self.posted = Some(self.ep.post(self.pattern));
-                Err(e)
+    /// Checks the matched message: a message the receive cannot hold is consumed and
+    /// reported, as on MPI.
+    fn checked<T: Data>(&self, m: Matched, cap: Option<usize>) -> Result<Envelope> {
+        check::<T>(self.op, self.comm.rank, &m.env, cap)?;
+        Ok(m.env)
+    }
+}
+
+impl Drop for PostedRecv<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.posted.take() {
+            self.comm.ep.cancel(&p);
+        }
+    }
+}
+
+type Finish<'a> = Box<dyn FnMut(&PostedRecv<'a>, Matched) -> Result<Status> + 'a>;
+
+/// A non-blocking operation on the thread backend.
+pub(crate) enum ThreadRequest<'a> {
+    /// An `irecv` into a borrowed buffer: the data lands when `wait` or `test` completes it.
+    Recv { pending: PostedRecv<'a>, finish: Finish<'a> },
+    /// A strict-mode send, complete once a receive has matched its message.
+    Send { comm: &'a ThreadComm, flag: Arc<SyncFlag>, dest: usize, tag: Tag, st: Status },
+}
+
+impl<'a> ThreadRequest<'a> {
+    fn recv<T: Data>(pending: PostedRecv<'a>, buf: &'a mut [T]) -> Self {
+        let cap = buf.len();
+        let finish: Finish<'a> = Box::new(move |p: &PostedRecv<'a>, m| {
+            let env = p.checked::<T>(m, Some(cap))?;
+            Ok(deliver(&p.comm.ep, env, buf))
+        });
+        ThreadRequest::Recv { pending, finish }
+    }
+
+    pub fn wait(self) -> Result<Status> {
+        match self {
+            ThreadRequest::Recv { mut pending, mut finish } => {
+                let m = pending.wait()?;
+                finish(&pending, m)
+            }
+            ThreadRequest::Send { comm, flag, dest, tag, st } => {
+                comm.wait_matched("isend", &flag, dest, tag)?;
+                Ok(st)
+            }
+        }
+    }
+
+    pub fn test(&mut self) -> Result<Option<Status>> {
+        match self {
+            ThreadRequest::Recv { pending, finish } => match pending.test() {
+                None => Ok(None),
+                Some(m) => finish(pending, m).map(Some),
+            },
+            ThreadRequest::Send { comm, flag, st, .. } => {
+                comm.progress_posted();
+                Ok(flag.matched().then_some(*st))
             }
         }
     }
 }
 
-impl Drop for Pending {
-    fn drop(&mut self) {
-        if let Some(p) = self.posted.take() {
-            self.ep.cancel(&p);
-        }
-    }
-}
-
-type Finish<'a> = Box<dyn FnMut(&mut Pending, Matched) -> Result<Status> + 'a>;
-
-/// An `irecv` into a borrowed buffer: the data lands when `wait` or `test` completes it.
-pub(crate) struct ThreadRequest<'a> {
-    pending: Pending,
-    finish: Finish<'a>,
-    done: Option<Status>,
-}
-
-impl<'a> ThreadRequest<'a> {
-    fn new<T: Data>(pending: Pending, buf: &'a mut [T]) -> Self {
-        let cap = buf.len();
-        let finish: Finish<'a> = Box::new(move |p: &mut Pending, m| {
-            let env = p.checked::<T>(m, Some(cap))?;
-            Ok(deliver(&p.ep, env, buf))
-        });
-        ThreadRequest { pending, finish, done: None }
-    }
-
-    pub fn wait(mut self) -> Result<Status> {
-        if let Some(s) = self.done {
-            return Ok(s);
-        }
-        let m = self.pending.wait()?;
-        (self.finish)(&mut self.pending, m)
-    }
-
-    pub fn test(&mut self) -> Result<Option<Status>> {
-        if let Some(s) = self.done {
-            return Ok(Some(s));
-        }
-        let Some(m) = self.pending.test() else {
-            return Ok(None);
-        };
-        let st = (self.finish)(&mut self.pending, m)?;
-        self.done = Some(st);
-        Ok(Some(st))
-    }
-}
-
 /// An `irecv_vec`: the message, whatever its length, as a new `Vec`.
-pub(crate) struct ThreadVecRequest<T: Data> {
-    pending: Option<Pending>,
+pub(crate) struct ThreadVecRequest<'c, T: Data> {
+    pending: Option<PostedRecv<'c>>,
     _t: PhantomData<fn() -> T>,
 }
 
-impl<T: Data> ThreadVecRequest<T> {
+impl<T: Data> ThreadVecRequest<'_, T> {
     pub fn wait(mut self) -> Result<(Vec<T>, Status)> {
         let Some(p) = self.pending.as_mut() else {
             return Ok((Vec::new(), Status::null()));
         };
         let m = p.wait()?;
         let env = p.checked::<T>(m, None)?;
-        Ok(deliver_vec(&p.ep, env))
+        Ok(deliver_vec(&p.comm.ep, env))
     }
 
     pub fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
@@ -523,6 +595,6 @@ impl<T: Data> ThreadVecRequest<T> {
             return Ok(None);
         };
         let env = p.checked::<T>(m, None)?;
-        Ok(Some(deliver_vec(&p.ep, env)))
+        Ok(Some(deliver_vec(&p.comm.ep, env)))
     }
 }

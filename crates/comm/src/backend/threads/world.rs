@@ -64,6 +64,8 @@ pub(crate) struct World {
     failure: Mutex<Option<Failure>>,
     next_ctx: AtomicU32,
     spin: Duration,
+    /// Strict mode: standard sends complete only once matched (see `sync_send`).
+    strict: bool,
     pub host: String,
 }
 
@@ -75,7 +77,7 @@ const SPIN_OVERSUBSCRIBED: Duration = Duration::from_micros(2);
 const MONITOR_PERIOD: Duration = Duration::from_millis(25);
 
 impl World {
-    pub fn new(size: usize) -> Self {
+    pub fn new(size: usize, strict: bool) -> Self {
         super::fence::init();
         let cores = crate::launch::available_cores();
         World {
@@ -86,6 +88,7 @@ impl World {
             failure: Mutex::new(None),
             next_ctx: AtomicU32::new(1),
             spin: if size <= cores { SPIN_DEDICATED } else { SPIN_OVERSUBSCRIBED },
+            strict,
             host: gethostname::gethostname().to_string_lossy().into_owned(),
         }
     }
@@ -104,6 +107,12 @@ impl World {
 
     pub fn finish(&self, rank: usize) {
         self.cells[rank].done.store(true, SeqCst);
+    }
+
+    /// Strict mode: sends are synchronous.
+    #[inline]
+    pub fn strict(&self) -> bool {
+        self.strict
     }
 
     /// More ranks than cores: a waiting rank should yield rather than spin.

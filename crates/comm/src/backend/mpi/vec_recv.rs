@@ -7,6 +7,11 @@
 //! forms plus progress). So "irecv_vec, then a blocking send the peer answers" works as
 //! it does with MPI's own posted receives, and earlier-registered receives match first.
 //! With none registered, the blocking calls are plain MPI calls.
+//!
+//! A registered receive names its communicator by MPI handle, valid as long as the
+//! communicator lives: requests borrow their communicator, and dropping an `MpiComm`
+//! withdraws whatever is still registered on it (receives whose request was leaked), so
+//! no entry ever outlives its communicator or matches on a later one with a reused handle.
 
 use std::any::Any;
 use std::cell::RefCell;
@@ -24,7 +29,8 @@ pub(crate) type Received = Result<(Box<dyn Any>, Status)>;
 /// Receives a matched message of the probed status into a new `Vec<T>`.
 pub(crate) type Mrecv = fn(&mut MPI_Message, &MPI_Status, usize) -> Received;
 
-pub(crate) struct Slot {
+/// A registered `irecv_vec`.
+pub(crate) struct PostedVecRecv {
     pub comm: MPI_Comm,
     pub src: c_int,
     pub tag: c_int,
@@ -34,26 +40,31 @@ pub(crate) struct Slot {
 }
 
 thread_local! {
-    static PENDING: RefCell<Vec<Rc<Slot>>> = const { RefCell::new(Vec::new()) };
+    static REGISTERED: RefCell<Vec<Rc<PostedVecRecv>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// True if some `irecv_vec` waits to be matched.
 #[inline]
 pub(crate) fn any() -> bool {
-    PENDING.with(|p| !p.borrow().is_empty())
+    REGISTERED.with(|p| !p.borrow().is_empty())
 }
 
-pub(crate) fn register(slot: Rc<Slot>) {
-    PENDING.with(|p| p.borrow_mut().push(slot));
+pub(crate) fn register(slot: Rc<PostedVecRecv>) {
+    REGISTERED.with(|p| p.borrow_mut().push(slot));
 }
 
-pub(crate) fn unregister(slot: &Rc<Slot>) {
-    PENDING.with(|p| p.borrow_mut().retain(|s| !Rc::ptr_eq(s, slot)));
+pub(crate) fn unregister(slot: &Rc<PostedVecRecv>) {
+    REGISTERED.with(|p| p.borrow_mut().retain(|s| !Rc::ptr_eq(s, slot)));
+}
+
+/// Withdraws every receive registered on `comm`, which is being freed.
+pub(crate) fn withdraw_comm(comm: MPI_Comm) {
+    REGISTERED.with(|p| p.borrow_mut().retain(|s| s.comm != comm));
 }
 
 /// Matches every registered receive whose message is there, in registration order.
 pub(crate) fn progress() {
-    let slots: Vec<Rc<Slot>> = PENDING.with(|p| p.borrow().clone());
+    let slots: Vec<Rc<PostedVecRecv>> = REGISTERED.with(|p| p.borrow().clone());
     for slot in slots {
         let mut flag = 0;
         let mut msg = MaybeUninit::<MPI_Message>::uninit();
@@ -75,17 +86,17 @@ pub(crate) fn progress() {
 /// Hands a matched message to the first registered receive (if any) whose pattern it
 /// fits; gives it back if none does.
 pub(crate) fn claim(comm: MPI_Comm, st: &MPI_Status, msg: &mut MPI_Message) -> bool {
-    let fits = |s: &Slot| {
+    let fits = |s: &PostedVecRecv| {
         // SAFETY: reading predefined constants.
         let (any_src, any_tag) = unsafe { (mpi::ffi::RSMPI_ANY_SOURCE, mpi::ffi::RSMPI_ANY_TAG) };
         s.comm == comm && (s.src == any_src || s.src == st.MPI_SOURCE) && (s.tag == any_tag || s.tag == st.MPI_TAG)
     };
-    let Some(slot) = PENDING.with(|p| p.borrow().iter().find(|s| fits(s)).cloned()) else { return false };
+    let Some(slot) = REGISTERED.with(|p| p.borrow().iter().find(|s| fits(s)).cloned()) else { return false };
     finish(&slot, (slot.mrecv)(msg, st, slot.caller));
     true
 }
 
-fn finish(slot: &Rc<Slot>, r: Received) {
+fn finish(slot: &Rc<PostedVecRecv>, r: Received) {
     *slot.result.borrow_mut() = Some(r);
     unregister(slot);
 }

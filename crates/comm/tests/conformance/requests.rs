@@ -1,0 +1,162 @@
+//! Checks of a request's life on every backend: dropped, leaked (`mem::forget`), failed.
+//! MPI's rules: dropping cancels (a message that had already matched is consumed); a
+//! leaked request stays posted until its communicator is freed, and never touches the
+//! caller's buffer; a receive that cannot hold its message consumes it and reports it.
+
+use parsci_comm::{Comm, Error, Tag, ANY_TAG};
+
+use super::checks::CheckResult;
+
+fn ctx<T>(r: parsci_comm::Result<T>, what: &str) -> Result<T, String> {
+    r.map_err(|e| format!("{what}: {e}"))
+}
+
+fn neighbours(comm: &Comm) -> (usize, usize) {
+    let (me, p) = (comm.rank(), comm.size());
+    ((me + p - 1) % p, (me + 1) % p)
+}
+
+/// Blocks until a message from `src` with `tag` has arrived (so that a receive posted
+/// now matches it at once, on MPI too).
+fn arrived(comm: &Comm, src: usize, tag: Tag) -> CheckResult {
+    ctx(comm.probe(src, tag), "probe").map(|_| ())
+}
+
+/// An unmatched request that is dropped takes no message.
+fn dropped_unmatched(comm: &Comm) -> CheckResult {
+    let (me, (l, r)) = (comm.rank(), neighbours(comm));
+    let mut b = [0u32; 2];
+    drop(ctx(comm.irecv(&mut b, l, 20), "irecv")?);
+    drop(ctx(comm.irecv_vec::<u32>(l, 21), "irecv_vec")?);
+    drop(ctx(comm.irecv_obj::<String>(l, 22), "irecv_obj")?);
+    ctx(comm.barrier(), "barrier")?;
+    let sends = [
+        ctx(comm.isend(&[me as u32; 2], r, 20), "isend")?,
+        ctx(comm.isend(&[me as u32; 3], r, 21), "isend")?,
+        ctx(comm.isend_obj(&format!("from {me}"), r, 22), "isend_obj")?,
+    ];
+    let (v, _) = ctx(comm.recv_vec::<u32>(l, 20), "recv_vec 20")?;
+    ensure(v == [l as u32; 2], "a dropped irecv took its message")?;
+    let (v, _) = ctx(comm.recv_vec::<u32>(l, 21), "recv_vec 21")?;
+    ensure(v == [l as u32; 3], "a dropped irecv_vec took its message")?;
+    let (s, _) = ctx(comm.recv_obj::<String>(l, 22), "recv_obj 22")?;
+    ensure(s == format!("from {l}"), "a dropped irecv_obj took its message")?;
+    ctx(parsci_comm::wait_all(sends.into()), "wait_all")?;
+    Ok(())
+}
+
+/// A request dropped after its message arrived consumes it: the next receive of the same
+/// pattern gets the message sent after it, small and large.
+fn dropped_matched(comm: &Comm) -> CheckResult {
+    let (me, (l, r)) = (comm.rank(), neighbours(comm));
+    for n in [2usize, 100_000] {
+        let data: Vec<u64> = (0..n as u64).map(|i| i * 7 + me as u64).collect();
+        let mut sends = Vec::new();
+        for tag in [23, 24] {
+            sends.push(ctx(comm.isend(&data, r, tag), "isend")?);
+            sends.push(ctx(comm.isend(&[u64::MAX - me as u64], r, tag), "isend of the marker")?);
+        }
+        let marker = [u64::MAX - l as u64];
+        arrived(comm, l, 23)?;
+        let mut buf = vec![0u64; n];
+        drop(ctx(comm.irecv(&mut buf, l, 23), "irecv")?);
+        let (v, _) = ctx(comm.recv_vec::<u64>(l, 23), "recv_vec after a dropped irecv")?;
+        ensure(v == marker, &format!("{n}: a dropped, matched irecv left its message ({} elements)", v.len()))?;
+        arrived(comm, l, 24)?;
+        drop(ctx(comm.irecv_vec::<u64>(l, 24), "irecv_vec")?);
+        let (v, _) = ctx(comm.recv_vec::<u64>(l, 24), "recv_vec after a dropped irecv_vec")?;
+        ensure(v == marker, &format!("{n}: a dropped, matched irecv_vec left its message ({} elements)", v.len()))?;
+        ctx(parsci_comm::wait_all(sends), "wait_all")?;
+    }
+    Ok(())
+}
+
+/// A receive that cannot hold its message (too long, or not a whole number of its
+/// elements) reports it and consumes it; messages after it keep their order.
+fn failed_receives_consume(comm: &Comm) -> CheckResult {
+    let (me, (l, r)) = (comm.rank(), neighbours(comm));
+    let mut sends = Vec::new();
+    for tag in [25, 26, 27] {
+        sends.push(ctx(comm.isend(&[me as u64; 4], r, tag), "isend")?);
+    }
+    sends.push(ctx(comm.isend(&[me as u64], r, 25), "isend")?);
+    sends.push(ctx(comm.isend(&[me as u64], r, 26), "isend")?);
+    arrived(comm, l, 27)?;
+    let mut small = [0u64; 2];
+    match comm.irecv(&mut small, l, 25).and_then(|q| q.wait()) {
+        Err(Error::Truncated { capacity: 2, .. }) => {}
+        other => return Err(format!("a too-long irecv: expected Truncated, got {other:?}")),
+    }
+    match comm.recv(&mut small, l, 26) {
+        Err(Error::Truncated { capacity: 2, .. }) => {}
+        other => return Err(format!("a too-long recv: expected Truncated, got {other:?}")),
+    }
+    // 32 bytes are not a whole number of 3-byte elements: every backend can tell.
+    match comm.recv_vec::<[u8; 3]>(l, 27) {
+        Err(Error::TypeMismatch { .. }) => {}
+        other => return Err(format!("a mistyped recv_vec: expected TypeMismatch, got {other:?}")),
+    }
+    // Received with ANY_TAG, what is left comes in send order: the markers of 25 and 26.
+    for want in [25, 26] {
+        let (v, st) = ctx(comm.recv_vec::<u64>(l, ANY_TAG), "recv_vec of what is left")?;
+        ensure((v.as_slice(), st.tag) == (&[l as u64][..], want), &format!("after failed receives: {v:?} {st:?}"))?;
+    }
+    ctx(parsci_comm::wait_all(sends), "wait_all")?;
+    Ok(())
+}
+
+/// Leaked requests never write into the caller's memory and die with their
+/// communicator: a new communicator (which MPI may give the same handle) is not
+/// disturbed by them.
+fn leaked(comm: &Comm) -> CheckResult {
+    let (me, (l, r)) = (comm.rank(), neighbours(comm));
+    let mut b = [0u32; 4];
+    {
+        let sub = ctx(comm.dup(), "dup")?;
+        std::mem::forget(ctx(sub.irecv(&mut b, l, 31), "irecv")?);
+        std::mem::forget(ctx(sub.irecv_vec::<u32>(l, 30), "irecv_vec")?);
+        std::mem::forget(ctx(sub.irecv_obj::<String>(l, 32), "irecv_obj")?);
+        // Leaked sends: the messages still go (and the leaked receives take them).
+        std::mem::forget(ctx(sub.isend(&[me as u32 + 1; 4], r, 31), "isend")?);
+        std::mem::forget(ctx(sub.isend_obj(&"leaked", r, 32), "isend_obj")?);
+    }
+    for round in 0..3 {
+        let sub = ctx(comm.dup(), "dup after the leaks")?;
+        let s = ctx(sub.isend(&[round, me as u32], r, 30), "isend on the new communicator")?;
+        let s2 = ctx(sub.isend(&[round; 3], r, 31), "isend on the new communicator")?;
+        let (v, _) = ctx(sub.recv_vec::<u32>(l, 30), "recv_vec on the new communicator")?;
+        ensure(v == [round, l as u32], &format!("round {round}: a leaked request disturbed a new communicator"))?;
+        let mut got = [0u32; 3];
+        ctx(sub.recv(&mut got, l, 31), "recv on the new communicator")?;
+        ensure(got == [round; 3], "a leaked irecv took a message of a new communicator")?;
+        ctx(s.wait(), "wait")?;
+        ctx(s2.wait(), "wait")?;
+    }
+    ctx(comm.barrier(), "barrier")?;
+    ensure(b == [0; 4], "a leaked irecv wrote into the caller's buffer")?;
+    Ok(())
+}
+
+fn ensure(ok: bool, what: &str) -> CheckResult {
+    if ok {
+        Ok(())
+    } else {
+        Err(what.to_string())
+    }
+}
+
+/// Dropped requests: unmatched ones take nothing, matched ones consume their message.
+pub fn requests_dropped(comm: &Comm) -> CheckResult {
+    dropped_unmatched(comm)?;
+    dropped_matched(comm)
+}
+
+/// Failed receives consume their message; the order of the rest holds.
+pub fn requests_failed(comm: &Comm) -> CheckResult {
+    failed_receives_consume(comm)
+}
+
+/// Leaked requests are harmless outside their communicator.
+pub fn requests_leaked(comm: &Comm) -> CheckResult {
+    leaked(comm)
+}
