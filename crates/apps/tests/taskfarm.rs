@@ -190,9 +190,9 @@ fn typed_results_go_to_the_sink() {
 #[test]
 fn the_farm_leaves_the_callers_messages_alone() {
     launch(Backend::Threads(2), |comm| {
-        if comm.rank() == 1 {
-            comm.send(&[42u32], 0, 1)?;
-        }
+        // A message of the caller's with the farm's tags, sent before the farm and
+        // received after it (non-blocking: MPI need not buffer a send).
+        let sent = if comm.rank() == 1 { Some(comm.isend(&[42u32], 0, 1)?) } else { None };
         let jobs = (comm.rank() == 0).then(|| vec![1u32, 2, 3]);
         farm(comm, jobs, |&j: &u32| Ok::<_, String>(j), &FarmOptions::default()).map_err(|e| e.to_string())?;
         if comm.rank() == 0 {
@@ -200,6 +200,7 @@ fn the_farm_leaves_the_callers_messages_alone() {
             comm.recv(&mut x, 1, 1)?;
             assert_eq!(x[0], 42);
         }
+        sent.map(|r| r.wait()).transpose()?;
         Ok::<_, Box<dyn std::error::Error>>(())
     })
     .unwrap();

@@ -39,6 +39,11 @@ pub struct GlobalArgs {
     /// Count each rank's time inside communication calls (reported as comm_time_s with --json)
     #[arg(long, global = true)]
     pub comm_time: bool,
+    /// Strict mode: a send completes only once its receive is posted (as MPI_Ssend), so a
+    /// program that relies on MPI buffering its sends stops with a deadlock report (threads)
+    /// or the watchdog (MPI) instead of hanging one day on a cluster; also PARSCI_SYNC_SENDS=1
+    #[arg(long, global = true)]
+    pub sync_sends: bool,
     /// Run the program N times in this one job and print a JSON array of the runs (what
     /// `parsci scale --launcher` asks of each MPI job)
     #[arg(long, global = true, hide = true, value_name = "N", default_value_t = 1, value_parser = crate::programs::parse_count)]
@@ -71,17 +76,19 @@ impl GlobalArgs {
         Ok(backend)
     }
 
-    /// The job options (`--watchdog`).
+    /// The job options (`--watchdog`, `--comm-time`, `--sync-sends`).
     pub fn job_options(&self) -> parsci_comm::JobOptions {
-        let options = match self.watchdog {
+        let mut options = match self.watchdog {
             Some(secs) => parsci_comm::JobOptions::with_watchdog(std::time::Duration::from_secs_f64(secs)),
             None => parsci_comm::JobOptions::default(),
         };
         if self.comm_time {
-            options.with_comm_timing()
-        } else {
-            options
+            options = options.with_comm_timing();
         }
+        if self.sync_sends {
+            options = options.with_sync_sends();
+        }
+        options
     }
 }
 

@@ -10,7 +10,7 @@ mod conformance {
 use std::time::Duration;
 
 use conformance::checks::{self, Check, CHECKS};
-use parsci_comm::{launch, Backend};
+use parsci_comm::{launch, launch_with, Backend, JobOptions};
 
 /// A generous bound for one job in a debug build on a loaded 2-core machine.
 const DEADLINE: Duration = Duration::from_secs(20);
@@ -74,6 +74,27 @@ fn all_checks_in_one_job() {
         let what = format!("all checks in one job of {n} ranks");
         let out = common::with_timeout(Duration::from_secs(60), &what, move || {
             launch(Backend::Threads(n), |comm| {
+                for (name, check) in CHECKS {
+                    let own = comm.dup().map_err(|e| format!("dup for {name}: {e}"))?;
+                    check(&own).map_err(|e| format!("{name}: {e}"))?;
+                }
+                Ok::<_, String>(())
+            })
+        });
+        if let Err(e) = out {
+            panic!("{what} failed:\n{e}");
+        }
+    }
+}
+
+/// The whole list in strict mode (sends complete only once matched, as `MPI_Ssend`): the
+/// checks are correct MPI programs, so none may depend on sends being buffered.
+#[test]
+fn all_checks_with_synchronous_sends() {
+    for n in common::SIZES {
+        let what = format!("all checks in strict mode at {n} ranks");
+        let out = common::with_timeout(Duration::from_secs(120), &what, move || {
+            launch_with(Backend::Threads(n), &JobOptions::default().with_sync_sends(), |comm| {
                 for (name, check) in CHECKS {
                     let own = comm.dup().map_err(|e| format!("dup for {name}: {e}"))?;
                     check(&own).map_err(|e| format!("{name}: {e}"))?;

@@ -39,7 +39,22 @@ fn rank_main(scenario: &str) {
         std::process::exit(2);
     }
     match scenario {
-        "conformance" => conformance(want),
+        "conformance" => conformance(want, &JobOptions::default()),
+        "conformance-strict" => {
+            let opts = JobOptions::with_watchdog(Duration::from_secs(20)).with_sync_sends();
+            conformance(want, &opts)
+        }
+        "strict-deadlock" => {
+            // Both ranks send before they receive: MPI may buffer the sends or not; in
+            // strict mode they are MPI_Ssend and the watchdog names the stuck call.
+            let opts = JobOptions::with_watchdog(Duration::from_millis(800)).with_sync_sends();
+            let _ = launch_with(Backend::Mpi, &opts, |comm| {
+                let other = 1 - comm.rank();
+                comm.send(&[1u8], other, 3)?;
+                comm.recv_vec::<u8>(other, 3).map(|_| ())
+            });
+            unreachable!("the watchdog aborted the job");
+        }
         "fail" => {
             let _ = launch(Backend::Mpi, |comm| {
                 if comm.rank() == comm.size() - 1 {
@@ -73,8 +88,8 @@ fn rank_main(scenario: &str) {
     }
 }
 
-fn conformance(want: usize) {
-    let out = launch(Backend::Mpi, |comm| {
+fn conformance(want: usize, opts: &JobOptions) {
+    let out = launch_with(Backend::Mpi, opts, |comm| {
         let verbose = std::env::var_os("PARSCI_MPI_VERBOSE").is_some();
         for (name, check) in CHECKS {
             if verbose {
@@ -184,6 +199,18 @@ fn driver() {
             && job.took < Duration::from_secs(30);
         check(format!("a failing rank aborts the job of {n}"), ok, &job);
     }
+    for n in [2, 3] {
+        let job = mpirun(n, "conformance-strict");
+        let want = format!("mpi conformance: {} checks passed at {n} ranks", CHECKS.len());
+        check(
+            format!("conformance in strict mode under mpirun -n {n}"),
+            job.code == Some(0) && job.stdout.contains(&want),
+            &job,
+        );
+    }
+    let job = mpirun(2, "strict-deadlock");
+    let ok = job.code != Some(0) && job.stderr.contains("parsci watchdog: rank") && job.stderr.contains("in send");
+    check("strict mode: sends that rely on buffering are stopped by the watchdog".into(), ok, &job);
     let job = mpirun(2, "panic");
     let ok = job.code != Some(0) && job.stderr.contains("rank 1 failed: panicked: index out of bounds in rank 1");
     check("a panicking rank aborts the job".into(), ok, &job);

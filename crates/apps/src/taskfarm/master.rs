@@ -1,9 +1,14 @@
 //! The master: hands out jobs to whichever worker reports, collects the results,
 //! computes jobs itself between requests if asked to, and stops every worker.
+//!
+//! Orders go out as non-blocking sends: a worker busy with its previous job posts the
+//! receive of its next order only after it has reported, and MPI need not buffer a
+//! send, so a master blocked in a send to it would wait for a worker that waits for
+//! the master (strict mode, `--sync-sends`, makes the thread backend check this).
 
 use std::fmt::Display;
 
-use parsci_comm::{Comm, ANY_SOURCE};
+use parsci_comm::{Comm, Request, ANY_SOURCE};
 use serde::Serialize;
 
 use super::carrier::Carrier;
@@ -31,6 +36,8 @@ pub(super) struct Master<'a, J, C, S> {
     /// The first failure; once set, no job is handed out any more.
     failure: Option<Failure>,
     log: FarmLog,
+    /// Orders sent and not yet known to be received.
+    orders: Vec<Request<'a>>,
 }
 
 impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
@@ -55,6 +62,7 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
             idle: vec![false; size],
             failure,
             log: FarmLog { assignments: Vec::with_capacity(n), done_by: vec![usize::MAX; n] },
+            orders: Vec::new(),
         }
     }
 
@@ -91,10 +99,29 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
                 break;
             }
         }
+        // Every worker has taken its stop order by the time it returns.
+        parsci_comm::wait_all(std::mem::take(&mut self.orders))?;
         match self.failure {
             Some(f) => Err(f.into()),
             None => Ok(self.log),
         }
+    }
+
+    /// Sends `order` to worker `w` without waiting for the worker to take it.
+    fn order(&mut self, order: &OrderRef<'_, J>, w: usize) -> Result<(), FarmError> {
+        let sent = self.comm.isend_obj(order, w, ORDER_TAG)?;
+        self.orders.push(sent);
+        // Forget the orders already taken, so the list stays as short as the workers.
+        let mut taken = Vec::new();
+        for (i, r) in self.orders.iter_mut().enumerate() {
+            if r.test()?.is_some() {
+                taken.push(i);
+            }
+        }
+        for i in taken.into_iter().rev() {
+            drop(self.orders.swap_remove(i));
+        }
+        Ok(())
     }
 
     /// Whether jobs remain to hand out.
@@ -177,7 +204,7 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
             let job = self.next;
             self.next += 1;
             let data = &self.jobs.expect("has_work implies jobs")[job];
-            self.comm.send_obj(&OrderRef::Job { job: job as u64, data }, w, ORDER_TAG)?;
+            self.order(&OrderRef::Job { job: job as u64, data }, w)?;
             self.outstanding[w] += 1;
             self.log.assignments.push(Assignment { job, worker: w });
         } else {
@@ -197,7 +224,7 @@ impl<'a, J: Serialize, C, S> Master<'a, J, C, S> {
         for w in 0..self.idle.len() {
             if self.idle[w] {
                 let order: OrderRef<'_, J> = OrderRef::Stop { failure: self.failure.clone() };
-                self.comm.send_obj(&order, w, ORDER_TAG)?;
+                self.order(&order, w)?;
                 self.idle[w] = false;
                 self.stopped[w] = true;
             }

@@ -184,7 +184,13 @@ impl ThreadComm {
                 (0..area.n).filter(|&r| area.arrived[r].load(Acquire) < k).map(|r| self.shared.group[r]).collect();
             WaitDesc { op, peer: format!("ranks {m:?} to join"), tag: None }
         };
-        let Err(abort) = world.wait_until(self.me(), missing, || Ok(complete().then_some(()))) else {
+        // In strict mode a rank waiting here still lets messages reach its posted
+        // receives, as an MPI rank inside a collective progresses them.
+        let poll = || {
+            self.progress_posted();
+            Ok(complete().then_some(()))
+        };
+        let Err(abort) = world.wait_until(self.me(), missing, poll) else {
             return Ok(());
         };
         if may_leave {

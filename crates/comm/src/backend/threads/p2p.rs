@@ -84,7 +84,7 @@ impl ThreadComm {
 
     /// Strict mode: lets messages reach this rank's posted receives while it blocks.
     #[inline]
-    fn progress_posted(&self) {
+    pub(super) fn progress_posted(&self) {
         if self.world().strict() && self.ep.has_posted() {
             self.ep.progress(None);
         }
