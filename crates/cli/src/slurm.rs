@@ -208,7 +208,7 @@ fn render(job: &Job) -> String {
         job.program[0], job.nodes, job.tasks_per_node
     ));
     let command: Vec<String> = std::iter::once(&job.binary).chain(&job.program).map(|w| quote(w)).collect();
-    lines.push(format!("srun --mpi=pmix {}", command.join(" ")));
+    lines.push(format!("srun --mpi=pmix --kill-on-bad-exit=1 {}", command.join(" ")));
     lines.join("\n") + "\n"
 }
 
@@ -599,7 +599,10 @@ mod tests {
         assert!(script.contains("# module load openmpi\n") && script.contains("cargo build --release --features mpi"));
         assert!(script
             .contains("\necho \"parsci rootsum: 8 ranks (2 nodes x 4 tasks per node), Slurm job $SLURM_JOB_ID\"\n"));
-        assert!(script.ends_with("\nsrun --mpi=pmix /opt/parsci/bin/parsci rootsum 1234567\n"), "{script}");
+        assert!(
+            script.ends_with("\nsrun --mpi=pmix --kill-on-bad-exit=1 /opt/parsci/bin/parsci rootsum 1234567\n"),
+            "{script}"
+        );
         assert_eq!(script.lines().filter(|l| !l.starts_with('#') && !l.is_empty()).count(), 2, "{script}");
     }
 
@@ -616,7 +619,7 @@ mod tests {
         let srun = script.lines().last().unwrap();
         assert_eq!(
             srun,
-            r"srun --mpi=pmix '/home/me/my code/parsci' mandelbrot 200 200 -1.5 0.5 -1 1 1000 -o 'my set'\''s.png'"
+            r"srun --mpi=pmix --kill-on-bad-exit=1 '/home/me/my code/parsci' mandelbrot 200 200 -1.5 0.5 -1 1 1000 -o 'my set'\''s.png'"
         );
     }
 

@@ -243,7 +243,7 @@ fn slurm_prints_a_batch_script() {
     let after = [&["slurm"][..], &SMALL, &SLURM, &["--binary", "/opt/my parsci/parsci"]].concat();
     for (args, srun) in [
         (before, " rootsum 1234567"),
-        (after, "srun --mpi=pmix '/opt/my parsci/parsci' mandelbrot 64 48 -1.5 0.5 -1 1 300"),
+        (after, "srun --mpi=pmix --kill-on-bad-exit=1 '/opt/my parsci/parsci' mandelbrot 64 48 -1.5 0.5 -1 1 300"),
     ] {
         let o = parsci(&args);
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
