@@ -286,7 +286,7 @@ impl MpiComm {
             }
         }
         // SAFETY: `send` holds n elements and the root's buffer at least n (checked).
-        with_op(op, |mop, dt| {
+        with_op(op, self.rank(), |mop, dt| {
             // SAFETY: as above.
             self.collective("reduce", || unsafe {
                 mpi::ffi::MPI_Reduce(send_ptr(send), recvptr, n, dt, mop, r, self.raw())
@@ -321,7 +321,7 @@ impl MpiComm {
         self.check_reduce_len("allreduce", recv.len(), send.len())?;
         let n = self.count("allreduce", send.len())?;
         // SAFETY: both buffers hold at least n elements (checked).
-        with_op(op, |mop, dt| {
+        with_op(op, self.rank(), |mop, dt| {
             // SAFETY: as above.
             self.collective("allreduce", || unsafe {
                 mpi::ffi::MPI_Allreduce(send_ptr(send), recv_ptr(recv), n, dt, mop, self.raw())
@@ -333,7 +333,7 @@ impl MpiComm {
         self.check_reduce_len("scan", recv.len(), send.len())?;
         let n = self.count("scan", send.len())?;
         // SAFETY: both buffers hold at least n elements (checked).
-        with_op(op, |mop, dt| {
+        with_op(op, self.rank(), |mop, dt| {
             // SAFETY: as above.
             self.collective("scan", || unsafe {
                 mpi::ffi::MPI_Scan(send_ptr(send), recv_ptr(recv), n, dt, mop, self.raw())
@@ -353,7 +353,7 @@ impl MpiComm {
             recv_ptr(recv)
         };
         // SAFETY: both buffers hold at least n elements (checked).
-        with_op(op, |mop, dt| {
+        with_op(op, self.rank(), |mop, dt| {
             // SAFETY: as above.
             self.collective("exscan", || unsafe { mpi::ffi::MPI_Exscan(send_ptr(send), out, n, dt, mop, self.raw()) })
         })

@@ -13,7 +13,9 @@ use mpi::datatype::{Equivalence, UserDatatype};
 use mpi::ffi::{MPI_Datatype, MPI_Op};
 use mpi::raw::AsRaw;
 
+use super::comm::check_rc;
 use crate::data::{Data, DataKind, Op, OpKind};
+use crate::error::Result;
 
 /// The MPI datatype of one `T`: the primitive's own, or `size_of::<T>()` contiguous bytes.
 pub(crate) fn datatype<T: Data>() -> MPI_Datatype {
@@ -75,11 +77,15 @@ pub(crate) fn system_op<T: Data>(op: &Op<T>) -> Option<MPI_Op> {
 /// still in flight, each have their own datatype and closure. `f` must complete the
 /// reduction before it returns (the datatype and the closure are freed then).
 #[inline]
-pub(crate) fn with_op<T: Data, R>(op: &Op<T>, f: impl FnOnce(MPI_Op, MPI_Datatype) -> R) -> R {
+pub(crate) fn with_op<T: Data, R>(
+    op: &Op<T>,
+    caller: usize,
+    f: impl FnOnce(MPI_Op, MPI_Datatype) -> Result<R>,
+) -> Result<R> {
     if let Some(system) = system_op(op) {
         return f(system, datatype::<T>());
     }
-    let reduction = UserReduction::new(op);
+    let reduction = UserReduction::new(op, caller)?;
     f(reduction.op, reduction.datatype)
 }
 
@@ -92,18 +98,27 @@ pub(crate) struct UserReduction<T> {
 }
 
 impl<T: Data> UserReduction<T> {
-    pub(crate) fn new(op: &Op<T>) -> Self {
+    pub(crate) fn new(op: &Op<T>, caller: usize) -> Result<Self> {
         let commutative = matches!(op.kind(), OpKind::User { commutative: true });
         let closure = Box::new(op.clone());
         let mut dup = MaybeUninit::<MPI_Datatype>::uninit();
-        // SAFETY: duplicating a committed datatype into `dup`; then attaching the boxed
-        // closure's address, which lives until `drop` frees the datatype.
-        unsafe {
-            mpi::ffi::MPI_Type_dup(datatype::<T>(), dup.as_mut_ptr());
-            let dup = dup.assume_init();
-            mpi::ffi::MPI_Type_set_attr(dup, op_keyval(), &*closure as *const Op<T> as *mut c_void);
-            UserReduction { op: user_op::<T>(commutative), datatype: dup, _closure: closure }
+        // SAFETY: duplicating a committed datatype; MPI writes `dup` when it succeeds.
+        let rc = unsafe { mpi::ffi::MPI_Type_dup(datatype::<T>(), dup.as_mut_ptr()) };
+        check_rc("a user reduction", caller, rc)?;
+        // SAFETY: written by the successful MPI_Type_dup.
+        let datatype = unsafe { dup.assume_init() };
+        let mut reduction = UserReduction { op: user_op::<T>(commutative), datatype, _closure: closure };
+        let at = &*reduction._closure as *const Op<T> as *mut c_void;
+        // SAFETY: attaching the boxed closure's address to our own datatype; both live
+        // until `drop` frees the datatype.
+        let rc = unsafe { mpi::ffi::MPI_Type_set_attr(reduction.datatype, op_keyval(), at) };
+        if let Err(e) = check_rc("a user reduction", caller, rc) {
+            // SAFETY: our own datatype, used by nothing yet.
+            unsafe { mpi::ffi::MPI_Type_free(&mut reduction.datatype) };
+            std::mem::forget(reduction);
+            return Err(e);
         }
+        Ok(reduction)
     }
 }
 
