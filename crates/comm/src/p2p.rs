@@ -190,6 +190,9 @@ pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
 #[must_use = "a request does nothing until it is waited on"]
 pub struct VecRequest<'c, T: Data> {
     inner: VecReqImpl<'c, T>,
+    caller: usize,
+    /// Set once `test` has returned the message or an error: what later calls return.
+    done: Option<Error>,
 }
 
 enum VecReqImpl<'c, T: Data> {
@@ -202,20 +205,40 @@ impl<T: Data> VecRequest<'_, T> {
     /// Blocks until the message has arrived.
     pub fn wait(self) -> Result<(Vec<T>, Status)> {
         let _t = timing::enter(Kind::Wait);
+        if let Some(done) = self.done {
+            return Err(done);
+        }
         match self.inner {
             VecReqImpl::Threads(r) => r.wait(),
             #[cfg(feature = "mpi")]
             VecReqImpl::Mpi(r) => r.wait(),
         }
     }
-    /// Takes the message if it has arrived.
+    /// Takes the message if it has arrived. Once the message (or an error) has been
+    /// returned, the request is finished: later calls return an error.
     pub fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
         let _t = timing::enter(Kind::Wait);
-        match &mut self.inner {
+        if let Some(done) = &self.done {
+            return Err(done.clone());
+        }
+        let out = match &mut self.inner {
             VecReqImpl::Threads(r) => r.test(),
             #[cfg(feature = "mpi")]
             VecReqImpl::Mpi(r) => r.test(),
+        };
+        match &out {
+            Ok(None) => {}
+            Ok(Some((_, st))) => {
+                let msg = format!(
+                    "the request was already completed: its message (from rank {}, tag {}) was returned by an \
+                     earlier test",
+                    st.source, st.tag
+                );
+                self.done = Some(Error::InvalidArgument { op: "VecRequest::test", caller: self.caller, msg });
+            }
+            Err(e) => self.done = Some(e.clone()),
         }
+        out
     }
 }
 
@@ -394,6 +417,8 @@ impl Comm {
     pub fn irecv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<VecRequest<'_, T>> {
         let _t = timing::enter(Kind::P2p);
         Ok(VecRequest {
+            caller: self.rank(),
+            done: None,
             inner: match &self.inner {
                 CommImpl::Threads(c) => VecReqImpl::Threads(c.irecv_vec(source, tag)?),
                 #[cfg(feature = "mpi")]

@@ -137,6 +137,38 @@ fn leaked(comm: &Comm) -> CheckResult {
     Ok(())
 }
 
+/// A finished request stays finished: a receive into a buffer answers with its status
+/// again; a receive into a new `Vec`, which handed its message out, with an error (never
+/// a hang, never a second message).
+fn finished(comm: &Comm) -> CheckResult {
+    let (me, (l, r)) = (comm.rank(), neighbours(comm));
+    let s1 = ctx(comm.isend(&[me as u16; 3], r, 33), "isend")?;
+    let s2 = ctx(comm.isend(&[me as u16; 5], r, 34), "isend")?;
+    let mut b = [0u16; 3];
+    let mut q = ctx(comm.irecv(&mut b, l, 33), "irecv")?;
+    let st = loop {
+        if let Some(st) = ctx(q.test(), "test")? {
+            break st;
+        }
+        std::thread::yield_now();
+    };
+    ensure(ctx(q.test(), "test again")? == Some(st), "a finished irecv changed its status")?;
+    ensure(ctx(q.wait(), "wait after test")? == st, "wait after a finished test")?;
+    let mut v = ctx(comm.irecv_vec::<u16>(l, 34), "irecv_vec")?;
+    let (got, _) = loop {
+        if let Some(got) = ctx(v.test(), "test")? {
+            break got;
+        }
+        std::thread::yield_now();
+    };
+    ensure(got == [l as u16; 5], "irecv_vec's message")?;
+    ensure(matches!(v.test(), Err(Error::InvalidArgument { .. })), "test after the message was handed out")?;
+    ensure(matches!(v.wait(), Err(Error::InvalidArgument { .. })), "wait after the message was handed out")?;
+    ctx(s1.wait(), "wait")?;
+    ctx(s2.wait(), "wait")?;
+    ensure(b == [l as u16; 3], "irecv's message")
+}
+
 fn ensure(ok: bool, what: &str) -> CheckResult {
     if ok {
         Ok(())
@@ -151,9 +183,11 @@ pub fn requests_dropped(comm: &Comm) -> CheckResult {
     dropped_matched(comm)
 }
 
-/// Failed receives consume their message; the order of the rest holds.
+/// Failed receives consume their message; the order of the rest holds; finished
+/// requests stay finished.
 pub fn requests_failed(comm: &Comm) -> CheckResult {
-    failed_receives_consume(comm)
+    failed_receives_consume(comm)?;
+    finished(comm)
 }
 
 /// Leaked requests are harmless outside their communicator.
