@@ -130,4 +130,26 @@ impl Comm {
             CommImpl::Mpi(c) => c.split(color, key)?.map(Comm::from_mpi),
         })
     }
+
+    /// The ranks that share this rank's node (its memory), as a communicator ordered by
+    /// `(key, rank)`: MPI's `Comm_split_type(COMM_TYPE_SHARED)`. On the thread backend the
+    /// whole job shares one process; under MPI, the processes on this rank's host. Collective.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// let sizes = launch(Backend::Threads(3), |comm| {
+    ///     let node = comm.split_shared(0)?;
+    ///     Ok::<_, parsci_comm::Error>((node.rank(), node.size()))
+    /// })
+    /// .unwrap();
+    /// assert_eq!(sizes.into_vec(), vec![(0, 3), (1, 3), (2, 3)]);
+    /// ```
+    pub fn split_shared(&self, key: i32) -> Result<Comm> {
+        let _t = timing::enter(Kind::Collective);
+        Ok(match &self.inner {
+            CommImpl::Threads(c) => Comm::from_threads(c.split(Some(0), key)?.expect("every rank has color 0")),
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => Comm::from_mpi(c.split_shared(key)),
+        })
+    }
 }

@@ -237,4 +237,51 @@ impl CartComm {
     pub fn comm(&self) -> &Comm {
         &self.comm
     }
+
+    /// The sub-grids that keep the dimensions `retain` says (MPI's `Cart_sub`): each rank
+    /// gets the grid of the ranks that share its coordinates in the other dimensions,
+    /// ranked row-major by the kept coordinates. On a 2-D grid, `sub(&[false, true])` is
+    /// this rank's row and `sub(&[true, false])` its column. Collective.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// let out = launch(Backend::Threads(6), |comm| {
+    ///     let grid = comm.cart_create(&[2, 3], &[false, false])?.unwrap();
+    ///     let row = grid.sub(&[false, true])?;
+    ///     let col = grid.sub(&[true, false])?;
+    ///     Ok::<_, parsci_comm::Error>((row.dims().to_vec(), row.rank(), col.dims().to_vec(), col.rank()))
+    /// })
+    /// .unwrap();
+    /// // Rank 4 is at (1, 1): second in its row of 3, second in its column of 2.
+    /// assert_eq!(out.get(4), Some(&(vec![3], 1, vec![2], 1)));
+    /// ```
+    pub fn sub(&self, retain: &[bool]) -> Result<CartComm> {
+        let _t = timing::enter(Kind::Collective);
+        if retain.len() != self.dims.len() {
+            let msg = format!("{} flags for a {}-d grid: one per dimension", retain.len(), self.dims.len());
+            return Err(Error::InvalidArgument { op: "cart_sub", caller: self.rank(), msg });
+        }
+        let pick = |keep: bool| -> (Vec<usize>, Vec<bool>) {
+            let kept = (0..retain.len()).filter(|&d| retain[d] == keep);
+            kept.map(|d| (self.dims[d], self.periods[d])).unzip()
+        };
+        let (dims, periods) = pick(true);
+        let comm = match &self.comm.inner {
+            CommImpl::Threads(_) => {
+                // Ranks that agree on the dropped coordinates form one sub-grid; within
+                // it, they are ordered row-major by the kept ones (their order here).
+                let coords = self.coords();
+                let (dropped, _) = pick(false);
+                let mut color = 0usize;
+                for (d, &n) in (0..retain.len()).filter(|&d| !retain[d]).zip(&dropped) {
+                    color = color * n + coords[d];
+                }
+                let color = u32::try_from(color).expect("a grid's cell count fits a u32");
+                self.comm.split(Some(color), self.rank() as i32)?.expect("every rank has a color")
+            }
+            #[cfg(feature = "mpi")]
+            CommImpl::Mpi(c) => Comm::from_mpi(c.cart_sub(retain).expect("an MPI Cartesian communicator")),
+        };
+        Ok(CartComm { comm, dims, periods })
+    }
 }

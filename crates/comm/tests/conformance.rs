@@ -5,6 +5,7 @@ mod common;
 mod conformance {
     pub mod checks;
     pub mod requests;
+    pub mod subgrids;
 }
 
 use std::time::Duration;
@@ -49,7 +50,7 @@ conformance_tests! {
     reduce_builtin_ops allreduce_builtin_ops scan_builtin_ops exscan_builtin_ops reductions_f64
     user_op_rank_order user_op_struct alltoall alltoallv large_collectives collective_sequence
     obj_bcast obj_scatter_gather obj_allgather obj_reduce obj_alltoall
-    dup split split_nested cart_topology cart_halo_exchange
+    dup split split_nested cart_topology cart_halo_exchange cart_sub split_shared
 }
 
 /// Every check in the shared list has its own test here (and the names match).

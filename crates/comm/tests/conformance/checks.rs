@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 pub type CheckResult = Result<(), String>;
 
 pub use super::requests::{requests_dropped, requests_failed, requests_leaked};
+pub use super::subgrids::{cart_sub, split_shared};
 /// A conformance check: runs on every rank.
 pub type Check = fn(&Comm) -> CheckResult;
 
@@ -87,6 +88,8 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("split_nested", split_nested),
     ("cart_topology", cart_topology),
     ("cart_halo_exchange", cart_halo_exchange),
+    ("cart_sub", cart_sub),
+    ("split_shared", split_shared),
 ];
 
 // ---------------------------------------------------------------------------------------

@@ -107,6 +107,22 @@ impl MpiComm {
         Ok(new.map(|c| Self::new(Handle::Cart(c))))
     }
 
+    /// `MPI_Cart_sub`: the sub-grid of the dimensions `retain` keeps (checked by the caller).
+    pub fn cart_sub(&self, retain: &[bool]) -> Option<MpiComm> {
+        let Handle::Cart(c) = &self.handle else { return None };
+        let _w = watchdog::enter("cart_sub", || "all ranks".into(), None);
+        Some(Self::new(Handle::Cart(c.subgroup(retain))))
+    }
+
+    /// `MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)`: the ranks that share this node's memory.
+    pub fn split_shared(&self, key: i32) -> MpiComm {
+        let _w = watchdog::enter("split_shared", || "all ranks".into(), None);
+        Self::plain(match &self.handle {
+            Handle::Plain(c) => c.split_shared(key),
+            Handle::Cart(c) => c.split_shared(key),
+        })
+    }
+
     /// `MPI_Cart_shift`: (source, dest), `None` past a non-periodic edge.
     pub fn cart_shift(&self, dim: usize, disp: isize) -> Option<(Option<usize>, Option<usize>)> {
         let Handle::Cart(c) = &self.handle else { return None };
