@@ -133,6 +133,14 @@ pub enum Error {
         /// Its error or panic message.
         message: String,
     },
+    /// A rank called [`Comm::abort`](crate::Comm::abort): the whole job was stopped.
+    #[error("rank {rank} aborted the job with code {code}")]
+    JobAborted {
+        /// The rank that called `abort`.
+        rank: usize,
+        /// The code it gave (an MPI job exits with it).
+        code: i32,
+    },
     /// The job could not be started as asked.
     #[error("launch: {0}")]
     Launch(String),

@@ -85,6 +85,15 @@ fn rank_main(scenario: &str) {
             unreachable!("the watchdog aborted the job");
         }
         "truncation" => truncation(),
+        "abort" => {
+            let _ = launch(Backend::Mpi, |comm| {
+                if comm.rank() == comm.size() - 1 {
+                    comm.abort(5);
+                }
+                comm.barrier() // released by the abort
+            });
+            unreachable!("the job was aborted");
+        }
         other => panic!("unknown scenario {other}"),
     }
 }
@@ -212,6 +221,8 @@ fn driver() {
     let job = mpirun(2, "strict-deadlock");
     let ok = job.code != Some(0) && job.stderr.contains("parsci watchdog: rank") && job.stderr.contains("in send");
     check("strict mode: sends that rely on buffering are stopped by the watchdog".into(), ok, &job);
+    let job = mpirun(3, "abort");
+    check("abort(5) ends the whole job with code 5".into(), job.code == Some(5), &job);
     let job = mpirun(2, "panic");
     let ok = job.code != Some(0) && job.stderr.contains("rank 1 failed: panicked: index out of bounds in rank 1");
     check("a panicking rank aborts the job".into(), ok, &job);

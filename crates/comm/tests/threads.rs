@@ -248,3 +248,24 @@ fn a_truncated_slab_message_is_consumed() {
         Ok(())
     });
 }
+
+/// `abort` stops the whole job whatever the others are blocked in, at every size.
+#[test]
+fn abort_stops_every_rank() {
+    for n in common::SIZES {
+        let out = common::with_timeout(GUARD, "abort", move || {
+            launch(Backend::Threads(n), move |comm| {
+                let (me, p) = (comm.rank(), comm.size());
+                if me == p - 1 {
+                    comm.abort(3);
+                }
+                if me % 2 == 0 {
+                    comm.recv_vec::<u8>(ANY_SOURCE, ANY_TAG).map(|_| ()) // nobody sends
+                } else {
+                    comm.barrier()
+                }
+            })
+        });
+        assert_eq!(out.unwrap_err(), Error::JobAborted { rank: n - 1, code: 3 }, "{n} ranks");
+    }
+}

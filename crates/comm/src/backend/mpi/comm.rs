@@ -68,6 +68,16 @@ impl MpiComm {
         mpi::environment::processor_name().unwrap_or_else(|_| "unknown".into())
     }
 
+    /// `MPI_Abort` on this communicator: the launcher stops every process of the job.
+    pub fn abort(&self, code: i32) -> ! {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let _ = std::io::stderr().flush();
+        // SAFETY: a valid communicator; called from the rank's own thread (serialized).
+        unsafe { mpi::ffi::MPI_Abort(self.raw(), code) };
+        unreachable!("MPI_Abort returned")
+    }
+
     pub fn dup(&self) -> Result<MpiComm> {
         let _w = watchdog::enter("dup", || "all ranks".into(), None);
         Ok(Self::plain(match &self.handle {

@@ -70,6 +70,13 @@ impl ThreadComm {
         self.ep.me
     }
 
+    /// Stops the whole job: every rank's blocked call returns `Error::Aborted` and
+    /// `launch` returns `Error::JobAborted`; this rank's closure unwinds.
+    pub fn abort(&self, code: i32) -> ! {
+        self.world().fail(super::world::Failure::Abort { rank: self.shared.group[self.rank], code });
+        std::panic::resume_unwind(Box::new(super::run::AbortUnwind))
+    }
+
     pub fn dup(&self) -> Result<ThreadComm> {
         Ok(self.split(Some(0), 0)?.expect("every rank has color 0"))
     }

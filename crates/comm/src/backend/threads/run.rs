@@ -14,6 +14,9 @@ use super::world::{Failure, World};
 use crate::comm::Comm;
 use crate::error::{Error, Result};
 
+/// What `Comm::abort` unwinds a thread rank with (no panic message is printed).
+pub(crate) struct AbortUnwind;
+
 /// Science code recurses and keeps arrays on the stack more than most: give ranks room.
 const RANK_STACK: usize = 16 << 20;
 
@@ -71,6 +74,8 @@ fn run_rank<R, E: Display, F: Fn(&Comm) -> Result<R, E>>(
             world.fail(Failure::Rank { rank, message: e.to_string() });
             None
         }
+        // `Comm::abort` unwinds with this payload after recording the abort.
+        Err(panic) if panic.is::<AbortUnwind>() => None,
         Err(panic) => {
             world.fail(Failure::Rank { rank, message: format!("panicked: {}", panic_message(&*panic)) });
             None

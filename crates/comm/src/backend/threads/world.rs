@@ -42,8 +42,16 @@ pub(crate) struct RankCell {
 
 #[derive(Clone, Debug)]
 pub(crate) enum Failure {
-    Rank { rank: usize, message: String },
+    Rank {
+        rank: usize,
+        message: String,
+    },
     Deadlock(DeadlockReport),
+    /// A rank called `Comm::abort`.
+    Abort {
+        rank: usize,
+        code: i32,
+    },
 }
 
 impl Failure {
@@ -51,6 +59,7 @@ impl Failure {
         match self {
             Failure::Rank { rank, message } => Error::RankFailed { rank: *rank, message: message.clone() },
             Failure::Deadlock(r) => Error::Deadlock(r.clone()),
+            Failure::Abort { rank, code } => Error::JobAborted { rank: *rank, code: *code },
         }
     }
 }
