@@ -39,6 +39,7 @@ mod error;
 mod launch;
 mod launcher;
 mod p2p;
+mod request_set;
 mod timing;
 mod topology;
 
@@ -49,7 +50,8 @@ pub use environment::{wtick, wtime};
 pub use error::{DeadlockReport, Error, Result, Wait};
 pub use launch::{available_cores, launch, launch_with, Backend, JobOptions, Launched, SYNC_SENDS_VAR};
 pub use launcher::{detect_launcher, LauncherEnv};
-pub use p2p::{wait_all, ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
+pub use p2p::{ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
+pub use request_set::{test_all, test_any, test_some, wait_all, wait_any, wait_some};
 pub use timing::CommTime;
 pub use topology::{dims_create, CartComm};
 

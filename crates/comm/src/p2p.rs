@@ -134,7 +134,15 @@ pub(crate) enum ReqImpl<'a> {
     Mpi(crate::backend::mpi::MpiRequest<'a>),
 }
 
-impl Request<'_> {
+impl<'a> Request<'a> {
+    /// The thread-backend communicator a request waits on, to park on its world.
+    pub(crate) fn thread_comm(&self) -> Option<&'a crate::backend::threads::ThreadComm> {
+        match &self.inner {
+            ReqImpl::Threads(r) => Some(r.comm()),
+            _ => None,
+        }
+    }
+
     /// Blocks until the operation completes.
     pub fn wait(self) -> Result<Status> {
         let _t = timing::enter(Kind::Wait);
@@ -163,25 +171,6 @@ impl Request<'_> {
             Ok(None) => {}
         }
         out
-    }
-}
-
-/// Waits for every request, in order; returns their statuses or the first error.
-pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
-    let _t = timing::enter(Kind::Wait);
-    let mut out = Vec::with_capacity(requests.len());
-    let mut first_err = None;
-    for r in requests {
-        match r.wait() {
-            Ok(s) => out.push(s),
-            Err(e) => {
-                first_err.get_or_insert(e);
-            }
-        }
-    }
-    match first_err {
-        Some(e) => Err(e),
-        None => Ok(out),
     }
 }
 

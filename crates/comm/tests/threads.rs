@@ -269,3 +269,20 @@ fn abort_stops_every_rank() {
         assert_eq!(out.unwrap_err(), Error::JobAborted { rank: n - 1, code: 3 }, "{n} ranks");
     }
 }
+
+/// A rank waiting in `wait_any` parks like any blocked call: a wait nobody can end is
+/// reported as a deadlock naming it.
+#[test]
+fn wait_any_takes_part_in_deadlock_detection() {
+    let out = common::with_timeout(GUARD, "wait_any deadlock", || {
+        launch(Backend::Threads(2), |comm| {
+            let mut b = [0u8];
+            let mut reqs = vec![Some(comm.irecv(&mut b, 1 - comm.rank(), 9)?)];
+            parsci_comm::wait_any(&mut reqs).map(|_| ())
+        })
+    });
+    match out {
+        Err(Error::Deadlock(r)) => assert!(r.to_string().contains("wait_any"), "{r}"),
+        other => panic!("expected a deadlock, got {other:?}"),
+    }
+}

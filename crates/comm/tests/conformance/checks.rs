@@ -27,7 +27,7 @@ use serde::{Deserialize, Serialize};
 /// What a check returns: `Err` says what differed, where.
 pub type CheckResult = Result<(), String>;
 
-pub use super::requests::{requests_dropped, requests_failed, requests_leaked};
+pub use super::requests::{request_sets, requests_dropped, requests_failed, requests_leaked};
 pub use super::subgrids::{cart_sub, split_shared};
 /// A conformance check: runs on every rank.
 pub type Check = fn(&Comm) -> CheckResult;
@@ -54,6 +54,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("requests_dropped", requests_dropped),
     ("requests_failed", requests_failed),
     ("requests_leaked", requests_leaked),
+    ("request_sets", request_sets),
     ("nonblocking", nonblocking),
     ("nonblocking_large", nonblocking_large),
     ("irecv_matches_before_recv", irecv_matches_before_recv),

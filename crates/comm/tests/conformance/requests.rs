@@ -3,7 +3,7 @@
 //! leaked request stays posted until its communicator is freed, and never touches the
 //! caller's buffer; a receive that cannot hold its message consumes it and reports it.
 
-use parsci_comm::{Comm, Error, Tag, ANY_TAG};
+use parsci_comm::{test_all, test_any, wait_any, wait_some, Comm, Error, Request, Tag, ANY_TAG};
 
 use super::checks::CheckResult;
 
@@ -169,6 +169,69 @@ fn finished(comm: &Comm) -> CheckResult {
     ensure(b == [l as u16; 3], "irecv's message")
 }
 
+/// Request sets: every rank receives from every rank with `wait_any`, then `wait_some`,
+/// then `test_all`; each message is checked against its request's index.
+fn sets(comm: &Comm) -> CheckResult {
+    let (me, p) = (comm.rank(), comm.size());
+    let msg = |from: usize, to: usize, round: usize| vec![(from * 100 + to * 10 + round) as u32; 1 + (from + to) % 5];
+    for round in 0..3 {
+        let tag = 40 + round as Tag;
+        let mut bufs = vec![[0u32; 8]; p];
+        let mut sends: Vec<Option<Request>> = (0..p)
+            .map(|to| comm.isend(&msg(me, to, round), to, tag).map(Some))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        let mut recvs: Vec<Option<Request>> = bufs
+            .iter_mut()
+            .enumerate()
+            .map(|(from, b)| comm.irecv(b, from, tag).map(Some))
+            .collect::<Result<_, _>>()
+            .map_err(|e| e.to_string())?;
+        let mut seen = vec![false; p];
+        let mut note = |i: usize, st: parsci_comm::Status| -> CheckResult {
+            ensure(st.source == i && st.count == msg(i, me, round).len() && !seen[i], &format!("request {i}: {st:?}"))?;
+            seen[i] = true;
+            Ok(())
+        };
+        match round {
+            0 => {
+                while let Some((i, st)) = ctx(wait_any(&mut recvs), "wait_any")? {
+                    note(i, st)?;
+                }
+            }
+            1 => loop {
+                let done = ctx(wait_some(&mut recvs), "wait_some")?;
+                if done.is_empty() {
+                    break;
+                }
+                for (i, st) in done {
+                    note(i, st)?;
+                }
+            },
+            _ => {
+                let sts = loop {
+                    if let Some(sts) = ctx(test_all(&mut recvs), "test_all")? {
+                        break sts;
+                    }
+                    std::thread::yield_now();
+                };
+                for (i, st) in sts.into_iter().enumerate() {
+                    note(i, st)?;
+                }
+            }
+        }
+        ensure(recvs.iter().all(Option::is_none) && seen.iter().all(|&s| s), "every receive completed once")?;
+        ensure(ctx(test_any(&mut recvs), "test_any of an empty set")?.is_none(), "test_any of an empty set")?;
+        drop(recvs);
+        for (from, b) in bufs.iter().enumerate() {
+            let want = msg(from, me, round);
+            ensure(b[..want.len()] == want[..], &format!("round {round}: message from rank {from}"))?;
+        }
+        while ctx(wait_any(&mut sends), "wait_any of the sends")?.is_some() {}
+    }
+    Ok(())
+}
+
 fn ensure(ok: bool, what: &str) -> CheckResult {
     if ok {
         Ok(())
@@ -188,6 +251,11 @@ pub fn requests_dropped(comm: &Comm) -> CheckResult {
 pub fn requests_failed(comm: &Comm) -> CheckResult {
     failed_receives_consume(comm)?;
     finished(comm)
+}
+
+/// Request sets: `wait_any`, `wait_some`, `test_any`, `test_all`.
+pub fn request_sets(comm: &Comm) -> CheckResult {
+    sets(comm)
 }
 
 /// Leaked requests are harmless outside their communicator.

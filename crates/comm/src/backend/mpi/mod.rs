@@ -22,3 +22,8 @@ pub(crate) use comm::MpiComm;
 pub(crate) use request::{MpiRequest, MpiVecRequest};
 pub(crate) use run::run;
 pub(crate) use runtime::world;
+
+/// Marks a blocking wait of `op` for the watchdog.
+pub(crate) fn watchdog_guard(op: &'static str) -> watchdog::Guard {
+    watchdog::enter(op, || "any of its requests".into(), None)
+}

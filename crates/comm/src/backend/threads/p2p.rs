@@ -46,7 +46,7 @@ impl ThreadComm {
         }
     }
 
-    fn wait_desc(&self, op: &'static str, src: usize, tag: Tag) -> WaitDesc {
+    pub(crate) fn wait_desc(&self, op: &'static str, src: usize, tag: Tag) -> WaitDesc {
         let peer = match src {
             ANY_SOURCE => "any rank".to_string(),
             s => format!("rank {}", self.shared.group[s]),
@@ -535,6 +535,14 @@ pub(crate) enum ThreadRequest<'a> {
 }
 
 impl<'a> ThreadRequest<'a> {
+    /// The communicator the request belongs to.
+    pub fn comm(&self) -> &'a ThreadComm {
+        match self {
+            ThreadRequest::Recv { pending, .. } => pending.comm,
+            ThreadRequest::Send { comm, .. } => comm,
+        }
+    }
+
     fn recv<T: Data>(pending: PostedRecv<'a>, buf: &'a mut [T]) -> Self {
         let cap = buf.len();
         let finish: Finish<'a> = Box::new(move |p: &PostedRecv<'a>, m| {
