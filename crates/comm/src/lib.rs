@@ -40,6 +40,7 @@ mod launch;
 mod launcher;
 mod p2p;
 mod request_set;
+mod scope;
 mod timing;
 mod topology;
 
@@ -52,6 +53,7 @@ pub use launch::{available_cores, launch, launch_with, Backend, JobOptions, Laun
 pub use launcher::{detect_launcher, LauncherEnv};
 pub use p2p::{ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 pub use request_set::{test_all, test_any, test_some, wait_all, wait_any, wait_some};
+pub use scope::Scope;
 pub use timing::CommTime;
 pub use topology::{dims_create, CartComm};
 

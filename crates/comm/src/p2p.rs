@@ -132,6 +132,9 @@ pub(crate) enum ReqImpl<'a> {
     Threads(ThreadRequest<'a>),
     #[cfg(feature = "mpi")]
     Mpi(crate::backend::mpi::MpiRequest<'a>),
+    /// A scoped operation on the caller's buffer (its scope keeps the buffer borrowed).
+    #[cfg(feature = "mpi")]
+    MpiScoped(crate::backend::mpi::MpiScopedRequest),
 }
 
 impl<'a> Request<'a> {
@@ -152,6 +155,8 @@ impl<'a> Request<'a> {
             ReqImpl::Threads(r) => r.wait(),
             #[cfg(feature = "mpi")]
             ReqImpl::Mpi(r) => r.wait(),
+            #[cfg(feature = "mpi")]
+            ReqImpl::MpiScoped(r) => r.wait(),
         }
     }
     /// Completes the operation if it can without blocking.
@@ -163,6 +168,8 @@ impl<'a> Request<'a> {
             ReqImpl::Threads(r) => r.test(),
             #[cfg(feature = "mpi")]
             ReqImpl::Mpi(r) => r.test(),
+            #[cfg(feature = "mpi")]
+            ReqImpl::MpiScoped(r) => r.test(),
         };
         // A finished request stays finished: its status, or its error, again and again.
         match &out {

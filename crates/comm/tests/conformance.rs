@@ -5,6 +5,7 @@ mod common;
 mod conformance {
     pub mod checks;
     pub mod requests;
+    pub mod scoped;
     pub mod subgrids;
 }
 
@@ -44,7 +45,7 @@ conformance_tests! {
     identity layout dims_create_matches_mpi
     p2p_types p2p_sizes p2p_vec p2p_short_message p2p_self p2p_objects
     sendrecv_ring sendrecv_proc_null sendrecv_obj_ring
-    tags_select any_tag any_source status_fields probe_then_recv requests_dropped requests_failed requests_leaked request_sets
+    tags_select any_tag any_source status_fields probe_then_recv requests_dropped requests_failed requests_leaked request_sets scoped_p2p
     nonblocking nonblocking_large irecv_matches_before_recv non_overtaking ring_overflow
     barrier bcast scatter scatterv gather gatherv allgather allgatherv
     reduce_builtin_ops allreduce_builtin_ops scan_builtin_ops exscan_builtin_ops reductions_f64

@@ -11,6 +11,7 @@
 mod conformance {
     pub mod checks;
     pub mod requests;
+    pub mod scoped;
     pub mod subgrids;
 }
 

@@ -28,6 +28,7 @@ use serde::{Deserialize, Serialize};
 pub type CheckResult = Result<(), String>;
 
 pub use super::requests::{request_sets, requests_dropped, requests_failed, requests_leaked};
+pub use super::scoped::scoped_p2p;
 pub use super::subgrids::{cart_sub, split_shared};
 /// A conformance check: runs on every rank.
 pub type Check = fn(&Comm) -> CheckResult;
@@ -55,6 +56,7 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("requests_failed", requests_failed),
     ("requests_leaked", requests_leaked),
     ("request_sets", request_sets),
+    ("scoped_p2p", scoped_p2p),
     ("nonblocking", nonblocking),
     ("nonblocking_large", nonblocking_large),
     ("irecv_matches_before_recv", irecv_matches_before_recv),

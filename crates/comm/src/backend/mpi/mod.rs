@@ -14,6 +14,7 @@ mod p2p;
 mod request;
 mod run;
 mod runtime;
+mod scoped;
 mod types;
 mod vec_recv;
 mod watchdog;
@@ -22,6 +23,7 @@ pub(crate) use comm::MpiComm;
 pub(crate) use request::{MpiRequest, MpiVecRequest};
 pub(crate) use run::run;
 pub(crate) use runtime::world;
+pub(crate) use scoped::{MpiScopedRequest, ScopedOp};
 
 /// Marks a blocking wait of `op` for the watchdog.
 pub(crate) fn watchdog_guard(op: &'static str) -> watchdog::Guard {

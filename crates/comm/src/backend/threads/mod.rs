@@ -13,9 +13,13 @@ mod fence;
 mod p2p;
 mod rendezvous;
 mod run;
+mod scoped;
 mod sync_send;
 mod world;
 
 pub(crate) use comm::ThreadComm;
+pub(crate) use endpoint::Posted;
 pub(crate) use p2p::{ThreadRequest, ThreadVecRequest};
+pub(crate) use rendezvous::Rendezvous;
 pub(crate) use run::run;
+pub(crate) use scoped::RecvTarget;

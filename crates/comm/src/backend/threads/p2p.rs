@@ -9,11 +9,15 @@ use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, INLINE, S
 use super::comm::ThreadComm;
 use super::endpoint::{Endpoint, Matched, Pattern, Posted};
 use super::rendezvous::Rendezvous;
+use super::scoped::{RecvTarget, ScopedRecv};
 use super::sync_send::{SyncFlag, SyncToken};
 use super::world::WaitDesc;
 use crate::data::{short_name, short_type_name, Data};
 use crate::error::{Error, Result};
 use crate::p2p::{check_dest, check_source, check_tag, ReqImpl, Request, Status, Tag, ANY_SOURCE, ANY_TAG, PROC_NULL};
+
+/// What a scope keeps of a scoped receive to finish it: the posted receive and its buffer.
+pub(crate) type ScopedRecvParts = (Rc<Posted>, Rc<RecvTarget>);
 
 /// A queued send: the rendezvous of a large message, and in strict mode its match flag.
 type StartedSend = (Option<Arc<Rendezvous>>, Option<Arc<SyncFlag>>);
@@ -134,7 +138,7 @@ impl ThreadComm {
 
     /// Waits until the receiver has copied a large message, or copies it aside if the
     /// receiver is late, so that a send never blocks indefinitely.
-    fn finish_send(&self, rdv: &Rendezvous) {
+    pub(crate) fn finish_send(&self, rdv: &Rendezvous) {
         let patience = Duration::from_micros(50) + Duration::from_nanos(rdv_bytes_ns(rdv));
         let start = Instant::now();
         let mut i = 0u32;
@@ -190,6 +194,38 @@ impl ThreadComm {
         Ok(self.send_request(flag, dest, tag, Status::of::<T>(self.rank, tag, buf.len())))
     }
 
+    /// A scoped `isend`: a large message is copied by its receiver straight out of `buf`
+    /// (no copy on the sending side); the rendezvous is returned for the scope to finish.
+    pub fn isend_borrowed<'a, T: Data>(
+        &'a self,
+        buf: &'a [T],
+        dest: usize,
+        tag: Tag,
+    ) -> Result<(Request<'a>, Option<Arc<Rendezvous>>)> {
+        let (rdv, flag) = self.start_send("isend", buf, dest, tag, false)?;
+        let st = Status::of::<T>(self.rank, tag, buf.len());
+        if rdv.is_none() && flag.is_none() {
+            return Ok((Request { inner: ReqImpl::Done(st) }, None));
+        }
+        let send = ThreadRequest::Send { comm: self, flag, rdv: rdv.clone(), dest, tag, st };
+        Ok((Request { inner: ReqImpl::Threads(send) }, rdv))
+    }
+
+    /// A scoped `irecv`: the request, and what the scope needs to finish it.
+    pub fn irecv_scoped<'a, T: Data>(
+        &'a self,
+        buf: &'a mut [T],
+        src: usize,
+        tag: Tag,
+    ) -> Result<(Request<'a>, Option<ScopedRecvParts>)> {
+        let Some(pending) = self.post("irecv", src, tag)? else {
+            return Ok((Request { inner: ReqImpl::Done(Status::null()) }, None));
+        };
+        let posted = pending.posted.clone().expect("just posted");
+        let (recv, target) = ScopedRecv::new(pending, buf);
+        Ok((Request { inner: ReqImpl::Threads(ThreadRequest::ScopedRecv(recv)) }, Some((posted, target))))
+    }
+
     /// `isend` of a `Vec`, moved (the object sends).
     pub fn isend_vec<T: Data>(&self, buf: Vec<T>, dest: usize, tag: Tag) -> Result<Request<'_>> {
         let st = Status::of::<T>(self.rank, tag, buf.len());
@@ -202,7 +238,9 @@ impl ThreadComm {
     fn send_request(&self, flag: Option<Arc<SyncFlag>>, dest: usize, tag: Tag, st: Status) -> Request<'_> {
         match flag {
             None => Request { inner: ReqImpl::Done(st) },
-            Some(flag) => Request { inner: ReqImpl::Threads(ThreadRequest::Send { comm: self, flag, dest, tag, st }) },
+            Some(flag) => Request {
+                inner: ReqImpl::Threads(ThreadRequest::Send { comm: self, flag: Some(flag), rdv: None, dest, tag, st }),
+            },
         }
     }
 
@@ -399,7 +437,7 @@ fn probed(env: &Envelope) -> Status {
 }
 
 /// The receiver's checks before it takes a message: element type, then length.
-fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capacity: Option<usize>) -> Result<()> {
+pub(super) fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capacity: Option<usize>) -> Result<()> {
     if !is_type::<T>(env.ty) {
         let name = (env.ty)().1;
         return Err(Error::TypeMismatch {
@@ -420,7 +458,7 @@ fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capacity: Option<
 }
 
 /// Copies a checked message into `buf`.
-fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
+pub(super) fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
     let st = status_of(&env);
     let n = env.count;
     match env.payload {
@@ -465,8 +503,8 @@ fn deliver_vec<T: Data>(ep: &Endpoint, env: Envelope) -> (Vec<T>, Status) {
 
 /// A posted receive, finished by `wait` or `test`; cancelled if dropped unfinished.
 pub(crate) struct PostedRecv<'c> {
-    comm: &'c ThreadComm,
-    posted: Option<Rc<Posted>>,
+    pub(super) comm: &'c ThreadComm,
+    pub(super) posted: Option<Rc<Posted>>,
     desc: WaitDesc,
     op: &'static str,
 }
@@ -481,13 +519,13 @@ impl PostedRecv<'_> {
         got
     }
 
-    fn test(&mut self) -> Option<Matched> {
+    pub(super) fn test(&mut self) -> Option<Matched> {
         let src = self.posted.as_ref()?.pattern.src;
         self.comm.ep.progress(src);
         self.take()
     }
 
-    fn wait(&mut self) -> Result<Matched> {
+    pub(super) fn wait(&mut self) -> Result<Matched> {
         let Some(p) = self.posted.clone() else {
             return Err(Error::InvalidArgument {
                 op: self.op,
@@ -530,8 +568,18 @@ type Finish<'a> = Box<dyn FnMut(&PostedRecv<'a>, Matched) -> Result<Status> + 'a
 pub(crate) enum ThreadRequest<'a> {
     /// An `irecv` into a borrowed buffer: the data lands when `wait` or `test` completes it.
     Recv { pending: PostedRecv<'a>, finish: Finish<'a> },
-    /// A strict-mode send, complete once a receive has matched its message.
-    Send { comm: &'a ThreadComm, flag: Arc<SyncFlag>, dest: usize, tag: Tag, st: Status },
+    /// A scoped `irecv` straight into the caller's buffer.
+    ScopedRecv(ScopedRecv<'a>),
+    /// A send still in progress: a large message the receiver copies out of the sender's
+    /// borrowed buffer (a scoped `isend`), and in strict mode one not yet matched.
+    Send {
+        comm: &'a ThreadComm,
+        flag: Option<Arc<SyncFlag>>,
+        rdv: Option<Arc<Rendezvous>>,
+        dest: usize,
+        tag: Tag,
+        st: Status,
+    },
 }
 
 impl<'a> ThreadRequest<'a> {
@@ -539,6 +587,7 @@ impl<'a> ThreadRequest<'a> {
     pub fn comm(&self) -> &'a ThreadComm {
         match self {
             ThreadRequest::Recv { pending, .. } => pending.comm,
+            ThreadRequest::ScopedRecv(r) => r.comm(),
             ThreadRequest::Send { comm, .. } => comm,
         }
     }
@@ -558,8 +607,14 @@ impl<'a> ThreadRequest<'a> {
                 let m = pending.wait()?;
                 finish(&pending, m)
             }
-            ThreadRequest::Send { comm, flag, dest, tag, st } => {
-                comm.wait_matched("isend", &flag, dest, tag)?;
+            ThreadRequest::ScopedRecv(r) => r.wait(),
+            ThreadRequest::Send { comm, flag, rdv, dest, tag, st } => {
+                if let Some(rdv) = rdv {
+                    comm.finish_send(&rdv);
+                }
+                if let Some(flag) = flag {
+                    comm.wait_matched("isend", &flag, dest, tag)?;
+                }
                 Ok(st)
             }
         }
@@ -571,9 +626,12 @@ impl<'a> ThreadRequest<'a> {
                 None => Ok(None),
                 Some(m) => finish(pending, m).map(Some),
             },
-            ThreadRequest::Send { comm, flag, st, .. } => {
+            ThreadRequest::ScopedRecv(r) => r.test(),
+            ThreadRequest::Send { comm, flag, rdv, st, .. } => {
                 comm.progress_posted();
-                Ok(flag.matched().then_some(*st))
+                let copied = rdv.as_ref().is_none_or(|r| r.is_done());
+                let matched = flag.as_ref().is_none_or(|f| f.matched());
+                Ok((copied && matched).then_some(*st))
             }
         }
     }
