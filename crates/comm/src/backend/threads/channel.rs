@@ -3,20 +3,25 @@
 //! send never blocks on a full ring.
 
 use std::any::{Any, TypeId};
-use std::cell::{Cell, UnsafeCell};
+use std::cell::Cell;
 use std::collections::VecDeque;
 use std::mem::MaybeUninit;
-use std::sync::atomic::{AtomicUsize, Ordering::*};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
 
 use super::rendezvous::Rendezvous;
+use super::sync::{AtomicUsize, Mutex, OnceLock, UnsafeCell};
 use super::world::Padded;
 
 /// Bytes of payload carried inside the envelope itself.
 pub(crate) const INLINE: usize = 16;
 /// Bytes of payload carried in the slab beside each ring slot (allocated on first use).
 pub(crate) const SLAB: usize = 1024;
+#[cfg(not(loom))]
 const RING: usize = 64;
+/// A ring of two slots under loom: the models overflow it with a few messages.
+#[cfg(loom)]
+const RING: usize = 2;
 
 /// Identifies an element type at run time: its id, its name for messages, its size.
 pub(crate) type TypeTag = fn() -> (TypeId, &'static str, usize);
@@ -142,11 +147,11 @@ impl Channel {
                     let slab =
                         self.slab.get_or_init(|| (0..RING).map(|_| SlabCell(UnsafeCell::new([0; SLAB]))).collect());
                     // SAFETY: the slab of a free slot is ours, like the slot (b.len() <= SLAB).
-                    unsafe { (&mut *slab[p % RING].0.get())[..b.len()].copy_from_slice(b) };
+                    slab[p % RING].0.with_mut(|s| unsafe { (&mut *s)[..b.len()].copy_from_slice(b) });
                     env.payload = Payload::Slab(b.len() as u32);
                 }
                 // SAFETY: p < head + RING: the consumer is done with this slot and only we write it.
-                unsafe { (*slot.env.get()).write(env) };
+                slot.env.with_mut(|e| unsafe { (*e).write(env) });
                 slot.seq.store(p + 1, Release);
                 me.pos.set(p + 1);
                 return;
@@ -223,12 +228,14 @@ impl Channel {
     pub fn consume_head<R>(&self, pos: &Cell<usize>, f: impl FnOnce(&Envelope, &[u8]) -> Option<R>) -> Option<R> {
         let p = pos.get();
         let slot = self.full_slot(p)?;
-        // SAFETY: seq == p + 1: the envelope (and its slab bytes) are written and only we
-        // touch them until we release the slot.
-        let env = unsafe { (*slot.env.get()).assume_init_ref() };
-        let r = f(env, self.slab_bytes(p, env))?;
+        let r = slot.env.with(|e| {
+            // SAFETY: seq == p + 1: the envelope (and its slab bytes) are written and only
+            // we touch them until we release the slot.
+            let env = unsafe { (*e).assume_init_ref() };
+            f(env, self.slab_bytes(p, env))
+        })?;
         // SAFETY: as above; dropped exactly once, then the slot goes back to the producer.
-        unsafe { (*slot.env.get()).assume_init_drop() };
+        slot.env.with_mut(|e| unsafe { (*e).assume_init_drop() });
         self.release(pos, p);
         Some(r)
     }
@@ -241,11 +248,11 @@ impl Channel {
         let slot = self.full_slot(p)?;
         // SAFETY: seq == p + 1: the envelope is written and only we read it until we
         // release the slot below.
-        if !want(unsafe { (*slot.env.get()).assume_init_ref() }) {
+        if !slot.env.with(|e| want(unsafe { (*e).assume_init_ref() })) {
             return None;
         }
         // SAFETY: as above; read exactly once, then the slot goes back to the producer.
-        let env = self.own(p, unsafe { (*slot.env.get()).assume_init_read() });
+        let env = self.own(p, slot.env.with(|e| unsafe { (*e).assume_init_read() }));
         self.release(pos, p);
         Some(env)
     }
@@ -256,7 +263,7 @@ impl Channel {
         match (&env.payload, self.slab.get()) {
             // SAFETY: the slot at p is full and ours until released; the producer wrote
             // `len` bytes of its slab before publishing it.
-            (Payload::Slab(len), Some(slab)) => unsafe { &(&*slab[p % RING].0.get())[..*len as usize] },
+            (Payload::Slab(len), Some(slab)) => slab[p % RING].0.with(|s| unsafe { &(&*s)[..*len as usize] }),
             _ => &[],
         }
     }
@@ -274,7 +281,7 @@ impl Channel {
             let p = pos.get();
             // SAFETY: seq == p + 1: the producer wrote this envelope and will not touch the
             // slot again until we release it; we read it exactly once.
-            let env = self.own(p, unsafe { (*slot.env.get()).assume_init_read() });
+            let env = self.own(p, slot.env.with(|e| unsafe { (*e).assume_init_read() }));
             self.release(pos, p);
             sink(env);
         }
@@ -283,13 +290,13 @@ impl Channel {
 
 impl Drop for Channel {
     fn drop(&mut self) {
-        let head = *self.head.0.get_mut();
+        let head = self.head.load(Relaxed);
         let Some(slots) = self.slots.get_mut() else { return };
         for slot in slots.iter_mut() {
-            let seq = *slot.seq.get_mut();
+            let seq = slot.seq.load(Relaxed);
             if seq > head {
                 // SAFETY: written at position seq - 1 >= head, so never consumed.
-                unsafe { slot.env.get_mut().assume_init_drop() };
+                slot.env.with_mut(|e| unsafe { (*e).assume_init_drop() });
             }
         }
     }

@@ -13,10 +13,11 @@
 
 use std::cell::UnsafeCell;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::atomic::Ordering::*;
 
 use super::channel::{type_tag, TypeTag};
 use super::comm::ThreadComm;
+use super::sync::AtomicU64;
 use super::world::{Padded, WaitDesc};
 use crate::collective::{check_layout, Layout};
 use crate::copy::FastCopy;
@@ -208,7 +209,7 @@ impl ThreadComm {
             return Ok(());
         }
         while !complete() {
-            std::thread::yield_now();
+            super::sync::thread::yield_now();
         }
         Ok(())
     }

@@ -1,8 +1,9 @@
 //! The rendezvous protocol for large messages: the receiver copies straight out of the
 //! sender's buffer, with the waiting sender copying chunks alongside.
 
-use std::cell::UnsafeCell;
-use std::sync::atomic::{AtomicPtr, AtomicU8, AtomicUsize, Ordering::*};
+use std::sync::atomic::Ordering::*;
+
+use super::sync::{AtomicPtr, AtomicU8, AtomicUsize, UnsafeCell};
 
 const POSTED: u8 = 0;
 const CLAIMED: u8 = 1;
@@ -11,7 +12,11 @@ const BUFFERING: u8 = 3;
 const BUFFERED: u8 = 4;
 
 /// Large copies are cut into chunks that the receiver and the waiting sender share.
+#[cfg(not(loom))]
 const CHUNK: usize = 128 << 10;
+/// Chunks of a few bytes under loom: the models copy a message of several chunks.
+#[cfg(loom)]
+const CHUNK: usize = 4;
 
 /// A large message the receiver copies straight out of the sender's buffer, with the
 /// sender (which waits anyway) copying chunks alongside. If the receiver is late, the
@@ -89,9 +94,9 @@ impl Rendezvous {
     pub fn take_into(&self, dst: &mut [u8], oversubscribed: bool) -> bool {
         let pause = || {
             if oversubscribed {
-                std::thread::yield_now()
+                super::sync::thread::yield_now()
             } else {
-                std::hint::spin_loop()
+                super::sync::spin_loop()
             }
         };
         assert!(dst.len() >= self.bytes, "rendezvous: receive buffer checked long enough");
@@ -110,8 +115,7 @@ impl Rendezvous {
                 }
                 BUFFERED => {
                     // SAFETY: BUFFERED was stored with Release after the sender's last write.
-                    let aside = unsafe { &*self.aside.get() };
-                    crate::copy::copy(&mut dst[..self.bytes], aside);
+                    self.aside.with(|a| crate::copy::copy(&mut dst[..self.bytes], unsafe { &*a }));
                     return false;
                 }
                 _ => pause(), // BUFFERING: the sender is copying, briefly.
@@ -139,10 +143,10 @@ impl Rendezvous {
             return self.is_done();
         }
         // SAFETY: in BUFFERING only the sender touches `aside`, and its buffer is alive.
-        unsafe {
+        self.aside.with_mut(|a| unsafe {
             let src = std::slice::from_raw_parts(self.src, self.bytes);
-            *self.aside.get() = crate::copy::to_vec(src);
-        }
+            *a = crate::copy::to_vec(src);
+        });
         self.state.store(BUFFERED, Release);
         true
     }

@@ -4,12 +4,13 @@ use crate::launch::panic_message;
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+use std::sync::atomic::Ordering::SeqCst;
 use std::sync::Arc;
 use std::thread;
 
 use super::comm::{CommShared, ThreadComm};
 use super::endpoint::Endpoint;
+use super::sync::AtomicBool;
 use super::world::{Failure, World};
 use crate::comm::Comm;
 use crate::error::{Error, Result};

@@ -1,12 +1,12 @@
 //! State shared by all ranks of one thread job: parking, failure and deadlock detection.
 
 use std::ops::Deref;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering::*};
-use std::sync::{Mutex, OnceLock};
-use std::thread::{self, Thread};
+use std::sync::atomic::Ordering::*;
 use std::time::{Duration, Instant};
 
 use super::channel::Channel;
+use super::sync::thread::{self, Thread};
+use super::sync::{AtomicBool, AtomicU32, AtomicU64, Mutex, OnceLock};
 use crate::error::{DeadlockReport, Error, Result, Wait};
 
 /// Keeps a value on its own cache lines (two, against the adjacent-line prefetcher).
@@ -146,6 +146,11 @@ impl World {
             }
         }
         self.aborted.store(true, SeqCst);
+        // A waker like `wake`: store, full fence, then look at the flags, so that a rank
+        // about to park either sees `aborted` or is seen parked. The SeqCst store and swap
+        // already order this in C++'s model, but loom models SeqCst accesses as AcqRel and
+        // reports a rank parked for good without the fence (once per job: free).
+        super::sync::fence(SeqCst);
         for c in self.cells.iter() {
             if c.parked.swap(false, SeqCst) {
                 c.generation.fetch_add(1, SeqCst);
@@ -194,7 +199,8 @@ impl World {
         // and reading the clock costs as much as a short message.
         let mut start = None;
         let mut i = 0u32;
-        loop {
+        // Under loom there is no spin (it reads the clock): the models check the parking path.
+        while !cfg!(loom) {
             if i > 1024 {
                 std::hint::spin_loop();
             }
