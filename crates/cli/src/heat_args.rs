@@ -72,6 +72,10 @@ pub struct HeatArgs {
     /// rank along x) [default: 16 where it applies, else 1]
     #[arg(long, value_name = "K", value_parser = parse_count)]
     pub halo_depth: Option<usize>,
+    /// The depth-1 halo exchange copies its messages (plain isend/irecv) instead of lending
+    /// the block's edges to a scope without copies: to compare the two
+    #[arg(long, hide = true)]
+    pub copied_halo: bool,
     /// Write the final field as a NumPy .npy file (gathered on rank 0)
     #[arg(long, short = 'o', value_name = "FILE.npy")]
     pub output: Option<PathBuf>,
@@ -129,6 +133,7 @@ impl HeatArgs {
             init: self.init.clone(),
             procs: self.procs,
             halo_depth: self.halo_depth,
+            copied_halo: self.copied_halo,
             output: self.output.clone(),
             per_rank_output: self.per_rank,
             snapshots: self.snapshots.clone(),

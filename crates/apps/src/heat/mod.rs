@@ -70,6 +70,10 @@ pub struct Heat {
     /// Ghost rows exchanged at once = steps per exchange (temporal blocking, one rank
     /// along x only); `None`: [`DEFAULT_DEPTH`] where it applies, else 1.
     pub halo_depth: Option<usize>,
+    /// The halo exchange (at depth 1) copies its messages through plain `isend`/`irecv`
+    /// instead of lending the block's edges to a scope: to compare the two.
+    #[serde(default)]
+    pub copied_halo: bool,
     /// Write the final field here (`.npy`).
     pub output: Option<PathBuf>,
     /// Every rank writes its own block next to `output` instead of rank 0 the whole field.
@@ -102,6 +106,7 @@ impl Default for Heat {
             init: Init::Square,
             procs: None,
             halo_depth: None,
+            copied_halo: false,
             output: None,
             per_rank_output: false,
             snapshots: None,

@@ -29,7 +29,8 @@ pub struct Timers {
 #[derive(Debug)]
 pub enum Stepper {
     /// One step per exchange: the block, the next field, the exchange's buffers.
-    Plain(Block, Block, Halo),
+    /// The field, the next step, the halo, and whether the exchange copies its messages.
+    Plain(Block, Block, Halo, bool),
     /// `k` steps per exchange.
     Deep(Deep),
 }
@@ -62,7 +63,7 @@ impl Stepper {
     /// Advances `steps` steps, at most [`depth`](Stepper::depth).
     pub fn advance(&mut self, cart: &CartComm, steps: usize, a: f64, t: &mut Timers) -> Result<()> {
         match self {
-            Stepper::Plain(u, next, halo) => advance(cart, halo, u, next, a, t),
+            Stepper::Plain(u, next, halo, copied) => advance(cart, halo, u, next, a, *copied, t),
             Stepper::Deep(d) => {
                 let (exchange, compute) = d.pass(cart, steps, a)?;
                 t.exchange += exchange;
@@ -89,7 +90,7 @@ pub fn run(comm: &Comm, p: &Heat) -> Result<Option<Output<HeatResult>>> {
         let mut u = Block::filled(rows.len(), cols.len(), p.wall);
         u.set_interior(&start.cells);
         let next = u.clone();
-        Stepper::Plain(u, next, Halo::new(&cart, rows.len(), cols.len()))
+        Stepper::Plain(u, next, Halo::new(&cart, rows.len(), cols.len()), p.copied_halo)
     };
     drop(start.cells);
     let mut writer = output::Writer::new(&cart, &d, p, start.scale, start.step)?;
@@ -166,27 +167,36 @@ pub fn run(comm: &Comm, p: &Heat) -> Result<Option<Output<HeatResult>>> {
 }
 
 /// One step: ghosts that need no message, messages posted, the interior updated while
-/// they travel, then the cells next to the ghosts.
+/// they travel, then the cells next to the ghosts. The messages go without copies (a
+/// scope lends them the block's edges), or `copied` through plain `isend`/`irecv`.
+#[allow(clippy::too_many_arguments)]
 pub fn advance(
     cart: &CartComm,
     halo: &mut Halo,
     u: &mut Block,
     next: &mut Block,
     a: f64,
+    copied: bool,
     t: &mut Timers,
 ) -> Result<()> {
     let t0 = Instant::now();
     halo.fill_local(u);
     let (remote_y, remote_x) = (halo.remote_y(), halo.remote_x());
-    let requests = halo.post(cart, u)?;
-    let t1 = Instant::now();
     let (ny, nx) = (u.ny, u.nx);
     let rows = if remote_y { 2..ny } else { 1..ny + 1 };
     let cols = if remote_x { 2..nx } else { 1..nx + 1 };
-    update(u, next, rows.clone(), cols, a);
-    let t2 = Instant::now();
-    wait_all(requests)?;
-    halo.unpack(u);
+    let mut interior = |now: &Block| update(now, next, rows.clone(), cols.clone(), a);
+    let inside = if copied {
+        let requests = halo.post(cart, u)?;
+        let t1 = Instant::now();
+        interior(u);
+        let inside = t1.elapsed();
+        wait_all(requests)?;
+        halo.unpack(u);
+        inside
+    } else {
+        halo.exchange(cart, u, interior)?.1
+    };
     let t3 = Instant::now();
     let edges = |n: usize| if n == 1 { vec![1] } else { vec![1, n] };
     if remote_y {
@@ -200,8 +210,8 @@ pub fn advance(
         }
     }
     let t4 = Instant::now();
-    t.exchange += (t1 - t0) + (t3 - t2);
-    t.compute += (t2 - t1) + (t4 - t3);
+    t.exchange += (t3 - t0) - inside;
+    t.compute += inside + (t4 - t3);
     std::mem::swap(u, next);
     Ok(())
 }
