@@ -22,6 +22,8 @@ pub(crate) struct Call<'a> {
     /// The root (0 for collectives without one).
     pub root: usize,
     pub type_name: &'static str,
+    /// Bytes per element.
+    pub elem_size: usize,
     pub op_kind: Option<OpKind>,
     /// The element count every rank must pass alike (where there is one).
     pub count: usize,
@@ -40,6 +42,7 @@ impl Call<'_> {
             op,
             root: 0,
             type_name: std::any::type_name::<T>(),
+            elem_size: std::mem::size_of::<T>(),
             op_kind: None,
             count: 0,
             recv_len: 0,
@@ -48,6 +51,11 @@ impl Call<'_> {
         }
     }
 }
+
+/// Messages of at least this many bytes are agreed on before they are sent, check or no
+/// check (see [`Call::needs_agreement`]). Below every MPI transport's eager limit (Open MPI's
+/// shared memory sends up to 4 KiB eagerly, TCP 64 KiB).
+pub(crate) const AGREE_FROM_BYTES: usize = 2048;
 
 /// A field of a call's signature: the ranks agree if the largest `a` is at most the
 /// smallest `b`. A value every rank must share is `(x, x)`.
@@ -60,9 +68,28 @@ pub(crate) const FREE: Field = (i64::MIN + 1, i64::MAX);
 pub(crate) const HEADER: usize = 6;
 
 /// The collectives where every rank passes the same element count.
-const SAME_COUNT: &[&str] = &["bcast", "scatter", "gather", "allgather", "reduce", "allreduce", "scan", "exscan", "alltoall"];
+const SAME_COUNT: &[&str] =
+    &["bcast", "scatter", "gather", "allgather", "reduce", "allreduce", "scan", "exscan", "alltoall"];
 
 impl Call<'_> {
+    /// True if this call must be agreed on even without the check, because a mismatch
+    /// could make MPI write past a receive buffer. Open MPI 4.1 receives a large message
+    /// (above the eager limit; its shared memory reads it with one `process_vm_readv`)
+    /// with the sender's length, not the receiver's count: a rank that passes a longer
+    /// count than the others overflows their buffers. So a rank that would send
+    /// `AGREE_FROM_BYTES` or more agrees first; in a correct program every rank passes
+    /// the same count and decides alike, and in a mismatched one the large sender waits
+    /// in the agreement instead of sending (an error, or a hang the watchdog reports;
+    /// never an overflow). The `v` collectives, whose counts differ between ranks, always
+    /// agree (`scatterv` tells each rank its count first and needs no agreement).
+    pub fn needs_agreement(&self) -> bool {
+        match self.op {
+            "gatherv" | "allgatherv" | "alltoallv" => true,
+            op if SAME_COUNT.contains(&op) => self.count.saturating_mul(self.elem_size) >= AGREE_FROM_BYTES,
+            _ => false,
+        }
+    }
+
     /// What every call must agree on: the operation, root, element type, reduction and
     /// (where every rank passes the same one) count, and that no rank rejected its arguments.
     pub fn header(&self, err: bool) -> [Field; HEADER] {
@@ -193,18 +220,22 @@ pub(crate) fn disagreement(all: &[CallRecord]) -> Option<String> {
     let root = &all[first.root.min(all.len() - 1)];
     let block = |l: &Option<Vec<usize>>, i: usize| l.as_ref().and_then(|l| l.get(i).copied());
     match op.as_str() {
-        o if SAME_COUNT.contains(&o) => all.iter().enumerate().find(|(_, c)| c.count != first.count).map(|(r, c)| {
-            format!("{op}: rank 0 passes {} elements but rank {r} passes {}", first.count, c.count)
-        }),
+        o if SAME_COUNT.contains(&o) => all
+            .iter()
+            .enumerate()
+            .find(|(_, c)| c.count != first.count)
+            .map(|(r, c)| format!("{op}: rank 0 passes {} elements but rank {r} passes {}", first.count, c.count)),
         "scatterv" => all.iter().enumerate().find_map(|(r, c)| {
             let sent = block(&root.layout, r)?;
-            (c.recv_len < sent)
-                .then(|| format!("scatterv: the root sends {sent} elements to rank {r}, whose buffer holds {}", c.recv_len))
+            (c.recv_len < sent).then(|| {
+                format!("scatterv: the root sends {sent} elements to rank {r}, whose buffer holds {}", c.recv_len)
+            })
         }),
         "gatherv" => all.iter().enumerate().find_map(|(r, c)| {
             let expected = block(&root.layout, r)?;
-            (c.count != expected)
-                .then(|| format!("gatherv: rank {r} sends {} elements but the root's layout expects {expected}", c.count))
+            (c.count != expected).then(|| {
+                format!("gatherv: rank {r} sends {} elements but the root's layout expects {expected}", c.count)
+            })
         }),
         "allgatherv" => (1..all.len())
             .find(|&r| all[r].layout != first.layout)
@@ -303,6 +334,20 @@ mod tests {
         let a = Call { layout: Some(&l1), ..Call::new::<u8>("allgatherv") };
         assert!(!headers(&[a, Call { layout: Some(&l2), ..a }], &[false; 2]));
         assert!(headers(&[a, Call { layout: Some(&Layout::new(&[1, 2], &[5, 0]).unwrap()), ..a }], &[false; 2]));
+    }
+
+    #[test]
+    fn large_messages_and_v_collectives_are_always_agreed_on() {
+        let small = Call { count: 255, ..Call::new::<f64>("allreduce") };
+        assert!(!small.needs_agreement());
+        assert!(Call { count: 256, ..small }.needs_agreement());
+        assert!(Call { count: 2048, ..Call::new::<u8>("bcast") }.needs_agreement());
+        assert!(!Call { count: 2047, ..Call::new::<u8>("bcast") }.needs_agreement());
+        for op in ["gatherv", "allgatherv", "alltoallv"] {
+            assert!(Call::new::<u8>(op).needs_agreement(), "{op}");
+        }
+        assert!(!Call::new::<u8>("scatterv").needs_agreement());
+        assert!(!Call::new::<u8>("barrier").needs_agreement());
     }
 
     #[test]

@@ -44,7 +44,9 @@ impl Caller {
             _ if self.rank != root => None,
             None => self.missing("scatter", "send buffer"),
             Some(s) if Some(s) == recv.checked_mul(p) => None,
-            Some(s) => self.invalid("scatter", format!("the root sends {s} elements but {p} ranks receive {recv} each")),
+            Some(s) => {
+                self.invalid("scatter", format!("the root sends {s} elements but {p} ranks receive {recv} each"))
+            }
         })
     }
 
@@ -64,7 +66,9 @@ impl Caller {
             _ if self.rank != root => None,
             None => self.missing("gather", "receive buffer"),
             Some(r) if send.checked_mul(p).is_some_and(|need| r >= need) => None,
-            Some(r) => self.invalid("gather", format!("the root's buffer holds {r} elements but {p} ranks send {send} each")),
+            Some(r) => {
+                self.invalid("gather", format!("the root's buffer holds {r} elements but {p} ranks send {send} each"))
+            }
         })
     }
 
@@ -109,7 +113,8 @@ impl Caller {
 
     /// `allreduce`, `scan`, `exscan`: `recv` holds the `send` results.
     pub fn reduced(self, op: &'static str, send: usize, recv: usize) -> Option<Error> {
-        (recv < send).then(|| self.invalid(op, format!("the receive buffer holds {recv} elements but {send} are reduced")))?
+        (recv < send)
+            .then(|| self.invalid(op, format!("the receive buffer holds {recv} elements but {send} are reduced")))?
     }
 
     /// `alltoall`: `send` splits into one equal block per rank and `recv` holds as much.
@@ -132,14 +137,7 @@ impl Caller {
 }
 
 /// The error of a `v` collective's layout that does not fit `p` ranks and a buffer of `len`.
-fn check_layout(
-    op: &'static str,
-    caller: usize,
-    l: &Layout,
-    p: usize,
-    len: usize,
-    what: &str,
-) -> Option<Error> {
+fn check_layout(op: &'static str, caller: usize, l: &Layout, p: usize, len: usize, what: &str) -> Option<Error> {
     let msg = if l.counts().len() != p {
         format!("the {what} layout has {} blocks for {p} ranks", l.counts().len())
     } else if l.extent() > len {

@@ -1,17 +1,20 @@
-//! The optional agreement check of the MPI backend (`JobOptions::check_collectives`,
-//! `PARSCI_CHECK=1`, `parsci --check`).
+//! The agreement of the ranks on a collective's arguments, on MPI.
 //!
 //! MPI cannot compare the arguments of a collective across ranks: a count that differs
 //! between ranks is erroneous MPI, which Open MPI reports only sometimes (a truncated
-//! message) and otherwise answers with wrong data or a hang. With the check on, every
-//! typed collective starts with one `MPI_Allreduce` (`MPI_MIN` on a few `i64`s, see
-//! [`crate::collective::agree`]) of what the thread backend compares in shared memory:
-//! the operation, root, element type, reduction and counts, and whether a rank rejected
-//! its own arguments. `gatherv` and `scatterv` add one allreduce of a field per rank,
-//! `alltoallv` an `MPI_Alltoall` of its counts and one allreduce of the verdict. When the
-//! ranks disagree, all of them know it from the same result: they exchange their calls
-//! and return the thread backend's `CollectiveMismatch`, every one of them, so that
-//! nobody waits in a collective the others left.
+//! message) and otherwise answers with wrong data, a hang, or (for large messages) a
+//! write past the receive buffer. Agreement is one `MPI_Allreduce` (`MPI_MIN` on a few
+//! `i64`s, see [`crate::collective::agree`]) of what the thread backend compares in
+//! shared memory: the operation, root, element type, reduction and counts, and whether a
+//! rank rejected its own arguments. `gatherv` and `scatterv` add one allreduce of a field
+//! per rank, `alltoallv` an `MPI_Alltoall` of its counts and one allreduce of the
+//! verdict. When the ranks disagree, all of them know it from the same result: they
+//! exchange their calls and return the thread backend's `CollectiveMismatch`, every one
+//! of them, so that nobody waits in a collective the others left.
+//!
+//! It runs before every collective with the check on (`JobOptions::check_collectives`,
+//! `PARSCI_CHECK=1`, `parsci --check`), and without it wherever a mismatch could make
+//! MPI write past a buffer (large messages, the `v` collectives but `scatterv`).
 
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,10 +42,11 @@ pub(crate) fn checking() -> bool {
 
 impl MpiComm {
     /// The verdict on this rank's `call` of a collective: its own argument error `err`, and
-    /// with the check on, a disagreement between the ranks (the same on every rank).
+    /// with the check on (or where a mismatch could overflow a buffer, see
+    /// [`Call::needs_agreement`]), a disagreement between the ranks (the same on every rank).
     #[inline]
     pub(super) fn agree(&self, call: Call, err: Option<Error>) -> Result<()> {
-        if !checking() {
+        if !checking() && !call.needs_agreement() {
             return err.map_or(Ok(()), Err);
         }
         self.agree_checked(call, err)

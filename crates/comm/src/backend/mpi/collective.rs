@@ -1,15 +1,18 @@
 //! Collectives on MPI: each is MPI's own collective (`MPI_Bcast`, `MPI_Allreduce`, ...),
 //! after the local argument checks shared with the thread backend
-//! ([`Caller`](crate::collective::Caller)) and, when the job asks for it, the agreement
-//! check of [`super::agree`].
+//! ([`Caller`](crate::collective::Caller)) and the agreement of [`super::agree`].
 //!
 //! Every count passed to MPI for a receive comes from the length of the local buffer
-//! (checked before the call), never from what another rank might send: when the ranks
-//! disagree, MPI writes no further than that buffer, and a longer message is
-//! `MPI_ERR_TRUNCATE`, returned as `Error::CollectiveMismatch`. What MPI cannot tell
-//! (a shorter message, ranks that take different algorithms and wait for each other)
-//! only the agreement check catches; without it, a rank whose arguments are wrong
-//! returns its error and the job is aborted when that error leaves the rank (see
+//! (checked before the call), never from what another rank might send. That is not
+//! enough: Open MPI 4.1 writes a large message (above its eager limit) whole into the
+//! receive buffer even when the receive count is smaller. So the ranks agree before
+//! any message of `AGREE_FROM_BYTES` or more is sent, and before every `gatherv`,
+//! `allgatherv`, `alltoallv` (see `Call::needs_agreement`); `scatterv` tells each rank
+//! its count first. A small message longer than the receive count is `MPI_ERR_TRUNCATE`,
+//! returned as `Error::CollectiveMismatch`; what MPI cannot tell for small messages (a
+//! shorter message, ranks that wait for each other) only the agreement check
+//! (`JobOptions::check_collectives`) catches. Without it, a rank whose arguments are
+//! wrong returns its error and the job is aborted when that error leaves the rank (see
 //! `run`), and the watchdog ends a job that hangs.
 
 use std::ffi::c_void;
@@ -19,7 +22,7 @@ use super::agree::checking;
 use super::comm::MpiComm;
 use super::types::{datatype, system_op, with_op};
 use super::watchdog;
-use crate::collective::agree::Call;
+use crate::collective::agree::{Call, AGREE_FROM_BYTES};
 use crate::collective::{Caller, Layout};
 use crate::data::{Data, Op};
 use crate::error::{Error, Result};
@@ -140,25 +143,25 @@ impl MpiComm {
         self.collective("scatterv", || unsafe {
             mpi::ffi::MPI_Scatter(countsptr, 1, int, (&mut mine as *mut c_int).cast(), 1, int, r, self.raw())
         })?;
+        // A block longer than `recv` is received into scratch space and refused: the root
+        // is not left waiting, and no stale message is left to match a later scatterv.
+        let mut scratch = Vec::new();
+        let into: *mut c_void = if mine > nr {
+            scratch.resize(mine as usize, T::zeroed());
+            scratch.as_mut_ptr().cast()
+        } else {
+            recv.as_mut_ptr().cast()
+        };
+        let dt = datatype::<T>();
+        // SAFETY: the layout fits the root's buffer (checked); `into` holds at least `mine` elements.
+        self.collective("scatterv", || unsafe {
+            mpi::ffi::MPI_Scatterv(sendptr, counts.as_ptr(), displs.as_ptr(), dt, into, mine, dt, r, self.raw())
+        })?;
         if mine > nr {
             let msg = format!("scatterv: the root sends {mine} elements to rank {me}, whose buffer holds {nr}");
             return Err(Error::CollectiveMismatch { caller: me, details: msg });
         }
-        let dt = datatype::<T>();
-        // SAFETY: the layout fits the root's buffer (checked); `recv` holds nr >= mine elements.
-        self.collective("scatterv", || unsafe {
-            mpi::ffi::MPI_Scatterv(
-                sendptr,
-                counts.as_ptr(),
-                displs.as_ptr(),
-                dt,
-                recv.as_mut_ptr().cast(),
-                mine,
-                dt,
-                r,
-                self.raw(),
-            )
-        })
+        Ok(())
     }
 
     pub fn gather<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, root: usize) -> Result<()> {
@@ -266,6 +269,7 @@ impl MpiComm {
                 && send.len() <= c_int::MAX as usize
                 && !watchdog::enabled()
                 && !checking()
+                && send.len() * std::mem::size_of::<T>() < AGREE_FROM_BYTES
             {
                 // SAFETY: both buffers hold send.len() elements of the datatype.
                 let rc = unsafe {
@@ -319,7 +323,14 @@ impl MpiComm {
         send: &[T],
         recv: &mut [T],
         op: &Op<T>,
-        call: impl FnOnce(*const c_void, *mut c_void, c_int, mpi::ffi::MPI_Datatype, mpi::ffi::MPI_Op, mpi::ffi::MPI_Comm) -> c_int,
+        call: impl FnOnce(
+            *const c_void,
+            *mut c_void,
+            c_int,
+            mpi::ffi::MPI_Datatype,
+            mpi::ffi::MPI_Op,
+            mpi::ffi::MPI_Comm,
+        ) -> c_int,
     ) -> Result<()> {
         let err = self.caller().reduced(name, send.len(), recv.len());
         self.agree(Call { count: send.len(), op_kind: Some(op.kind()), ..Call::new::<T>(name) }, err)?;
