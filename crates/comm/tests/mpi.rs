@@ -12,7 +12,6 @@
 mod conformance {
     pub mod checks;
 }
-#[path = "mpi/mismatch.rs"]
 mod mismatch;
 
 use std::process::{Command, Stdio};
@@ -192,8 +191,7 @@ fn driver() {
     }
     for n in [1, 2, 3, 4] {
         let job = mpirun(n, "conformance-checked");
-        let want =
-            format!("mpi conformance: {} checks passed at {n} ranks with the agreement check", CHECKS.len());
+        let want = format!("mpi conformance: {} checks passed at {n} ranks with the agreement check", CHECKS.len());
         check(
             format!("conformance with the agreement check under mpirun -n {n}"),
             job.code == Some(0) && job.stdout.contains(&want),

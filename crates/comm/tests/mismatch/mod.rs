@@ -259,9 +259,8 @@ pub fn unchecked(name: &str) {
 /// With the check: every rank prints whether its error is the thread backend's.
 pub fn checked(name: &str) {
     let f = case(name);
-    let on_threads = |n| {
-        launch(Backend::Threads(n), |comm| Ok::<_, String>(f(comm).err())).expect("the job on threads").into_vec()
-    };
+    let on_threads =
+        |n| launch(Backend::Threads(n), |comm| Ok::<_, String>(f(comm).err())).expect("the job on threads").into_vec();
     let expected = on_threads(Backend::Mpi.ranks());
     let opts = JobOptions::with_watchdog(Duration::from_secs(20)).with_check_collectives();
     launch_with(Backend::Mpi, &opts, |comm| {
@@ -297,7 +296,8 @@ pub fn judge_unchecked(stdout: &str, stderr: &str, code: Option<i32>, n: usize) 
     let Some(first) = failed.first() else { return (false, "ended without a reason".into()) };
     if let Some((_, rest)) = first.split_once("collective mismatch on rank ") {
         let rank = rest.split(':').next().unwrap_or("?");
-        let how = if first.contains("MPI: message truncated") { "MPI_ERR_TRUNCATE" } else { "counts agreed before the data" };
+        let how =
+            if first.contains("MPI: message truncated") { "MPI_ERR_TRUNCATE" } else { "counts agreed before the data" };
         return (true, format!("CollectiveMismatch on rank {rank} ({how})"));
     }
     if first.contains("MPI error: MPI_ERR_OTHER") {
