@@ -269,7 +269,7 @@ impl MpiComm {
                 && send.len() <= c_int::MAX as usize
                 && !watchdog::enabled()
                 && !checking()
-                && send.len() * std::mem::size_of::<T>() < AGREE_FROM_BYTES
+                && std::mem::size_of_val(send) < AGREE_FROM_BYTES
             {
                 // SAFETY: both buffers hold send.len() elements of the datatype.
                 let rc = unsafe {
