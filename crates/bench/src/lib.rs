@@ -3,6 +3,7 @@
 //! next to a reference measured in the same run (the hardware floor on this machine).
 
 mod affinity;
+mod check_cost;
 #[cfg(feature = "mpi")]
 mod compare;
 mod comparison;
@@ -14,6 +15,7 @@ mod report;
 
 use parsci_comm::{launch, Backend};
 
+pub use check_cost::{CheckCost, CheckRow};
 pub use comparison::{Comparison, Row};
 pub use floor::Floor;
 pub use measure::{Kind, Sample};
@@ -41,6 +43,14 @@ pub struct BenchArgs {
     /// (a build with `--features mpi`, started by `mpirun -n 2`); `--runs` rounds interleave them.
     #[arg(long)]
     pub compare: bool,
+    /// Measure the collectives' agreement check (`--check`): each round runs one job
+    /// without it and one with it, and reports both and their ratio.
+    #[arg(long, conflicts_with = "compare")]
+    pub check_cost: bool,
+    /// Message sizes in bytes, instead of the powers of two from --min-size to --max-size
+    /// (e.g. --sizes 8,1048576).
+    #[arg(long, value_delimiter = ',', value_parser = clap::value_parser!(u64).range(1..=(1 << 30)))]
+    pub sizes: Vec<u64>,
 }
 
 impl BenchArgs {
@@ -50,6 +60,9 @@ impl BenchArgs {
     }
 
     fn sizes(&self) -> Vec<usize> {
+        if !self.sizes.is_empty() {
+            return self.sizes.iter().map(|&s| s as usize).collect();
+        }
         let mut v = Vec::new();
         let mut s = self.min_size.max(1) as usize;
         while s as u64 <= self.max_size {
@@ -77,6 +90,10 @@ pub fn run(args: &BenchArgs, backend: Backend, json: bool) -> Result<Option<Stri
     let kinds = args.kinds();
     if args.compare {
         return compare(args, backend, &kinds, &sizes, json);
+    }
+    if args.check_cost {
+        let report = check_cost::run(backend, &kinds, &sizes, args.runs, args.scale)?;
+        return Ok(report.map(|r| if json { r.json() } else { r.table() }));
     }
     let out =
         launch(backend, |comm| measure::all(comm, &kinds, &sizes, args.runs, args.scale)).map_err(|e| e.to_string())?;

@@ -44,6 +44,12 @@ pub struct GlobalArgs {
     /// or the watchdog (MPI) instead of hanging one day on a cluster; also PARSCI_SYNC_SENDS=1
     #[arg(long, global = true)]
     pub sync_sends: bool,
+    /// MPI backend: before each collective, check that the ranks agree on its arguments
+    /// (one small allreduce more per collective; a mismatch is an error on every rank
+    /// instead of a truncation, wrong data or a hang). Also PARSCI_CHECK=1. The thread
+    /// backend always checks
+    #[arg(long, global = true)]
+    pub check: bool,
     /// Run the program N times in this one job and print a JSON array of the runs (what
     /// `parsci scale --launcher` asks of each MPI job)
     #[arg(long, global = true, hide = true, value_name = "N", default_value_t = 1, value_parser = crate::programs::parse_count)]
@@ -76,7 +82,7 @@ impl GlobalArgs {
         Ok(backend)
     }
 
-    /// The job options (`--watchdog`, `--comm-time`, `--sync-sends`).
+    /// The job options (`--watchdog`, `--comm-time`, `--sync-sends`, `--check`).
     pub fn job_options(&self) -> parsci_comm::JobOptions {
         let mut options = match self.watchdog {
             Some(secs) => parsci_comm::JobOptions::with_watchdog(std::time::Duration::from_secs_f64(secs)),
@@ -87,6 +93,9 @@ impl GlobalArgs {
         }
         if self.sync_sends {
             options = options.with_sync_sends();
+        }
+        if self.check {
+            options = options.with_check_collectives();
         }
         options
     }
@@ -215,6 +224,16 @@ mod tests {
         assert_eq!(cli.global.backend().unwrap(), Backend::Threads(2));
         assert!(cli.global.json);
         assert!(matches!(cli.command, Command::Rootsum { m: 400 }));
+    }
+
+    #[test]
+    fn check_is_a_global_option() {
+        let cli = Cli::try_parse_from(["parsci", "rootsum", "400", "--check"]).unwrap();
+        assert!(cli.global.job_options().check_collectives);
+        let cli = Cli::try_parse_from(["parsci", "--check", "hello"]).unwrap();
+        assert!(cli.global.check);
+        let cli = Cli::try_parse_from(["parsci", "hello"]).unwrap();
+        assert!(!cli.global.job_options().check_collectives);
     }
 
     #[test]

@@ -8,6 +8,12 @@ use crate::error::{Error, Result};
 use crate::p2p::{decode, encode};
 use crate::timing::{self, Kind};
 
+#[cfg(any(feature = "mpi", test))]
+pub(crate) mod agree;
+mod args;
+
+pub(crate) use args::Caller;
+
 /// Counts and displacements of the blocks of a `v` collective (`scatterv`, `gatherv`, ...):
 /// block `i` is `buf[displs[i]..displs[i] + counts[i]]`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -89,27 +95,6 @@ impl Layout {
     pub fn range(&self, i: usize) -> std::ops::Range<usize> {
         self.displs[i]..self.displs[i] + self.counts[i]
     }
-}
-
-/// The error of a `v` collective's layout that does not fit `p` ranks and a buffer of `len`.
-pub(crate) fn check_layout(
-    op: &'static str,
-    caller: usize,
-    l: &Layout,
-    p: usize,
-    len: usize,
-    what: &str,
-) -> Option<Error> {
-    let msg = if l.counts().len() != p {
-        format!("the {what} layout has {} blocks for {p} ranks", l.counts().len())
-    } else if l.extent() > len {
-        format!("the {what} layout reaches element {} but the buffer holds {len}", l.extent())
-    } else if what == "receive" && l.overlaps() {
-        format!("the {what} layout has overlapping blocks (counts {:?}, displacements {:?})", l.counts(), l.displs())
-    } else {
-        return None;
-    };
-    Some(Error::InvalidArgument { op, caller, msg })
 }
 
 /// Typed collectives (buffers of plain data).
@@ -415,10 +400,7 @@ impl Comm {
     }
 
     fn check_root(&self, op: &'static str, root: usize) -> Result<()> {
-        if root >= self.size() {
-            return Err(Error::RootOutOfRange { op, caller: self.rank(), root, size: self.size() });
-        }
-        Ok(())
+        Caller { rank: self.rank(), size: self.size() }.root(op, root).map_or(Ok(()), Err)
     }
 
     fn root_missing(&self, op: &'static str, what: &str) -> Error {

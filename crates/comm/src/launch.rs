@@ -109,6 +109,14 @@ pub struct JobOptions {
     /// assert!(matches!(out, Err(Error::Deadlock(_))));
     /// ```
     pub sync_sends: bool,
+    /// MPI backend: before each collective, the ranks check that they called the same
+    /// one with arguments that match (operation, root, element type, reduction, counts),
+    /// with one small `MPI_Allreduce` more per collective, and a disagreement is the
+    /// thread backend's [`Error::CollectiveMismatch`] on every rank instead of erroneous
+    /// MPI (a truncated message, wrong data or a hang). Also turned on by the environment
+    /// variable `PARSCI_CHECK=1`. The thread backend always checks (for free): there
+    /// this changes nothing.
+    pub check_collectives: bool,
 }
 
 impl JobOptions {
@@ -142,12 +150,39 @@ impl JobOptions {
 
     /// Strict mode, asked for here or by `PARSCI_SYNC_SENDS` (any value but empty and `0`).
     pub(crate) fn strict(&self) -> bool {
-        self.sync_sends || std::env::var_os(SYNC_SENDS_VAR).is_some_and(|v| !v.is_empty() && v != "0")
+        self.sync_sends || std::env::var_os(SYNC_SENDS_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+    }
+
+    /// These options with the collectives' agreement check on (see [`JobOptions::check_collectives`]).
+    ///
+    /// ```
+    /// use parsci_comm::{launch_with, Backend, Error, JobOptions};
+    /// let opts = JobOptions::default().with_check_collectives();
+    /// let errs = launch_with(Backend::Threads(2), &opts, |comm| {
+    ///     let mut buf = vec![0u8; 2 + comm.rank()]; // rank 1 passes a longer buffer
+    ///     Ok::<_, Error>(comm.bcast(&mut buf, 0).unwrap_err())
+    /// })
+    /// .unwrap();
+    /// assert!(errs.into_vec().iter().all(|e| matches!(e, Error::CollectiveMismatch { .. })));
+    /// ```
+    pub fn with_check_collectives(mut self) -> Self {
+        self.check_collectives = true;
+        self
+    }
+
+    /// True if the agreement check is on: asked for in these options, or by the
+    /// environment variable `PARSCI_CHECK` (set to anything but empty or `0`).
+    pub fn checks_collectives(&self) -> bool {
+        self.check_collectives || std::env::var(CHECK_ENV).is_ok_and(|v| !v.is_empty() && v != "0")
     }
 }
 
-/// The environment variable that turns strict mode on for every job of the process.
-pub const SYNC_SENDS_VAR: &str = "PARSCI_SYNC_SENDS";
+/// The environment variable that turns the collectives' agreement check on (`PARSCI_CHECK=1`).
+pub const CHECK_ENV: &str = "PARSCI_CHECK";
+
+/// The environment variable that turns strict mode on for every job of the process
+/// (`PARSCI_SYNC_SENDS=1`; see [`JobOptions::sync_sends`]).
+pub const SYNC_SENDS_ENV: &str = "PARSCI_SYNC_SENDS";
 
 /// The refusal of a build without MPI started by an MPI launcher.
 pub(crate) fn without_mpi(env: &crate::launcher::LauncherEnv) -> Error {
@@ -241,7 +276,8 @@ where
     launch_with(backend, &JobOptions::default(), f)
 }
 
-/// [`launch`] with [`JobOptions`] (a watchdog).
+/// [`launch`] with [`JobOptions`] (a watchdog, communication timing, the collectives'
+/// agreement check).
 pub fn launch_with<R, E, F>(backend: Backend, options: &JobOptions, f: F) -> Result<Launched<R>>
 where
     R: Send,
@@ -274,6 +310,7 @@ where
         }
         #[cfg(feature = "mpi")]
         Backend::Mpi => {
+            crate::backend::mpi::set_check_collectives(options.checks_collectives());
             let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog, options.strict())?;
             Ok(Launched { size, results: vec![(rank, r)] })
         }

@@ -1,6 +1,7 @@
 //! The MPI backend under a real `mpirun`: the conformance suite at 1, 2, 3 and 4
-//! processes (4 oversubscribed on 2 cores), and the failure paths (a failing rank, a
-//! panicking rank, a watchdog, a truncated receive).
+//! processes (4 oversubscribed on 2 cores), with and without the collectives' agreement
+//! check, the failure paths (a failing rank, a panicking rank, a watchdog, a truncated
+//! receive), and collectives whose ranks pass counts that disagree (see `mismatch`).
 //!
 //! `harness = false`: started by `cargo test`, this binary is the driver: it starts
 //! itself under `mpirun -n N` with `PARSCI_MPI_SCENARIO` set, and checks what the job
@@ -14,6 +15,7 @@ mod conformance {
     pub mod scoped;
     pub mod subgrids;
 }
+mod mismatch;
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -57,6 +59,7 @@ fn rank_main(scenario: &str) {
             });
             unreachable!("the watchdog aborted the job");
         }
+        "conformance-checked" => conformance(want, &JobOptions::default().with_check_collectives()),
         "fail" => {
             let _ = launch(Backend::Mpi, |comm| {
                 if comm.rank() == comm.size() - 1 {
@@ -95,12 +98,16 @@ fn rank_main(scenario: &str) {
             });
             unreachable!("the job was aborted");
         }
-        other => panic!("unknown scenario {other}"),
+        other => match other.split_once(':') {
+            Some(("mismatch", case)) => mismatch::unchecked(case),
+            Some(("mismatch-checked", case)) => mismatch::checked(case),
+            _ => panic!("unknown scenario {other}"),
+        },
     }
 }
 
-fn conformance(want: usize, opts: &JobOptions) {
-    let out = launch_with(Backend::Mpi, opts, |comm| {
+fn conformance(want: usize, options: &JobOptions) {
+    let out = launch_with(Backend::Mpi, options, |comm| {
         let verbose = std::env::var_os("PARSCI_MPI_VERBOSE").is_some();
         for (name, check) in CHECKS {
             if verbose {
@@ -114,7 +121,8 @@ fn conformance(want: usize, opts: &JobOptions) {
     .expect("launch");
     assert_eq!(out.size(), want);
     if out.root().is_some() {
-        println!("mpi conformance: {} checks passed at {want} ranks", CHECKS.len());
+        let checked = if options.check_collectives { " with the agreement check" } else { "" };
+        println!("mpi conformance: {} checks passed at {want} ranks{checked}", CHECKS.len());
     }
 }
 
@@ -152,6 +160,12 @@ struct Job {
 }
 
 fn mpirun(n: usize, scenario: &str) -> Job {
+    mpirun_within(n, scenario, Duration::from_secs(60))
+}
+
+/// `mpirun -n n` of this binary in `scenario`; a job that takes longer than `limit` is
+/// killed and fails the test (a hang).
+fn mpirun_within(n: usize, scenario: &str, limit: Duration) -> Job {
     let exe = std::env::current_exe().expect("this test's path");
     let launcher = std::env::var("PARSCI_MPIRUN").unwrap_or_else(|_| "mpirun".into());
     let start = Instant::now();
@@ -168,7 +182,6 @@ fn mpirun(n: usize, scenario: &str) -> Job {
         .spawn()
         .unwrap_or_else(|e| panic!("cannot start `{launcher}` ({e}): install Open MPI (openmpi-bin libopenmpi-dev)"));
     // A hang is a failure: kill the job after a generous limit.
-    let limit = Duration::from_secs(60);
     loop {
         if child.try_wait().expect("wait for mpirun").is_some() || start.elapsed() > limit {
             break;
@@ -202,6 +215,25 @@ fn driver() {
         let job = mpirun(n, "conformance");
         let want = format!("mpi conformance: {} checks passed at {n} ranks", CHECKS.len());
         check(format!("conformance under mpirun -n {n}"), job.code == Some(0) && job.stdout.contains(&want), &job);
+    }
+    for n in [1, 2, 3, 4] {
+        let job = mpirun(n, "conformance-checked");
+        let want = format!("mpi conformance: {} checks passed at {n} ranks with the agreement check", CHECKS.len());
+        check(
+            format!("conformance with the agreement check under mpirun -n {n}"),
+            job.code == Some(0) && job.stdout.contains(&want),
+            &job,
+        );
+    }
+    for n in [2, 3] {
+        for (case, _) in mismatch::CASES {
+            let job = mpirun_within(n, &format!("mismatch:{case}"), mismatch::LIMIT);
+            let (ok, outcome) = mismatch::judge_unchecked(&job.stdout, &job.stderr, job.code, n);
+            check(format!("{case} with mismatched counts at {n} ranks, unchecked: {outcome}"), ok, &job);
+            let job = mpirun_within(n, &format!("mismatch-checked:{case}"), mismatch::LIMIT);
+            let ok = job.code == Some(0) && mismatch::judge_checked(&job.stdout, n);
+            check(format!("{case} with mismatched counts at {n} ranks, checked: the thread backend's error"), ok, &job);
+        }
     }
     for n in [2, 3] {
         let job = mpirun(n, "fail");

@@ -8,6 +8,7 @@
 //! an [`Error`](crate::Error) like on threads. What MPI cannot tell (a deadlock, a peer's
 //! failure) is handled by aborting the job: see [`run`] and the watchdog.
 
+mod agree;
 mod collective;
 mod comm;
 mod p2p;
@@ -19,6 +20,7 @@ mod types;
 mod vec_recv;
 mod watchdog;
 
+pub(crate) use agree::set_check_collectives;
 pub(crate) use comm::MpiComm;
 pub(crate) use request::{MpiRequest, MpiVecRequest};
 pub(crate) use run::run;

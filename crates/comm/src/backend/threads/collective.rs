@@ -19,7 +19,7 @@ use super::channel::{type_tag, TypeTag};
 use super::comm::ThreadComm;
 use super::sync::AtomicU64;
 use super::world::{Padded, WaitDesc};
-use crate::collective::{check_layout, Layout};
+use crate::collective::{Caller, Layout};
 use crate::copy::FastCopy;
 use crate::data::{short_name, Data, Op, OpKind};
 use crate::error::{Error, Result};
@@ -347,19 +347,9 @@ impl ThreadComm {
         None
     }
 
-    fn invalid(&self, op: &'static str, msg: String) -> Option<Error> {
-        Some(Error::InvalidArgument { op, caller: self.rank, msg })
-    }
-
-    /// The error of a reduction whose receive buffer cannot hold its `n` results.
-    fn short_reduce_buffer(&self, op: &'static str, recv_len: usize, n: usize) -> Option<Error> {
-        (recv_len < n)
-            .then(|| self.invalid(op, format!("the receive buffer holds {recv_len} elements but {n} are reduced")))
-            .flatten()
-    }
-
-    fn root_err(&self, op: &'static str, root: usize) -> Option<Error> {
-        (root >= self.size()).then_some(Error::RootOutOfRange { op, caller: self.rank, root, size: self.size() })
+    /// This rank, for the argument checks shared with the other backends.
+    fn caller(&self) -> Caller {
+        Caller { rank: self.rank, size: self.size() }
     }
 
     pub fn barrier(&self) -> Result<()> {
@@ -387,7 +377,7 @@ impl ThreadComm {
 
     pub fn bcast<T: Data>(&self, buf: &mut [T], root: usize) -> Result<()> {
         let (me, p) = (self.rank, self.size());
-        let err = self.root_err("bcast", root);
+        let err = self.caller().bcast(root);
         if stageable::<T>(buf.len()) {
             let mine = Slot { root, count: buf.len(), ..Slot::new::<T>("bcast") };
             if me == root {
@@ -418,20 +408,11 @@ impl ThreadComm {
     }
 
     pub fn scatter<T: Data>(&self, send: Option<&[T]>, recv: &mut [T], root: usize) -> Result<()> {
-        let (me, p, n) = (self.rank, self.size(), recv.len());
-        let mut err = self.root_err("scatter", root);
+        let (me, n) = (self.rank, recv.len());
+        let err = self.caller().scatter(root, send.map(<[T]>::len), n);
         let mut mine = Slot { root, count: n, recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("scatter") };
-        if me == root && err.is_none() {
-            match send {
-                Some(b) if b.len() == n * p => mine.send = b.as_ptr().cast(),
-                Some(b) => {
-                    err = self.invalid(
-                        "scatter",
-                        format!("the root sends {} elements but {p} ranks receive {n} each", b.len()),
-                    )
-                }
-                None => err = self.invalid("scatter", "the root must pass Some(send buffer)".into()),
-            }
+        if let Some(b) = send.filter(|_| me == root) {
+            mine.send = b.as_ptr().cast();
         }
         self.collective(mine, err, counts_equal("scatter"), |s| {
             // SAFETY: the root's send buffer holds p * n elements (checked); our recv is ours.
@@ -441,18 +422,12 @@ impl ThreadComm {
 
     pub fn scatterv<T: Data>(&self, send: Option<(&[T], &Layout)>, recv: &mut [T], root: usize) -> Result<()> {
         let (me, p) = (self.rank, self.size());
-        let mut err = self.root_err("scatterv", root);
+        let err = self.caller().scatterv(root, send.map(|(b, l)| (b.len(), l)));
         let mut mine =
             Slot { root, recv_len: recv.len(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("scatterv") };
-        if me == root && err.is_none() {
-            match send {
-                Some((b, l)) => {
-                    err = check_layout("scatterv", me, l, p, b.len(), "send");
-                    mine.send = b.as_ptr().cast();
-                    mine.layout = l;
-                }
-                None => err = self.invalid("scatterv", "the root must pass Some((send buffer, layout))".into()),
-            }
+        if let Some((b, l)) = send.filter(|_| me == root) {
+            mine.send = b.as_ptr().cast();
+            mine.layout = l;
         }
         let agree = |s: &Slots| {
             let l = s.get(root).layout()?;
@@ -480,19 +455,10 @@ impl ThreadComm {
 
     pub fn gather<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, root: usize) -> Result<()> {
         let (me, p, n) = (self.rank, self.size(), send.len());
-        let mut err = self.root_err("gather", root);
+        let err = self.caller().gather(root, n, recv.as_ref().map(|b| b.len()));
         let mut mine = Slot { root, count: n, send: send.as_ptr().cast(), ..Slot::new::<T>("gather") };
-        if me == root && err.is_none() {
-            match recv {
-                Some(b) if b.len() >= n * p => mine.recv = b.as_mut_ptr().cast(),
-                Some(b) => {
-                    err = self.invalid(
-                        "gather",
-                        format!("the root's buffer holds {} elements but {p} ranks send {n} each", b.len()),
-                    )
-                }
-                None => err = self.invalid("gather", "the root must pass Some(receive buffer)".into()),
-            }
+        if let Some(b) = recv.filter(|_| me == root) {
+            mine.recv = b.as_mut_ptr().cast();
         }
         if stageable::<T>(n) {
             let recv = mine.recv;
@@ -514,17 +480,11 @@ impl ThreadComm {
 
     pub fn gatherv<T: Data>(&self, send: &[T], recv: Option<(&mut [T], &Layout)>, root: usize) -> Result<()> {
         let (me, p) = (self.rank, self.size());
-        let mut err = self.root_err("gatherv", root);
+        let err = self.caller().gatherv(root, recv.as_ref().map(|(b, l)| (b.len(), *l)));
         let mut mine = Slot { root, count: send.len(), send: send.as_ptr().cast(), ..Slot::new::<T>("gatherv") };
-        if me == root && err.is_none() {
-            match recv {
-                Some((b, l)) => {
-                    err = check_layout("gatherv", me, l, p, b.len(), "receive");
-                    mine.recv = b.as_mut_ptr().cast();
-                    mine.layout = l;
-                }
-                None => err = self.invalid("gatherv", "the root must pass Some((receive buffer, layout))".into()),
-            }
+        if let Some((b, l)) = recv.filter(|_| me == root) {
+            mine.recv = b.as_mut_ptr().cast();
+            mine.layout = l;
         }
         let agree = |s: &Slots| {
             let l = s.get(root).layout()?;
@@ -546,14 +506,7 @@ impl ThreadComm {
 
     pub fn allgather<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
         let (me, p, n) = (self.rank, self.size(), send.len());
-        let err = (recv.len() < n * p)
-            .then(|| {
-                self.invalid(
-                    "allgather",
-                    format!("the receive buffer holds {} elements but {p} ranks send {n} each", recv.len()),
-                )
-            })
-            .flatten();
+        let err = self.caller().allgather(n, recv.len());
         let mine = Slot {
             count: n,
             send: send.as_ptr().cast(),
@@ -579,13 +532,7 @@ impl ThreadComm {
 
     pub fn allgatherv<T: Data>(&self, send: &[T], recv: &mut [T], layout: &Layout) -> Result<()> {
         let (me, p) = (self.rank, self.size());
-        let mut err = check_layout("allgatherv", me, layout, p, recv.len(), "receive");
-        if err.is_none() && layout.counts()[me] != send.len() {
-            err = self.invalid(
-                "allgatherv",
-                format!("sends {} elements but the layout gives this rank {}", send.len(), layout.counts()[me]),
-            );
-        }
+        let err = self.caller().allgatherv(send.len(), recv.len(), layout);
         let mine = Slot {
             count: send.len(),
             send: send.as_ptr().cast(),
@@ -613,7 +560,8 @@ impl ThreadComm {
     fn reduction<T: Data>(&self, name: &'static str, send: &[T], op: &Op<T>, to: Target) -> Result<()> {
         let Target { recv, recv_len, root, err, kind } = to;
         let (me, p, n) = (self.rank, self.size(), send.len());
-        let err = err.or_else(|| recv.and_then(|_| self.short_reduce_buffer(name, recv_len, n)));
+        // `reduce` checked its arguments already (its `recv` matters only at the root).
+        let err = if kind == Reduction::ToRoot { err } else { self.caller().reduced(name, n, recv_len) };
         let mine = Slot {
             root,
             count: n,
@@ -678,11 +626,8 @@ impl ThreadComm {
     }
 
     pub fn reduce<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, op: &Op<T>, root: usize) -> Result<()> {
-        let mut err = self.root_err("reduce", root);
+        let err = self.caller().reduce(root, send.len(), recv.as_ref().map(|b| b.len()));
         let is_root = self.rank == root;
-        if err.is_none() && is_root && recv.is_none() {
-            err = self.invalid("reduce", "the root must pass Some(receive buffer)".into());
-        }
         let recv_len = recv.as_ref().map_or(0, |b| b.len());
         let ptr = recv.filter(|_| is_root).map(|b| b.as_mut_ptr().cast());
         self.reduction("reduce", send, op, Target { recv: ptr, recv_len, root, err, kind: Reduction::ToRoot })
@@ -701,7 +646,7 @@ impl ThreadComm {
     /// Every remote access is a read, so results land in the cache of the rank that uses them.
     fn allreduce_large<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
         let (me, p, n) = (self.rank, self.size(), send.len());
-        let err = self.short_reduce_buffer("allreduce", recv.len(), n);
+        let err = self.caller().reduced("allreduce", n, recv.len());
         let mine = Slot {
             count: n,
             send: send.as_ptr().cast(),
@@ -765,19 +710,7 @@ impl ThreadComm {
     pub fn alltoall<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
         let (me, p) = (self.rank, self.size());
         let n = send.len() / p;
-        let err = if !send.len().is_multiple_of(p) {
-            self.invalid(
-                "alltoall",
-                format!("the send buffer's {} elements do not split into {p} equal blocks", send.len()),
-            )
-        } else if recv.len() < send.len() {
-            self.invalid(
-                "alltoall",
-                format!("the receive buffer holds {} elements but {} arrive", recv.len(), send.len()),
-            )
-        } else {
-            None
-        };
+        let err = self.caller().alltoall(send.len(), recv.len());
         let mine =
             Slot { count: n, send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), ..Slot::new::<T>("alltoall") };
         self.collective(mine, err, counts_equal("alltoall"), |s| {
@@ -797,8 +730,7 @@ impl ThreadComm {
         recv_layout: &Layout,
     ) -> Result<()> {
         let (me, p) = (self.rank, self.size());
-        let err = check_layout("alltoallv", me, send_layout, p, send.len(), "send")
-            .or_else(|| check_layout("alltoallv", me, recv_layout, p, recv.len(), "receive"));
+        let err = self.caller().alltoallv(send.len(), send_layout, recv.len(), recv_layout);
         let mine = Slot {
             send: send.as_ptr().cast(),
             recv: recv.as_mut_ptr().cast(),
