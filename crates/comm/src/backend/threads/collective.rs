@@ -171,11 +171,15 @@ impl ThreadComm {
         // Phase `k` is complete once every rank has arrived `k` times: arrivals are counted
         // in one place so that "all arrived" and "withdrawn" cannot both happen.
         let target = k * area.n as u64;
-        area.total.fetch_add(1, AcqRel);
         let world = self.world();
-        for (r, &w) in self.shared.group.iter().enumerate() {
-            if r != self.rank {
-                world.wake(w);
+        // Only the arrival that completes the phase has anything to tell the others: waking
+        // them on every arrival would cost n wakes per rank (and n parks per rank, each a
+        // `membarrier`), quadratic in the communicator's size.
+        if area.total.fetch_add(1, AcqRel) + 1 == target {
+            for (r, &w) in self.shared.group.iter().enumerate() {
+                if r != self.rank {
+                    world.wake(w);
+                }
             }
         }
         let complete = || area.total.load(Acquire) >= target;
