@@ -236,9 +236,15 @@ impl World {
         let cell = &self.cells[me];
         *cell.waiting.lock().unwrap_or_else(|p| p.into_inner()) = Some(desc);
         let out = loop {
-            cell.parked.store(true, SeqCst);
-            // Pairs with the light fence in `wake`: our poll cannot be ordered before the flag.
-            super::fence::heavy();
+            // After a timeout the flag is usually still set (only a waker clears it): every
+            // waker from then on sees it, so the fence need not be repeated. (Repeating it cost
+            // each parked rank a `membarrier` ten times a second: most of the work of a job of
+            // thousands of mostly waiting ranks.)
+            if !cell.parked.load(SeqCst) {
+                cell.parked.store(true, SeqCst);
+                // Pairs with the light fence in `wake`: our poll cannot be ordered before the flag.
+                super::fence::heavy();
+            }
             match poll() {
                 Ok(None) => {}
                 other => break other,
