@@ -45,7 +45,7 @@ pub use collective::Layout;
 pub use comm::{BackendKind, Comm};
 pub use data::{Arith, Data, DataKind, ObjByte, Op, OpKind};
 pub use error::{DeadlockReport, Error, Result, Wait};
-pub use launch::{available_cores, launch, launch_with, Backend, JobOptions, Launched};
+pub use launch::{available_cores, launch, launch_with, Backend, JobOptions, Launched, MAX_THREAD_RANKS};
 pub use launcher::{detect_launcher, LauncherEnv};
 pub use p2p::{wait_all, ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 pub use timing::CommTime;
