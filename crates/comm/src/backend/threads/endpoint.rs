@@ -382,3 +382,44 @@ impl Endpoint {
         queue.insert(at, Arrived { order: m.order, env: m.env });
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::channel::type_tag;
+    use super::*;
+
+    fn env(src: u32, tag: i32) -> Envelope {
+        Envelope { ctx: 0, tag, src, ty: type_tag::<u8>, count: 1, payload: Payload::Inline([src as u8; 16]) }
+    }
+
+    /// Channels into `dst` the world has opened.
+    fn opened(world: &World, dst: usize) -> Vec<usize> {
+        let mut v = Vec::new();
+        world.opened_since(dst, 0, |src, _| v.push(src));
+        v
+    }
+
+    /// Only pairs that talk get a channel (opened once, by the sender); an any-source
+    /// receive finds the messages of every sender, in the order they arrived here (one
+    /// drain takes each channel's messages in turn, keeping each pair's order).
+    #[test]
+    fn channels_are_opened_by_the_pairs_that_talk() {
+        let world = Arc::new(World::new(1000));
+        let eps: Vec<Endpoint> = [3, 500, 999, 7].iter().map(|&r| Endpoint::new(world.clone(), r)).collect();
+        let any = Pattern { ctx: 0, src: None, tag: None };
+        assert!(eps[3].nothing_from(3) && eps[3].find(&any, |s, _| (true, s)).is_none());
+        for (i, tag) in [(0, 1), (1, 2), (0, 3), (2, 4)] {
+            eps[i].push(7, env(eps[i].me as u32, tag), None);
+        }
+        assert_eq!(opened(&world, 7), [3, 500, 999]);
+        assert!((0..1000).filter(|&d| d != 7).all(|d| opened(&world, d).is_empty()));
+        assert!(!eps[3].nothing_from(500));
+        eps[3].progress(None);
+        let mut got = Vec::new();
+        while let Some((s, Some(a))) = eps[3].find(&any, |s, _| (true, s)) {
+            got.push((s, a.env.tag));
+        }
+        assert_eq!(got, [(3, 1), (3, 3), (500, 2), (999, 4)]);
+        assert!(eps[3].nothing_from(3) && eps[3].nothing_from(42));
+    }
+}
