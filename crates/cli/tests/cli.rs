@@ -44,6 +44,16 @@ fn bad_arguments_fail_cleanly() {
     fails_with(&["no-such-program"], "unrecognized subcommand");
 }
 
+/// More thread ranks than the backend runs: a message with the limit and what to do,
+/// before any thread starts (it used to abort on a 2.5 TB allocation).
+#[test]
+fn too_many_thread_ranks_fail_cleanly() {
+    let limit = format!("more than the thread backend runs ({})", parsci_comm::MAX_THREAD_RANKS);
+    fails_with(&["--ranks", "100000", "hello"], &limit);
+    fails_with(&["--ranks", "100000", "hello"], "mpirun -n 100000");
+    fails_with(&["rootsum", "1000", "--ranks", &(parsci_comm::MAX_THREAD_RANKS + 1).to_string()], &limit);
+}
+
 #[test]
 fn scatter_gather_text() {
     let o = parsci(&["scatter-gather", "--ranks", "4"]);

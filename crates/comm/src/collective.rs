@@ -308,7 +308,8 @@ impl Comm {
         self.check_root("gather_obj", root)?;
         let (me, size) = (self.rank(), self.size());
         let bytes = encode(value, "gather_obj", me, root, -1)?;
-        let mut counts = vec![0u64; size];
+        // Only the root needs the counts: a vector of `size` on every rank is O(size^2) in all.
+        let mut counts = if me == root { vec![0u64; size] } else { Vec::new() };
         self.gather(&[bytes.len() as u64], (me == root).then_some(&mut counts[..]), root)?;
         if me != root {
             self.gatherv(&bytes, None, root)?;

@@ -194,6 +194,30 @@ pub(crate) fn without_mpi(env: &crate::launcher::LauncherEnv) -> Error {
     ))
 }
 
+/// The most ranks the thread backend runs in one job: [`launch`] refuses more with an
+/// [`Error::Launch`] that says so.
+///
+/// Each rank is a thread of this process, and threads are not free: each reserves a
+/// 16 MiB stack (virtual memory, 128 GiB at this limit) and takes about four memory
+/// mappings (its stack, its signal stack and their guard pages). Linux's default
+/// `vm.max_map_count` of 65530 caps a process near 16000 threads, and past it the Rust
+/// runtime aborts the process instead of returning an error; `kernel.pid_max` (32768 by
+/// default) caps the threads of the whole system. This limit is half that cap, leaving
+/// room for the program's own mappings. Up to it a job's memory grows linearly with the
+/// rank count (about 20 KiB per rank resident; see BENCHMARKS.md). More ranks need more
+/// than one process: the MPI backend (cargo feature `mpi`, `mpirun -n N`).
+pub const MAX_THREAD_RANKS: usize = 8192;
+
+/// The refusal of a thread job of more than [`MAX_THREAD_RANKS`] ranks.
+fn too_many_threads(n: usize) -> Error {
+    Error::Launch(format!(
+        "{n} ranks is more than the thread backend runs ({MAX_THREAD_RANKS}): each rank is a thread of this \
+         process, and the operating system caps a process near 16000 threads (memory mappings, \
+         vm.max_map_count); run at most {MAX_THREAD_RANKS} ranks as threads, or more as processes with the \
+         MPI backend (build with `--features mpi`, run under `mpirun -n {n}`)"
+    ))
+}
+
 /// The number of cores this process may use (at least 1).
 pub fn available_cores() -> usize {
     std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
@@ -299,6 +323,9 @@ where
         Backend::Threads(n) => {
             if n == 0 {
                 return Err(Error::Launch("the number of ranks must be at least 1".into()));
+            }
+            if n > MAX_THREAD_RANKS {
+                return Err(too_many_threads(n));
             }
             if let Some(env) = detect_launcher().filter(|e| e.size > 1) {
                 if !mpi_running() {

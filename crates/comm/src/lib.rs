@@ -49,7 +49,9 @@ pub use comm::{BackendKind, Comm};
 pub use data::{Arith, Data, DataKind, ObjByte, Op, OpKind};
 pub use environment::{wtick, wtime};
 pub use error::{DeadlockReport, Error, Result, Wait};
-pub use launch::{available_cores, launch, launch_with, Backend, JobOptions, Launched, CHECK_ENV, SYNC_SENDS_ENV};
+pub use launch::{
+    available_cores, launch, launch_with, Backend, JobOptions, Launched, CHECK_ENV, MAX_THREAD_RANKS, SYNC_SENDS_ENV,
+};
 pub use launcher::{detect_launcher, LauncherEnv};
 pub use p2p::{ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 pub use request_set::{test_all, test_any, test_some, wait_all, wait_any, wait_some};

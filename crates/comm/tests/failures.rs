@@ -1198,9 +1198,11 @@ fn layouts_that_wrap_around_are_refused() {
 fn a_failed_test_keeps_reporting_its_error() {
     ok_job(2, |comm| {
         if comm.rank() == 0 {
-            comm.send(&[1u32, 2, 3], 1, 9).map_err(|e| e.to_string())?;
-            comm.send(&[4u32], 1, 9).map_err(|e| e.to_string())?;
+            // Non-blocking: the receives come after the barrier (MPI need not buffer sends).
+            let a = comm.isend(&[1u32, 2, 3], 1, 9).map_err(|e| e.to_string())?;
+            let b = comm.isend(&[4u32], 1, 9).map_err(|e| e.to_string())?;
             comm.barrier().map_err(|e| e.to_string())?;
+            parsci_comm::wait_all(vec![a, b]).map_err(|e| e.to_string())?;
             return Ok(());
         }
         comm.barrier().map_err(|e| e.to_string())?; // the messages have been sent

@@ -5,9 +5,15 @@ mod common;
 
 use std::time::Duration;
 
-use parsci_comm::{launch, Backend, BackendKind, Comm, Error, ANY_SOURCE, ANY_TAG};
+use parsci_comm::{launch, Backend, BackendKind, Comm, Error, Op, ANY_SOURCE, ANY_TAG, MAX_THREAD_RANKS};
 
 const GUARD: Duration = Duration::from_secs(15);
+
+/// True when the whole run is in strict mode (`PARSCI_SYNC_SENDS=1`, as in CI): the
+/// tests of the default mode's buffering have nothing to check then.
+fn buffering_is_off() -> bool {
+    std::env::var_os(parsci_comm::SYNC_SENDS_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+}
 
 /// Runs a job that must succeed, under the hang guard.
 fn ok_job<R: Send + 'static>(n: usize, f: impl Fn(&Comm) -> Result<R, String> + Send + Sync + 'static) -> Vec<R> {
@@ -71,6 +77,9 @@ fn a_request_completed_by_test_can_still_be_waited() {
 
 #[test]
 fn blocking_sends_to_oneself_are_buffered() {
+    if buffering_is_off() {
+        return; // strict mode: sends are not buffered, which is what this checks
+    }
     // MPI does not promise this; the thread backend moves or copies the message aside.
     ok_job(1, |comm| {
         for n in [1usize, 100, 1 << 17] {
@@ -87,6 +96,9 @@ fn blocking_sends_to_oneself_are_buffered() {
 
 #[test]
 fn big_blocking_sends_in_both_directions_do_not_deadlock() {
+    if buffering_is_off() {
+        return; // strict mode: sends are not buffered, which is what this checks
+    }
     // Both ranks send 1 MiB first, then receive: the thread backend's sends never block
     // for long (the sender copies the message aside if the receiver is late).
     ok_job(2, |comm| {
@@ -136,6 +148,9 @@ fn ping_pong_stress_has_no_lost_wakeups() {
 
 #[test]
 fn unreceived_messages_are_dropped_with_the_job() {
+    if buffering_is_off() {
+        return; // strict mode: sends are not buffered, which is what this checks
+    }
     // Messages of every kind left in channels, overflow queues and local queues when
     // the job ends: dropped cleanly (no crash, no hang).
     ok_job(3, |comm| {
@@ -181,10 +196,73 @@ fn many_ranks_on_few_cores() {
     }
 }
 
+/// A thousand ranks (most of them waiting on two cores): a barrier, a ring exchange, rank 0
+/// hearing from everyone by any-source receives (then a specific-source one), an allreduce.
+#[test]
+fn a_thousand_ranks_communicate() {
+    let n = 1024;
+    let out = common::with_timeout(Duration::from_secs(120), "1024 ranks", move || {
+        launch(Backend::Threads(n), |comm| {
+            let (me, p) = (comm.rank(), comm.size());
+            comm.barrier()?;
+            let mut left = [0usize];
+            comm.sendrecv(&[me], (me + 1) % p, 0, &mut left, (me + p - 1) % p, 0)?;
+            let mut heard = vec![false; if me == 0 { p } else { 0 }];
+            if me == 0 {
+                let mut from = [0usize];
+                for _ in 1..p {
+                    let st = comm.recv(&mut from, ANY_SOURCE, 1)?;
+                    assert_eq!(st.source, from[0], "the status names the sender");
+                    assert!(!std::mem::replace(&mut heard[from[0]], true), "rank {} heard twice", from[0]);
+                }
+                // The last rank's second message comes from the queue of an inlet that exists.
+                comm.recv(&mut from, p - 1, 2)?;
+                assert_eq!(from[0], 2 * (p - 1));
+            } else {
+                comm.send(&[me], 0, 1)?;
+                if me == p - 1 {
+                    comm.send(&[2 * me], 0, 2)?;
+                }
+            }
+            let mut total = [0u64];
+            comm.allreduce(&[me as u64], &mut total, &Op::sum())?;
+            comm.barrier()?;
+            Ok::<_, Error>((left[0], heard.iter().filter(|&&h| h).count(), total[0]))
+        })
+    });
+    let out = out.unwrap_or_else(|e| panic!("the job failed: {e}")).into_vec();
+    assert_eq!(out.len(), n);
+    for (r, (left, heard, total)) in out.into_iter().enumerate() {
+        assert_eq!(left, (r + n - 1) % n, "rank {r}: ring exchange");
+        assert_eq!(heard, if r == 0 { n - 1 } else { 0 }, "rank {r}: any-source receives");
+        assert_eq!(total, (n * (n - 1) / 2) as u64, "rank {r}: allreduce");
+    }
+}
+
+#[test]
+fn more_thread_ranks_than_the_limit_is_a_launch_error() {
+    for n in [MAX_THREAD_RANKS + 1, 100_000, usize::MAX] {
+        let started = std::sync::atomic::AtomicBool::new(false);
+        let err = launch(Backend::Threads(n), |_| {
+            started.store(true, std::sync::atomic::Ordering::Relaxed);
+            Ok::<_, Error>(())
+        })
+        .unwrap_err();
+        assert!(!started.load(std::sync::atomic::Ordering::Relaxed), "{n} ranks: no rank may start");
+        let Error::Launch(msg) = &err else { panic!("{n} ranks: expected Error::Launch, got {err:?}") };
+        for part in [format!("{n} ranks"), MAX_THREAD_RANKS.to_string(), "thread".into(), "MPI backend".into()] {
+            assert!(msg.contains(&part), "{n} ranks: {msg:?} lacks {part:?}");
+        }
+    }
+}
+
 /// Every payload path of the thread backend (inline, slab, moved copy, rendezvous), with
 /// more messages queued than the ring holds, received in order by every receive kind.
 #[test]
 fn every_payload_size_survives_ring_overflow_in_order() {
+    if buffering_is_off() {
+        return; // strict mode: sends are not buffered, which is what this checks
+    }
     const SIZES: [usize; 6] = [1, 2, 100, 128, 3000, 40_000]; // u64s: 8 B .. 320 KB
     ok_job(2, |comm| {
         let msg = |round: usize, k: usize| -> Vec<u64> {

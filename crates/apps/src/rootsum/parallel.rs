@@ -26,7 +26,8 @@ pub fn run(comm: &Comm, params: &RootSum) -> Result<Option<Output<RootSumResult>
     comm.reduce(&[partial], root.then_some(&mut total[..]), &combine, 0)?;
     let compute_time_s = start.elapsed().as_secs_f64();
 
-    let mut partials = vec![0.0; comm.size()];
+    // Only rank 0 receives them (a vector per rank would be O(ranks^2) in all).
+    let mut partials = if root { vec![0.0; comm.size()] } else { Vec::new() };
     comm.gather(&[partial.value()], root.then_some(&mut partials[..]), 0)?;
 
     let mine = format!("{} partial sum = {:.6} ({count} terms)", rank_tag(comm), partial.value());

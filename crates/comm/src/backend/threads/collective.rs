@@ -67,6 +67,10 @@ impl Slot {
     }
 }
 
+/// Up to this many ranks, a rank waiting in a barrier names the ranks still missing
+/// (in the deadlock report); above, it counts them.
+const LIST_MISSING: usize = 64;
+
 /// Bytes a rank can stage in its slot for a small collective.
 const STAGE_BYTES: usize = 1024;
 
@@ -172,18 +176,30 @@ impl ThreadComm {
         // Phase `k` is complete once every rank has arrived `k` times: arrivals are counted
         // in one place so that "all arrived" and "withdrawn" cannot both happen.
         let target = k * area.n as u64;
-        area.total.fetch_add(1, AcqRel);
         let world = self.world();
-        for (r, &w) in self.shared.group.iter().enumerate() {
-            if r != self.rank {
-                world.wake(w);
+        // Only the arrival that completes the phase has anything to tell the others: waking
+        // them on every arrival would cost n wakes per rank (and n parks per rank, each a
+        // `membarrier`), quadratic in the communicator's size.
+        if area.total.fetch_add(1, AcqRel) + 1 == target {
+            for (r, &w) in self.shared.group.iter().enumerate() {
+                if r != self.rank {
+                    world.wake(w);
+                }
             }
         }
         let complete = || area.total.load(Acquire) >= target;
         let missing = || {
-            let m: Vec<usize> =
-                (0..area.n).filter(|&r| area.arrived[r].load(Acquire) < k).map(|r| self.shared.group[r]).collect();
-            WaitDesc { op, peer: format!("ranks {m:?} to join"), tag: None }
+            // Every rank that parks here describes its wait: listing the missing ranks costs
+            // O(n) per rank, O(n^2) per phase, so large communicators count them instead.
+            let peer = if area.n <= LIST_MISSING {
+                let m: Vec<usize> =
+                    (0..area.n).filter(|&r| area.arrived[r].load(Acquire) < k).map(|r| self.shared.group[r]).collect();
+                format!("ranks {m:?} to join")
+            } else {
+                let m = target.saturating_sub(area.total.load(Acquire));
+                format!("{m} of {} ranks to join", area.n)
+            };
+            WaitDesc { op, peer, tag: None }
         };
         // In strict mode a rank waiting here still lets messages reach its posted
         // receives, as an MPI rank inside a collective progresses them.
@@ -312,7 +328,7 @@ impl ThreadComm {
         let first = s.get(0);
         let agree = |x: &Slot| {
             x.err.is_null()
-                && x.op == first.op
+                && (std::ptr::eq(x.op, first.op) || x.op == first.op)
                 && x.root == first.root
                 && x.op_kind == first.op_kind
                 && (std::ptr::fn_addr_eq(x.ty, first.ty) || (x.ty)().0 == (first.ty)().0)

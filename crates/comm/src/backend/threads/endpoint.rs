@@ -2,11 +2,12 @@
 //! arrived before a matching receive, and the receives posted before their message.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::sync::Arc;
 
-use super::channel::{is_type, small_copy, Envelope, Payload, ProducerPos};
+use super::channel::{is_type, small_copy, Channel, Envelope, Payload, ProducerPos};
 use super::world::World;
 use crate::data::Data;
 use crate::p2p::Status;
@@ -33,7 +34,7 @@ pub(crate) struct Posted {
 }
 
 pub(crate) struct Arrived {
-    /// Arrival number: puts a message back in its place if it is returned.
+    /// Arrival number: orders any-source receives across sources.
     order: u64,
     pub env: Envelope,
 }
@@ -43,26 +44,116 @@ pub(crate) struct Matched {
     pub env: Envelope,
 }
 
+/// This rank's end of its channel to one destination, made with its first message there.
+struct Outlet {
+    ch: Arc<Channel>,
+    pos: ProducerPos,
+}
+
+/// This rank's end of the channel from one source, made when that source's channel is
+/// first seen, with the messages taken from it that no receive has claimed yet.
+struct Inlet {
+    src: usize,
+    ch: Arc<Channel>,
+    pos: Cell<usize>,
+    unexpected: RefCell<VecDeque<Arrived>>,
+}
+
+/// Per-peer state found by the peer's world rank, made on first use: memory grows with
+/// the peers a rank actually talks to, not with the job size. A one-entry cache in front
+/// of the map makes a repeated look-up of the same peer (the common case: ping-pong, a
+/// receive loop) a compare and a load.
+struct Peers<T> {
+    map: RefCell<HashMap<usize, Rc<T>, BuildHasherDefault<RankHasher>>>,
+    /// The same entries in order of creation, for the scans of any-source receives.
+    list: RefCell<Vec<Rc<T>>>,
+    /// The last peer looked up and its entry (`usize::MAX` and null before the first).
+    last: Cell<(usize, *const T)>,
+}
+
+impl<T> Peers<T> {
+    fn new() -> Self {
+        Peers { map: RefCell::default(), list: RefCell::default(), last: Cell::new((usize::MAX, std::ptr::null())) }
+    }
+
+    #[inline]
+    fn get(&self, peer: usize) -> Option<&T> {
+        let (p, ptr) = self.last.get();
+        if p == peer {
+            // SAFETY: `ptr` comes from an `Rc` in `map`: entries are never removed or
+            // replaced, so it lives as long as `self`, and nobody mutates through it.
+            return Some(unsafe { &*ptr });
+        }
+        self.get_slow(peer)
+    }
+
+    #[cold]
+    fn get_slow(&self, peer: usize) -> Option<&T> {
+        let ptr = Rc::as_ptr(self.map.borrow().get(&peer)?);
+        self.last.set((peer, ptr));
+        // SAFETY: as in `get`.
+        Some(unsafe { &*ptr })
+    }
+
+    /// Adds the entry of a peer that has none yet.
+    fn insert(&self, peer: usize, value: T) -> &T {
+        let rc = Rc::new(value);
+        let ptr = Rc::as_ptr(&rc);
+        self.list.borrow_mut().push(rc.clone());
+        let old = self.map.borrow_mut().insert(peer, rc);
+        debug_assert!(old.is_none(), "one entry per peer");
+        self.last.set((peer, ptr));
+        // SAFETY: as in `get`.
+        unsafe { &*ptr }
+    }
+
+    /// The `i`-th entry made, if there are that many.
+    #[inline]
+    fn nth(&self, i: usize) -> Option<&T> {
+        let ptr = Rc::as_ptr(self.list.borrow().get(i)?);
+        // SAFETY: as in `get` (`list` holds the same `Rc`s as `map`, never removed).
+        Some(unsafe { &*ptr })
+    }
+}
+
+/// Hashes a rank (a small integer) with one multiplication.
+#[derive(Default)]
+struct RankHasher(u64);
+
+impl Hasher for RankHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 pub(crate) struct Endpoint {
     pub world: Arc<World>,
     /// This rank in the world.
     pub me: usize,
-    send_pos: Box<[ProducerPos]>,
-    recv_pos: Box<[Cell<usize>]>,
-    unexpected: RefCell<Box<[VecDeque<Arrived>]>>,
+    outlets: Peers<Outlet>,
+    inlets: Peers<Inlet>,
+    /// How many channels into this rank `inlets` has taken from the world's inbox.
+    inlets_seen: Cell<usize>,
     posted: RefCell<Vec<Rc<Posted>>>,
     arrivals: Cell<u64>,
 }
 
 impl Endpoint {
     pub fn new(world: Arc<World>, me: usize) -> Self {
-        let n = world.size;
         Endpoint {
             world,
             me,
-            send_pos: (0..n).map(|_| ProducerPos::default()).collect(),
-            recv_pos: (0..n).map(|_| Cell::new(0)).collect(),
-            unexpected: RefCell::new((0..n).map(|_| VecDeque::new()).collect()),
+            outlets: Peers::new(),
+            inlets: Peers::new(),
+            inlets_seen: Cell::new(0),
             posted: RefCell::new(Vec::new()),
             arrivals: Cell::new(0),
         }
@@ -71,16 +162,58 @@ impl Endpoint {
     /// Queues `env` for world rank `dst` and wakes it.
     #[inline]
     pub fn push(&self, dst: usize, env: Envelope, slab: Option<&[u8]>) {
-        self.world.channel(self.me, dst).push(&self.send_pos[dst], env, slab);
+        let out = match self.outlets.get(dst) {
+            Some(out) => out,
+            None => self.open(dst),
+        };
+        out.ch.push(&out.pos, env, slab);
         self.world.wake(dst);
     }
 
+    /// Opens the channel to `dst` (its first message).
+    #[cold]
+    fn open(&self, dst: usize) -> &Outlet {
+        let ch = self.world.open_channel(self.me, dst);
+        self.outlets.insert(dst, Outlet { ch, pos: ProducerPos::default() })
+    }
+
+    /// This rank's end of the channel from `src`, if `src` has opened it.
+    #[inline]
+    fn inlet(&self, src: usize) -> Option<&Inlet> {
+        self.inlets.get(src).or_else(|| {
+            self.take_new_inlets();
+            self.inlets.get(src)
+        })
+    }
+
+    /// Takes the channels opened towards this rank since the last look (one load if none).
+    fn take_new_inlets(&self) {
+        let seen = self.inlets_seen.get();
+        let now = self.world.opened_since(self.me, seen, |src, ch| {
+            let inlet = Inlet { src, ch: ch.clone(), pos: Cell::new(0), unexpected: RefCell::default() };
+            self.inlets.insert(src, inlet);
+        });
+        self.inlets_seen.set(now);
+    }
+
     /// Moves newly arrived messages from `src` (or from everyone) into the local queues,
-    /// handing each to the oldest posted receive it matches.
+    /// handing each to the oldest posted receive it matches. Everyone means the sources
+    /// that have opened a channel to this rank: the others have sent nothing.
     pub fn progress(&self, src: Option<usize>) {
         match src {
-            Some(s) => self.drain(s),
-            None => (0..self.world.size).for_each(|s| self.drain(s)),
+            Some(s) => {
+                if let Some(inlet) = self.inlet(s) {
+                    self.drain(inlet);
+                }
+            }
+            None => {
+                self.take_new_inlets();
+                let mut i = 0;
+                while let Some(inlet) = self.inlets.nth(i) {
+                    self.drain(inlet);
+                    i += 1;
+                }
+            }
         }
     }
 
@@ -89,11 +222,11 @@ impl Endpoint {
     /// `polls` empty looks).
     #[inline]
     pub fn spin_inline<T: Data>(&self, src: usize, pat: &Pattern, buf: &mut [T], polls: u32) -> Option<Status> {
-        if self.queued_locally(src) {
+        let inlet = self.inlet(src)?;
+        if self.queued_locally(inlet) {
             return None;
         }
-        let ch = self.world.channel(src, self.me);
-        let pos = &self.recv_pos[src];
+        let (ch, pos) = (&inlet.ch, &inlet.pos);
         for _ in 0..polls {
             if ch.has_overflow() {
                 return None;
@@ -109,26 +242,30 @@ impl Endpoint {
     /// locally) and the ring is still empty: the cheap test a spinning receive repeats.
     #[inline]
     pub fn nothing_from(&self, src: usize) -> bool {
-        !self.world.channel(src, self.me).has_message(&self.recv_pos[src]) && !self.queued_locally(src)
+        match self.inlet(src) {
+            Some(inlet) => !inlet.ch.has_message(&inlet.pos) && !self.queued_locally(inlet),
+            None => self.posted.borrow().is_empty(),
+        }
     }
 
-    /// True if a message from `src` may be waiting outside the ring (in the local queue),
-    /// or a posted receive may claim the next one: then the ring's head is not simply
-    /// the next message to take.
+    /// True if a message from the inlet's source may be waiting outside the ring (in the
+    /// local queue), or a posted receive may claim the next one: then the ring's head is
+    /// not simply the next message to take.
     #[inline]
-    fn queued_locally(&self, src: usize) -> bool {
-        !self.posted.borrow().is_empty() || !self.unexpected.borrow()[src].is_empty()
+    fn queued_locally(&self, inlet: &Inlet) -> bool {
+        !self.posted.borrow().is_empty() || !inlet.unexpected.borrow().is_empty()
     }
 
     /// The fastest path: a small typed message from `src` copied straight out of its
     /// ring slot into `buf`, when nothing is queued locally and it matches.
     #[inline]
     pub fn recv_inline<T: Data>(&self, src: usize, pat: &Pattern, buf: &mut [T]) -> Option<Status> {
-        let ch = self.world.channel(src, self.me);
-        if self.queued_locally(src) || ch.has_overflow() {
+        let inlet = self.inlet(src)?;
+        let ch = &inlet.ch;
+        if self.queued_locally(inlet) || ch.has_overflow() {
             return None;
         }
-        ch.consume_head(&self.recv_pos[src], |env, slab| {
+        ch.consume_head(&inlet.pos, |env, slab| {
             if !(pat.matches(src, env) && env.count <= buf.len() && is_type::<T>(env.ty)) {
                 return None;
             }
@@ -147,24 +284,25 @@ impl Endpoint {
     /// take the next message straight from the ring if it matches and `check` accepts it.
     #[inline]
     pub fn take_direct(&self, src: usize, pat: &Pattern, check: impl FnOnce(&Envelope) -> bool) -> Option<Envelope> {
-        let ch = self.world.channel(src, self.me);
-        if self.queued_locally(src) || ch.has_overflow() {
+        let inlet = self.inlet(src)?;
+        let ch = &inlet.ch;
+        if self.queued_locally(inlet) || ch.has_overflow() {
             return None;
         }
-        ch.take_head_if(&self.recv_pos[src], |env| pat.matches(src, env) && check(env))
+        ch.take_head_if(&inlet.pos, |env| pat.matches(src, env) && check(env))
     }
 
     #[inline]
-    fn drain(&self, src: usize) {
-        let ch = self.world.channel(src, self.me);
-        let pos = &self.recv_pos[src];
-        if !ch.has_message(pos) {
+    fn drain(&self, inlet: &Inlet) {
+        let ch: &Channel = &inlet.ch;
+        if !ch.has_message(&inlet.pos) {
             return;
         }
-        ch.drain(pos, &mut |env| self.accept(src, env));
+        ch.drain(&inlet.pos, &mut |env| self.accept(inlet, env));
     }
 
-    fn accept(&self, src: usize, mut env: Envelope) {
+    fn accept(&self, inlet: &Inlet, mut env: Envelope) {
+        let src = inlet.src;
         let order = self.arrivals.get();
         self.arrivals.set(order + 1);
         {
@@ -177,7 +315,7 @@ impl Endpoint {
                 return;
             }
         }
-        self.unexpected.borrow_mut()[src].push_back(Arrived { order, env });
+        inlet.unexpected.borrow_mut().push_back(Arrived { order, env });
     }
 
     /// True if some `irecv` waits for its message.
@@ -193,25 +331,31 @@ impl Endpoint {
         pat: &Pattern,
         f: impl FnOnce(usize, &Envelope) -> (bool, R),
     ) -> Option<(R, Option<Arrived>)> {
-        let mut q = self.unexpected.borrow_mut();
-        let found = match pat.src {
-            Some(s) => q[s].iter().position(|a| pat.matches(s, &a.env)).map(|i| (s, i)),
+        let (inlet, i) = match pat.src {
+            Some(s) => {
+                let inlet = self.inlet(s)?;
+                let i = inlet.unexpected.borrow().iter().position(|a| pat.matches(s, &a.env))?;
+                (inlet, i)
+            }
             None => {
-                let mut best: Option<(u64, usize, usize)> = None;
-                for (s, queue) in q.iter().enumerate() {
-                    if let Some(i) = queue.iter().position(|a| pat.matches(s, &a.env)) {
+                let mut best: Option<(u64, &Inlet, usize)> = None;
+                let mut k = 0;
+                while let Some(inlet) = self.inlets.nth(k) {
+                    k += 1;
+                    let queue = inlet.unexpected.borrow();
+                    if let Some(i) = queue.iter().position(|a| pat.matches(inlet.src, &a.env)) {
                         let order = queue[i].order;
                         if best.is_none_or(|b| order < b.0) {
-                            best = Some((order, s, i));
+                            best = Some((order, inlet, i));
                         }
                     }
                 }
-                best.map(|(_, s, i)| (s, i))
+                best.map(|(_, inlet, i)| (inlet, i))?
             }
         };
-        let (s, i) = found?;
-        let (take, r) = f(s, &q[s][i].env);
-        let taken = take.then(|| q[s].remove(i).expect("index from position"));
+        let mut q = inlet.unexpected.borrow_mut();
+        let (take, r) = f(inlet.src, &q[i].env);
+        let taken = take.then(|| q.remove(i).expect("index from position"));
         Some((r, taken))
     }
 
@@ -248,17 +392,66 @@ impl Endpoint {
         for p in withdrawn {
             drop(p.matched.borrow_mut().take());
         }
-        let stale: Vec<Arrived> = {
-            let mut q = self.unexpected.borrow_mut();
-            q.iter_mut()
-                .flat_map(|queue| {
-                    let (gone, kept) = std::mem::take(queue).into_iter().partition(|a: &Arrived| a.env.ctx == ctx);
-                    *queue = kept;
-                    gone
-                })
-                .collect()
-        };
+        let mut stale: Vec<Arrived> = Vec::new();
+        let mut k = 0;
+        while let Some(inlet) = self.inlets.nth(k) {
+            k += 1;
+            let mut queue = inlet.unexpected.borrow_mut();
+            let (gone, kept): (VecDeque<Arrived>, VecDeque<Arrived>) =
+                std::mem::take(&mut *queue).into_iter().partition(|a| a.env.ctx == ctx);
+            *queue = kept;
+            stale.extend(gone);
+        }
         // Dropped outside the borrows: a synchronous sender's token wakes it.
         drop(stale);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::channel::type_tag;
+    use super::*;
+
+    fn env(src: u32, tag: i32) -> Envelope {
+        Envelope {
+            ctx: 0,
+            tag,
+            src,
+            ty: type_tag::<u8>,
+            count: 1,
+            payload: Payload::Inline([src as u8; 16]),
+            sync: None,
+        }
+    }
+
+    /// Channels into `dst` the world has opened.
+    fn opened(world: &World, dst: usize) -> Vec<usize> {
+        let mut v = Vec::new();
+        world.opened_since(dst, 0, |src, _| v.push(src));
+        v
+    }
+
+    /// Only pairs that talk get a channel (opened once, by the sender); an any-source
+    /// receive finds the messages of every sender, in the order they arrived here (one
+    /// drain takes each channel's messages in turn, keeping each pair's order).
+    #[test]
+    fn channels_are_opened_by_the_pairs_that_talk() {
+        let world = Arc::new(World::new(1000, false));
+        let eps: Vec<Endpoint> = [3, 500, 999, 7].iter().map(|&r| Endpoint::new(world.clone(), r)).collect();
+        let any = Pattern { ctx: 0, src: None, tag: None };
+        assert!(eps[3].nothing_from(3) && eps[3].find(&any, |s, _| (true, s)).is_none());
+        for (i, tag) in [(0, 1), (1, 2), (0, 3), (2, 4)] {
+            eps[i].push(7, env(eps[i].me as u32, tag), None);
+        }
+        assert_eq!(opened(&world, 7), [3, 500, 999]);
+        assert!((0..1000).filter(|&d| d != 7).all(|d| opened(&world, d).is_empty()));
+        assert!(!eps[3].nothing_from(500));
+        eps[3].progress(None);
+        let mut got = Vec::new();
+        while let Some((s, Some(a))) = eps[3].find(&any, |s, _| (true, s)) {
+            got.push((s, a.env.tag));
+        }
+        assert_eq!(got, [(3, 1), (3, 3), (500, 2), (999, 4)]);
+        assert!(eps[3].nothing_from(3) && eps[3].nothing_from(42));
     }
 }

@@ -186,20 +186,21 @@ fn desc() -> WaitDesc {
 fn loom_park_and_wake_never_miss() {
     loom::model(|| {
         let world = Arc::new(World::new(2, false));
+        // The channel from rank 1 to rank 0, opened as rank 1's first message opens it.
+        let ch = world.open_channel(1, 0);
         let waker = {
-            let world = world.clone();
+            let (world, ch) = (world.clone(), ch.clone());
             thread::spawn(move || {
                 world.register(1);
                 let me = ProducerPos::default();
                 for i in 0..2 {
-                    world.channel(1, 0).push(&me, envelope(i), None);
+                    ch.push(&me, envelope(i), None);
                     world.wake(0);
                 }
                 world.finish(1);
             })
         };
         world.register(0);
-        let ch = world.channel(1, 0);
         let pos = Cell::new(0);
         for i in 0..2 {
             // Two messages fit in the ring: the overflow stays empty, so taking the head is valid.

@@ -2,11 +2,12 @@
 
 use std::ops::Deref;
 use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::channel::Channel;
 use super::sync::thread::{self, Thread};
-use super::sync::{AtomicBool, AtomicU32, AtomicU64, Mutex, OnceLock};
+use super::sync::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize, Mutex, OnceLock};
 use crate::error::{DeadlockReport, Error, Result, Wait};
 
 /// Keeps a value on its own cache lines (two, against the adjacent-line prefetcher).
@@ -64,11 +65,22 @@ impl Failure {
     }
 }
 
+/// The channels into one rank, each opened by its sender with its first message there:
+/// memory grows with the pairs that communicate, not with the square of the job size.
+#[derive(Default)]
+struct Inbox {
+    /// `(source, channel)` in the order they were opened; only ever appended to.
+    opened: Mutex<Vec<(usize, Arc<Channel>)>>,
+    /// `opened.len()`, stored (release) after each append: the receiver reads it without
+    /// the lock to see whether a new sender appeared.
+    len: AtomicUsize,
+}
+
 pub(crate) struct World {
     pub size: usize,
     cells: Box<[Padded<RankCell>]>,
-    /// `channels[dst * size + src]` carries messages from `src` to `dst`.
-    channels: Box<[Padded<Channel>]>,
+    /// `inboxes[dst]`: the channels opened towards `dst`.
+    inboxes: Box<[Padded<Inbox>]>,
     aborted: AtomicBool,
     failure: Mutex<Option<Failure>>,
     next_ctx: AtomicU32,
@@ -92,7 +104,7 @@ impl World {
         World {
             size,
             cells: (0..size).map(|_| Padded::default()).collect(),
-            channels: (0..size * size).map(|_| Padded(Channel::new())).collect(),
+            inboxes: (0..size).map(|_| Padded::default()).collect(),
             aborted: AtomicBool::new(false),
             failure: Mutex::new(None),
             next_ctx: AtomicU32::new(1),
@@ -102,8 +114,32 @@ impl World {
         }
     }
 
-    pub fn channel(&self, src: usize, dst: usize) -> &Channel {
-        &self.channels[dst * self.size + src]
+    /// Opens the channel from `src` to `dst`. Called once per pair, by `src` (the
+    /// channel's only producer), before its first message to `dst`; `dst` finds it with
+    /// [`World::opened_since`].
+    pub fn open_channel(&self, src: usize, dst: usize) -> Arc<Channel> {
+        let ch = Arc::new(Channel::new());
+        let inbox = &self.inboxes[dst];
+        let mut opened = inbox.opened.lock().unwrap_or_else(|p| p.into_inner());
+        opened.push((src, ch.clone()));
+        // Pairs with the acquire in `opened_since`; the message that follows is published
+        // later still, and `wake`'s fence orders both before the receiver's last look.
+        inbox.len.store(opened.len(), Release);
+        ch
+    }
+
+    /// Hands `f` each channel into `dst` opened after the first `seen` (in order of
+    /// opening), and returns how many are open now. Costs one load when none is new.
+    pub fn opened_since(&self, dst: usize, seen: usize, mut f: impl FnMut(usize, &Arc<Channel>)) -> usize {
+        let inbox = &self.inboxes[dst];
+        if inbox.len.load(Acquire) == seen {
+            return seen;
+        }
+        let opened = inbox.opened.lock().unwrap_or_else(|p| p.into_inner());
+        for (src, ch) in &opened[seen..] {
+            f(*src, ch);
+        }
+        opened.len()
     }
 
     pub fn new_context(&self) -> u32 {
@@ -225,9 +261,15 @@ impl World {
         let cell = &self.cells[me];
         *cell.waiting.lock().unwrap_or_else(|p| p.into_inner()) = Some(desc);
         let out = loop {
-            cell.parked.store(true, SeqCst);
-            // Pairs with the light fence in `wake`: our poll cannot be ordered before the flag.
-            super::fence::heavy();
+            // After a timeout the flag is usually still set (only a waker clears it): every
+            // waker from then on sees it, so the fence need not be repeated. (Repeating it cost
+            // each parked rank a `membarrier` ten times a second: most of the work of a job of
+            // thousands of mostly waiting ranks.)
+            if !cell.parked.load(SeqCst) {
+                cell.parked.store(true, SeqCst);
+                // Pairs with the light fence in `wake`: our poll cannot be ordered before the flag.
+                super::fence::heavy();
+            }
             match poll() {
                 Ok(None) => {}
                 other => break other,
