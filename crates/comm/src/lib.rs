@@ -36,8 +36,8 @@ mod copy;
 mod data;
 mod environment;
 mod error;
-mod launch;
-mod launcher;
+mod job;
+mod launcher_env;
 mod p2p;
 mod request_set;
 mod scope;
@@ -49,10 +49,10 @@ pub use comm::{BackendKind, Comm};
 pub use data::{Arith, Data, DataKind, ObjByte, Op, OpKind};
 pub use environment::{wtick, wtime};
 pub use error::{DeadlockReport, Error, Result, Wait};
-pub use launch::{
+pub use job::{
     available_cores, launch, launch_with, Backend, JobOptions, Launched, CHECK_ENV, MAX_THREAD_RANKS, SYNC_SENDS_ENV,
 };
-pub use launcher::{detect_launcher, LauncherEnv};
+pub use launcher_env::{detect_launcher, LauncherEnv};
 pub use p2p::{ObjRequest, Request, Status, Tag, VecRequest, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 pub use request_set::{test_all, test_any, test_some, wait_all, wait_any, wait_some};
 pub use scope::Scope;

@@ -36,7 +36,7 @@ where
             return Ok((info.size, info.rank, r));
         }
         Ok(Err(e)) => e.to_string(),
-        Err(panic) => format!("panicked: {}", crate::launch::panic_message(&*panic)),
+        Err(panic) => format!("panicked: {}", crate::job::panic_message(&*panic)),
     };
     eprintln!("rank {} failed: {message}", info.rank);
     eprintln!("parsci: aborting the MPI job (MPI_Abort) so that no rank waits forever");

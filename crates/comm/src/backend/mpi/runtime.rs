@@ -15,7 +15,7 @@ use mpi::environment::Universe;
 use mpi::topology::Communicator;
 
 use crate::error::{Error, Result};
-use crate::launcher::detect_launcher;
+use crate::launcher_env::detect_launcher;
 
 /// What MPI says about the job, read once at initialisation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -216,7 +216,7 @@ unsafe extern "C" fn combine<T: Data>(
     };
     // A panic must not unwind into MPI's C code: report it and end the job.
     if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run)) {
-        let msg = crate::launch::panic_message(&*panic);
+        let msg = crate::job::panic_message(&*panic);
         eprintln!("a user reduction panicked inside MPI: {msg}; aborting the job");
         super::runtime::abort(1);
     }

@@ -81,7 +81,7 @@ pub(crate) enum Payload {
 }
 
 #[repr(align(64))]
-struct Slot {
+struct RingSlot {
     /// `pos + 1` once the producer has written the message at `pos` (only it writes this).
     seq: AtomicUsize,
     env: UnsafeCell<MaybeUninit<Envelope>>,
@@ -100,7 +100,7 @@ struct SlabCell(UnsafeCell<[u8; SLAB]>);
 
 pub(crate) struct Channel {
     /// Allocated by the first message: with n ranks there are n^2 channels, most unused.
-    slots: OnceLock<Box<[Slot]>>,
+    slots: OnceLock<Box<[RingSlot]>>,
     /// `slab[i]` holds the payload of a `Payload::Slab` message in slot `i`.
     slab: OnceLock<Box<[SlabCell]>>,
     /// Messages the consumer has taken (only it writes this). The producer reads it only
@@ -184,16 +184,18 @@ impl Channel {
 
     /// The ring, allocated on first use (producer side).
     #[inline]
-    fn ring(&self) -> &[Slot] {
+    fn ring(&self) -> &[RingSlot] {
         self.slots.get_or_init(|| {
-            (0..RING).map(|_| Slot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) }).collect()
+            (0..RING)
+                .map(|_| RingSlot { seq: AtomicUsize::new(0), env: UnsafeCell::new(MaybeUninit::uninit()) })
+                .collect()
         })
     }
 
     /// The slot for position `p` if it holds the message written there (consumer side:
     /// `seq == p + 1`, published by the producer with release).
     #[inline]
-    fn full_slot(&self, p: usize) -> Option<&Slot> {
+    fn full_slot(&self, p: usize) -> Option<&RingSlot> {
         self.slots.get().map(|s| &s[p % RING]).filter(|s| s.seq.load(Acquire) == p + 1)
     }
 

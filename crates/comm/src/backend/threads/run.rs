@@ -1,6 +1,6 @@
 //! Launching a thread job: one thread per rank plus a deadlock monitor.
 
-use crate::launch::panic_message;
+use crate::job::panic_message;
 use std::fmt::Display;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::rc::Rc;

@@ -100,7 +100,7 @@ const MONITOR_PERIOD: Duration = Duration::from_millis(25);
 impl World {
     pub fn new(size: usize, strict: bool) -> Self {
         super::fence::init();
-        let cores = crate::launch::available_cores();
+        let cores = crate::job::available_cores();
         World {
             size,
             cells: (0..size).map(|_| Padded::default()).collect(),

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::comm::Comm;
 use crate::error::{Error, Result};
-use crate::launcher::detect_launcher;
+use crate::launcher_env::detect_launcher;
 
 /// Where the ranks run. The one place the backend is chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -185,7 +185,7 @@ pub const CHECK_ENV: &str = "PARSCI_CHECK";
 pub const SYNC_SENDS_ENV: &str = "PARSCI_SYNC_SENDS";
 
 /// The refusal of a build without MPI started by an MPI launcher.
-pub(crate) fn without_mpi(env: &crate::launcher::LauncherEnv) -> Error {
+pub(crate) fn without_mpi(env: &crate::launcher_env::LauncherEnv) -> Error {
     Error::Launch(format!(
         "this program was built without MPI support (cargo feature `mpi`), but {} started it as rank {} of {} \
          processes ({}={}): each process would run the whole job alone. Rebuild with `cargo build --release \
