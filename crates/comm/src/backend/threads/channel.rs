@@ -23,6 +23,9 @@ const RING: usize = 64;
 #[cfg(loom)]
 const RING: usize = 2;
 
+/// The most elements one message may carry on the thread backend.
+pub(crate) const MAX_COUNT: usize = u32::MAX as usize;
+
 /// Identifies an element type at run time: its id, its name for messages, its size.
 pub(crate) type TypeTag = fn() -> (TypeId, &'static str, usize);
 
@@ -59,8 +62,9 @@ pub(crate) struct Envelope {
     /// The sender's rank in the communicator `ctx`.
     pub src: u32,
     pub ty: TypeTag,
-    /// Elements of the sender's type.
-    pub count: usize,
+    /// Elements of the sender's type (at most `MAX_COUNT`: an envelope fits its ring slot's
+    /// cache line, and MPI's counts are `int`s anyway).
+    pub count: u32,
     pub payload: Payload,
     /// Strict mode: tells the sender when a receive has matched the message (or it is
     /// gone), as `MPI_Ssend` waits for.
@@ -301,5 +305,14 @@ impl Drop for Channel {
                 slot.env.with_mut(|e| unsafe { (*e).assume_init_drop() });
             }
         }
+    }
+}
+#[cfg(test)]
+mod tests {
+    /// An envelope and its sequence number share one cache line: a short message costs
+    /// one line transfer between the two ranks.
+    #[test]
+    fn a_ring_slot_is_one_cache_line() {
+        assert_eq!(std::mem::size_of::<super::RingSlot>(), 64);
     }
 }

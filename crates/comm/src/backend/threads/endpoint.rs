@@ -266,17 +266,18 @@ impl Endpoint {
             return None;
         }
         ch.consume_head(&inlet.pos, |env, slab| {
-            if !(pat.matches(src, env) && env.count <= buf.len() && is_type::<T>(env.ty)) {
+            let count = env.count as usize;
+            if !(pat.matches(src, env) && count <= buf.len() && is_type::<T>(env.ty)) {
                 return None;
             }
-            let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..env.count]);
+            let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..count]);
             let len = dst.len();
             match &env.payload {
                 Payload::Inline(bytes) => small_copy(dst, &bytes[..len]),
                 Payload::Slab(_) => dst.copy_from_slice(slab),
                 _ => return None,
             }
-            Some(Status::of::<T>(env.src as usize, env.tag, env.count))
+            Some(Status::of::<T>(env.src as usize, env.tag, count))
         })
     }
 

@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, INLINE, SLAB};
+use super::channel::{is_type, small_copy, type_tag, Envelope, Payload, INLINE, MAX_COUNT, SLAB};
 use super::comm::ThreadComm;
 use super::endpoint::{Endpoint, Matched, Pattern, Posted};
 use super::rendezvous::Rendezvous;
@@ -58,8 +58,19 @@ impl ThreadComm {
         WaitDesc { op, peer, tag: Some(tag) }
     }
 
+    /// A message's envelope; `count` was checked against `MAX_COUNT` (see `check_count`).
     fn envelope<T: Data>(&self, tag: Tag, count: usize, payload: Payload) -> Envelope {
+        let count = count as u32;
         Envelope { ctx: self.shared.ctx, tag, src: self.rank as u32, ty: type_tag::<T>, count, payload, sync: None }
+    }
+
+    /// An error for a message of more elements than an envelope carries.
+    fn check_count(&self, op: &'static str, n: usize) -> Result<()> {
+        if n <= MAX_COUNT {
+            return Ok(());
+        }
+        let msg = format!("{n} elements are more than one message carries ({MAX_COUNT}); split it into several");
+        Err(Error::InvalidArgument { op, caller: self.rank, msg })
     }
 
     /// Strict mode: a token for the next message's envelope, and the flag its sender waits on.
@@ -106,6 +117,7 @@ impl ThreadComm {
     ) -> Result<StartedSend> {
         self.check_dest(op, dest)?;
         self.check_tag(op, tag, false)?;
+        self.check_count(op, buf.len())?;
         if dest == PROC_NULL {
             return Ok((None, None));
         }
@@ -178,6 +190,7 @@ impl ThreadComm {
     fn push_vec<T: Data>(&self, op: &'static str, buf: Vec<T>, dest: usize, tag: Tag) -> Result<Option<Arc<SyncFlag>>> {
         self.check_dest(op, dest)?;
         self.check_tag(op, tag, false)?;
+        self.check_count(op, buf.len())?;
         if dest == PROC_NULL {
             return Ok(None);
         }
@@ -426,13 +439,13 @@ impl Drop for LargeSendGuard<'_> {
 /// The status of a received message: its count in the sender's elements (checked to be
 /// the receiver's type).
 fn status_of(env: &Envelope) -> Status {
-    let bytes = env.count * (env.ty)().2;
-    Status { source: env.src as usize, tag: env.tag, count: env.count, bytes }
+    let count = env.count as usize;
+    Status { source: env.src as usize, tag: env.tag, count, bytes: count * (env.ty)().2 }
 }
 
 /// The status of a probed message: counted in bytes, as on MPI (see `Status::count`).
 fn probed(env: &Envelope) -> Status {
-    let bytes = env.count * (env.ty)().2;
+    let bytes = env.count as usize * (env.ty)().2;
     Status { source: env.src as usize, tag: env.tag, count: bytes, bytes }
 }
 
@@ -450,8 +463,9 @@ pub(super) fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capaci
         });
     }
     match capacity {
-        Some(cap) if env.count > cap => {
-            Err(Error::Truncated { op, from: env.src as usize, to: me, tag: env.tag, sent: env.count, capacity: cap })
+        Some(cap) if env.count as usize > cap => {
+            let sent = env.count as usize;
+            Err(Error::Truncated { op, from: env.src as usize, to: me, tag: env.tag, sent, capacity: cap })
         }
         _ => Ok(()),
     }
@@ -460,7 +474,7 @@ pub(super) fn check<T: Data>(op: &'static str, me: usize, env: &Envelope, capaci
 /// Copies a checked message into `buf`.
 pub(super) fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> Status {
     let st = status_of(&env);
-    let n = env.count;
+    let n = env.count as usize;
     match env.payload {
         Payload::Inline(b) => {
             let dst: &mut [u8] = bytemuck::cast_slice_mut(&mut buf[..n]);
@@ -484,7 +498,7 @@ pub(super) fn deliver<T: Data>(ep: &Endpoint, env: Envelope, buf: &mut [T]) -> S
 /// Turns a checked message into a `Vec`, without a copy when the sender moved one.
 fn deliver_vec<T: Data>(ep: &Endpoint, env: Envelope) -> (Vec<T>, Status) {
     let st = status_of(&env);
-    let n = env.count;
+    let n = env.count as usize;
     let v = match env.payload {
         Payload::Inline(b) => bytemuck::pod_collect_to_vec(&b[..n * std::mem::size_of::<T>()]),
         Payload::Bytes(b) => bytemuck::pod_collect_to_vec(&b),
