@@ -331,11 +331,7 @@ fn driver() {
         &job,
     );
     let job = mpirun_with(2, "overflow", &["--mca", "btl", "self,tcp"]);
-    check(
-        "the same over TCP (--mca btl self,tcp)".into(),
-        job.code == Some(0) && job.stdout.contains(want),
-        &job,
-    );
+    check("the same over TCP (--mca btl self,tcp)".into(), job.code == Some(0) && job.stdout.contains(want), &job);
     if !failures.is_empty() {
         eprintln!("\n{}", failures.join("\n\n"));
         std::process::exit(1);

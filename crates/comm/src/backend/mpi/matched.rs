@@ -19,6 +19,7 @@ use super::request::{completed_recv, mismatch};
 use super::types::datatype;
 use crate::data::{short_type_name, Data};
 use crate::error::{Error, Result};
+use crate::p2p::Status;
 
 /// A receive buffer: `capacity` elements of `elem` bytes of MPI type `dt` (`capacity`
 /// fits an `int`: the callers check it).
@@ -83,13 +84,44 @@ pub(crate) fn discard(op: &'static str, caller: usize, msg: &mut MPI_Message, st
 
 /// Receives the matched message `msg` (probed as `st`) into `buf` if it fits; otherwise
 /// consumes it and reports why it did not fit.
+#[inline]
 pub(crate) fn mrecv_into<T: Data>(
     op: &'static str,
     caller: usize,
     buf: &mut [T],
     msg: &mut MPI_Message,
     st: &MPI_Status,
-) -> Result<crate::p2p::Status> {
+) -> Result<Status> {
+    let (bytes, elem) = (received_bytes(st), std::mem::size_of::<T>());
+    if elem > 0 && bytes != usize::MAX && bytes.is_multiple_of(elem) && bytes / elem <= buf.len() {
+        let n = bytes / elem;
+        // SAFETY: `buf` holds at least `n` elements of `T`, the whole probed message.
+        let rc = unsafe {
+            mpi::ffi::MPI_Mrecv(
+                buf.as_mut_ptr().cast(),
+                n as c_int,
+                datatype::<T>(),
+                msg,
+                mpi::ffi::RSMPI_STATUS_IGNORE,
+            )
+        };
+        check_rc(op, caller, rc)?;
+        // The probe's status is the message's: no second question to MPI.
+        return Ok(Status { source: st.MPI_SOURCE as usize, tag: st.MPI_TAG, count: n, bytes });
+    }
+    mrecv_other(op, caller, buf, msg, st)
+}
+
+/// `mrecv_into` of a message that does not fit, or of zero-sized elements.
+#[cold]
+#[inline(never)]
+fn mrecv_other<T: Data>(
+    op: &'static str,
+    caller: usize,
+    buf: &mut [T],
+    msg: &mut MPI_Message,
+    st: &MPI_Status,
+) -> Result<Status> {
     let shape = Shape::of::<T>(buf.len());
     match fit(op, caller, st, &shape) {
         Ok(n) => {
