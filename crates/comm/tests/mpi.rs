@@ -154,8 +154,9 @@ enum Via {
 }
 
 /// Messages above MPI's eager limits (8 KiB, 70 KB, 300 KB, 1 MiB) sent to `recv`,
-/// `irecv`, a scoped `irecv` and `sendrecv` with a buffer half their size, followed in
-/// a larger `Vec` by a guard zone: each is `Error::Truncated` with both ranks and both
+/// `irecv`, a scoped `irecv` and `sendrecv` with a buffer half their size, and with a
+/// buffer of 8 elements (the small-buffer path of the blocking receives), followed in a
+/// larger `Vec` by a guard zone: each is `Error::Truncated` with both ranks and both
 /// sizes, nothing is written past the buffer (Open MPI 4.1 would write the whole
 /// message there), and the next message of the same tag arrives intact.
 fn overflow() {
@@ -166,14 +167,14 @@ fn overflow() {
             return Err(format!("overflow runs on 2 ranks, not {}", comm.size()));
         }
         let mut checked = 0;
-        for bytes in [8 * 1024, 70_000, 300_000, 1 << 20] {
+        let cases = [8 * 1024, 70_000, 300_000, 1 << 20].into_iter().flat_map(|b| [(b, b / 8), (b, 8)]);
+        for (bytes, half) in cases {
             let n = bytes / 4; // u32 elements
-            let half = n / 2;
             let big: Vec<u32> = (0..n as u32).collect();
             let next: Vec<u32> = (0..half as u32).map(|i| i ^ 0x5a5a_5a5a).collect();
             for via in [Via::Recv, Via::Irecv, Via::Scoped, Via::Sendrecv] {
                 let tag = via as i32;
-                let what = |e: &dyn std::fmt::Debug| format!("{bytes} bytes via {via:?}: {e:?}");
+                let what = |e: &dyn std::fmt::Debug| format!("{bytes} bytes to {half} u32 via {via:?}: {e:?}");
                 if comm.rank() == 0 {
                     for msg in [&big, &next] {
                         match via {
@@ -323,7 +324,7 @@ fn driver() {
         job.code == Some(0) && job.stdout.contains("truncation reported"),
         &job,
     );
-    let want = "overflow: 16 too-long messages reported, guards intact, next messages intact";
+    let want = "overflow: 32 too-long messages reported, guards intact, next messages intact";
     let job = mpirun(2, "overflow");
     check(
         "large messages to receive buffers half their size: Truncated, nothing written past them".into(),

@@ -11,6 +11,7 @@
 //! matched when this rank next calls into point-to-point. What MPI cannot tell (a deadlock, a peer's
 //! failure) is handled by aborting the job: see [`run`] and the watchdog.
 
+mod bounce;
 mod collective;
 mod comm;
 mod matched;

@@ -8,6 +8,7 @@ use std::os::raw::c_int;
 
 use mpi::ffi::{MPI_Comm, MPI_Message, MPI_Request, MPI_Status};
 
+use super::bounce::{self, check_size};
 use super::comm::{check_rc, MpiComm};
 use super::matched::mrecv_into;
 use super::posted;
@@ -209,7 +210,7 @@ impl MpiComm {
 
     #[inline]
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
-        if self.direct(dest, tag, buf.len()) {
+        if self.direct(dest, tag, buf.len()) && std::mem::size_of_val(buf) <= bounce::MAX_MESSAGE {
             return self.check("send", self.mpi_send(buf, dest as c_int, tag));
         }
         self.send_as("send", buf, dest, tag)
@@ -220,6 +221,7 @@ impl MpiComm {
         check_dest(op, self.rank(), self.size(), dest)?;
         check_tag(op, self.rank(), tag, false)?;
         self.count(op, buf.len())?;
+        check_size(op, self.rank(), std::mem::size_of_val(buf))?;
         if posted::any() && dest != PROC_NULL {
             return MpiRequest::isend(self, buf, dest, tag)?.wait().map(|_| ());
         }
@@ -237,6 +239,11 @@ impl MpiComm {
     #[inline]
     pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         if self.direct(src, tag, buf.len()) {
+            if std::mem::size_of_val(buf) <= bounce::SMALL {
+                if let Some(r) = bounce::recv_small(self.raw(), "recv", self.rank(), buf, src as c_int, tag) {
+                    return r;
+                }
+            }
             let (mut msg, st) = mprobe(self.raw(), "recv", self.rank(), src as c_int, tag)?;
             return mrecv_into("recv", self.rank(), buf, &mut msg, &st);
         }
@@ -264,6 +271,11 @@ impl MpiComm {
         let (mut msg, st) = if posted::any() {
             match_next(self.raw(), op, self.rank(), src, tag)?
         } else {
+            if std::mem::size_of_val(buf) <= bounce::SMALL {
+                if let Some(r) = bounce::recv_small(self.raw(), op, self.rank(), buf, mpi_rank(src), mpi_tag(tag)) {
+                    return r;
+                }
+            }
             mprobe(self.raw(), op, self.rank(), mpi_rank(src), mpi_tag(tag))?
         };
         mrecv_into(op, self.rank(), buf, &mut msg, &st)
@@ -292,6 +304,7 @@ impl MpiComm {
         check_tag("sendrecv", me, rtag, true)?;
         let ns = self.count("sendrecv", send.len())?;
         self.count("sendrecv", recv.len())?;
+        check_size("sendrecv", me, std::mem::size_of_val(send))?;
         let _w = watchdog::enter("sendrecv", || format!("{} and {}", peer_text(dest), peer_text(src)), Some(rtag));
         // `MPI_Isend`, then a receive that probes first, then the send's completion:
         // never a deadlock however the peers pair up, as `MPI_Sendrecv`.

@@ -45,6 +45,7 @@ pub(crate) struct MpiRequest<'a> {
 impl<'a> MpiRequest<'a> {
     pub(crate) fn isend<T: Data>(c: &MpiComm, buf: &[T], dest: usize, tag: Tag) -> Result<MpiRequest<'static>> {
         let n = c.count("isend", buf.len())?;
+        super::bounce::check_size("isend", c.rank(), std::mem::size_of_val(buf))?;
         let storage = bytemuck::cast_slice::<T, u8>(buf).to_vec();
         let dt = datatype::<T>();
         let mut raw = MaybeUninit::uninit();

@@ -77,6 +77,7 @@ impl MpiComm {
             return Ok(None);
         }
         let n = self.count("isend", buf.len())?;
+        super::bounce::check_size("isend", self.rank(), std::mem::size_of_val(buf))?;
         let isend = if super::runtime::sync_sends() { mpi::ffi::MPI_Issend } else { mpi::ffi::MPI_Isend };
         let mut raw = MaybeUninit::uninit();
         // SAFETY: `buf` holds n elements; the scope keeps it borrowed until the request ends.
