@@ -141,9 +141,8 @@ pub(crate) fn recv_small<T: Data>(
         if bytes != usize::MAX && bytes > 64 * 1024 {
             r.release(bytes);
         }
-        Some(fit(op, caller, &st, &Shape::of::<T>(buf.len())).and_then(|_| {
-            // A zero-sized element and an empty message: nothing to copy.
-            Ok(Status { source: st.MPI_SOURCE as usize, tag: st.MPI_TAG, count: 0, bytes: 0 })
-        }))
+        // `fit` accepts only zero-sized elements and an empty message here: nothing to copy.
+        let empty = Status { source: st.MPI_SOURCE as usize, tag: st.MPI_TAG, count: 0, bytes: 0 };
+        Some(fit(op, caller, &st, &Shape::of::<T>(buf.len())).map(|_| empty))
     })
 }
