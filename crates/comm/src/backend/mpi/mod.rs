@@ -5,7 +5,8 @@
 //! contiguous bytes), collectives are MPI's own, user reductions are MPI user ops, and
 //! communicators come from `MPI_Comm_dup`/`split`/`Cart_create`. Every communicator
 //! returns errors instead of aborting (`MPI_ERRORS_RETURN`). A receive learns its
-//! message's size before any byte lands (`matched`): a message too long for its buffer
+//! message's size before any byte lands (`matched`), or, into a small buffer, receives
+//! into a region no message can overflow (`bounce`): a message too long for its buffer
 //! is consumed and reported as an [`Error`](crate::Error) like on threads, never written
 //! past the buffer. Non-blocking receives are posted in parsci's registry (`posted`) and
 //! matched when this rank next calls into point-to-point. What MPI cannot tell (a deadlock, a peer's

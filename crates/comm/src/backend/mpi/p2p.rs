@@ -1,6 +1,7 @@
 //! Point-to-point operations on MPI: a send is one MPI call (`MPI_Send`); a receive
 //! probes first (`MPI_Mprobe`, then `MPI_Mrecv` of exactly that message), so that MPI is
-//! never given a buffer shorter than the message (see `matched`). With receives posted
+//! never given a buffer shorter than the message (see `matched`); one into a buffer of
+//! at most 1 KiB goes through a region no message can overflow instead (see `bounce`). With receives posted
 //! (see `posted`), the blocking calls run as their non-blocking forms plus progress.
 
 use std::mem::MaybeUninit;
