@@ -1,7 +1,8 @@
 //! The MPI backend under a real `mpirun`: the conformance suite at 1, 2, 3 and 4
 //! processes (4 oversubscribed on 2 cores), with and without the collectives' agreement
 //! check, the failure paths (a failing rank, a panicking rank, a watchdog, a truncated
-//! receive), and collectives whose ranks pass counts that disagree (see `mismatch`).
+//! receive, large messages sent to receive buffers half their size, over shared memory
+//! and over TCP), and collectives whose ranks pass counts that disagree (see `mismatch`).
 //!
 //! `harness = false`: started by `cargo test`, this binary is the driver: it starts
 //! itself under `mpirun -n N` with `PARSCI_MPI_SCENARIO` set, and checks what the job
@@ -89,6 +90,7 @@ fn rank_main(scenario: &str) {
             unreachable!("the watchdog aborted the job");
         }
         "truncation" => truncation(),
+        "overflow" => overflow(),
         "abort" => {
             let _ = launch(Backend::Mpi, |comm| {
                 if comm.rank() == comm.size() - 1 {
@@ -150,6 +152,84 @@ fn truncation() {
     .expect("launch");
 }
 
+/// How `overflow` receives: each on its own tag.
+#[derive(Clone, Copy, Debug)]
+enum Via {
+    Recv = 10,
+    Irecv = 11,
+    Scoped = 12,
+    Sendrecv = 13,
+}
+
+/// Messages above MPI's eager limits (8 KiB, 70 KB, 300 KB, 1 MiB) sent to `recv`,
+/// `irecv`, a scoped `irecv` and `sendrecv` with a buffer half their size, and with a
+/// buffer of 8 elements (the small-buffer path of the blocking receives), followed in a
+/// larger `Vec` by a guard zone: each is `Error::Truncated` with both ranks and both
+/// sizes, nothing is written past the buffer (Open MPI 4.1 would write the whole
+/// message there), and the next message of the same tag arrives intact.
+fn overflow() {
+    const GUARD: usize = 16 * 1024;
+    const MARK: u32 = 0xDEAD_BEEF;
+    let out = launch(Backend::Mpi, |comm| {
+        if comm.size() != 2 {
+            return Err(format!("overflow runs on 2 ranks, not {}", comm.size()));
+        }
+        let mut checked = 0;
+        let cases = [8 * 1024, 70_000, 300_000, 1 << 20].into_iter().flat_map(|b| [(b, b / 8), (b, 8)]);
+        for (bytes, half) in cases {
+            let n = bytes / 4; // u32 elements
+            let big: Vec<u32> = (0..n as u32).collect();
+            let next: Vec<u32> = (0..half as u32).map(|i| i ^ 0x5a5a_5a5a).collect();
+            for via in [Via::Recv, Via::Irecv, Via::Scoped, Via::Sendrecv] {
+                let tag = via as i32;
+                let what = |e: &dyn std::fmt::Debug| format!("{bytes} bytes to {half} u32 via {via:?}: {e:?}");
+                if comm.rank() == 0 {
+                    for msg in [&big, &next] {
+                        match via {
+                            Via::Sendrecv => {
+                                let mut ack = [0u8];
+                                comm.sendrecv(msg, 1, tag, &mut ack, 1, tag).map_err(|e| what(&e))?;
+                            }
+                            _ => comm.send(msg, 1, tag).map_err(|e| what(&e))?,
+                        }
+                    }
+                    continue;
+                }
+                let mut space = vec![MARK; half + GUARD];
+                let receive = |space: &mut Vec<u32>| {
+                    let buf = &mut space[..half];
+                    match via {
+                        Via::Recv => comm.recv(buf, 0, tag),
+                        Via::Irecv => comm.irecv(buf, 0, tag).and_then(|q| q.wait()),
+                        Via::Scoped => comm.scope(|s| s.irecv(buf, 0, tag)?.wait()),
+                        Via::Sendrecv => comm.sendrecv(&[1u8], 0, tag, buf, 0, tag),
+                    }
+                };
+                let guard_intact = |space: &Vec<u32>| space[half..].iter().all(|&x| x == MARK);
+                match receive(&mut space) {
+                    Err(Error::Truncated { from: 0, to: 1, tag: t, sent, capacity, .. })
+                        if t == tag && sent == n && capacity == half => {}
+                    other => return Err(what(&other)),
+                }
+                if !guard_intact(&space) {
+                    return Err(what(&"the guard zone after the buffer was overwritten"));
+                }
+                let st = receive(&mut space).map_err(|e| what(&e))?;
+                if st.count != half || space[..half] != next[..] || !guard_intact(&space) {
+                    return Err(what(&format!("the next message: {st:?}")));
+                }
+                checked += 1;
+            }
+        }
+        Ok::<_, String>(checked)
+    })
+    .expect("launch");
+    assert_eq!(out.size(), 2);
+    if let Some(checked) = out.get(1) {
+        println!("overflow: {checked} too-long messages reported, guards intact, next messages intact");
+    }
+}
+
 // ---- the driver ----
 
 struct Job {
@@ -163,14 +243,24 @@ fn mpirun(n: usize, scenario: &str) -> Job {
     mpirun_within(n, scenario, Duration::from_secs(60))
 }
 
+/// `mpirun` with more options for Open MPI (`--mca ...`).
+fn mpirun_with(n: usize, scenario: &str, options: &[&str]) -> Job {
+    mpirun_full(n, scenario, options, Duration::from_secs(60))
+}
+
 /// `mpirun -n n` of this binary in `scenario`; a job that takes longer than `limit` is
 /// killed and fails the test (a hang).
 fn mpirun_within(n: usize, scenario: &str, limit: Duration) -> Job {
+    mpirun_full(n, scenario, &[], limit)
+}
+
+fn mpirun_full(n: usize, scenario: &str, options: &[&str], limit: Duration) -> Job {
     let exe = std::env::current_exe().expect("this test's path");
     let launcher = std::env::var("PARSCI_MPIRUN").unwrap_or_else(|_| "mpirun".into());
     let start = Instant::now();
     let mut child = Command::new(&launcher)
         .args(["-n", &n.to_string(), "--oversubscribe"])
+        .args(options)
         .arg(&exe)
         .env(SCENARIO, scenario)
         .env(SIZE, n.to_string())
@@ -211,8 +301,9 @@ fn driver() {
             failures.push(format!("{name}: exit {:?}\n--- stdout\n{}--- stderr\n{}", job.code, job.stdout, job.stderr));
         }
     };
-    for n in [1, 2, 3, 4] {
-        let job = mpirun(n, "conformance");
+    // 7: an odd, non-power-of-two size, oversubscribed (slower: more time allowed).
+    for n in [1, 2, 3, 4, 7] {
+        let job = mpirun_within(n, "conformance", Duration::from_secs(180));
         let want = format!("mpi conformance: {} checks passed at {n} ranks", CHECKS.len());
         check(format!("conformance under mpirun -n {n}"), job.code == Some(0) && job.stdout.contains(&want), &job);
     }
@@ -270,6 +361,15 @@ fn driver() {
         job.code == Some(0) && job.stdout.contains("truncation reported"),
         &job,
     );
+    let want = "overflow: 32 too-long messages reported, guards intact, next messages intact";
+    let job = mpirun(2, "overflow");
+    check(
+        "large messages to receive buffers half their size: Truncated, nothing written past them".into(),
+        job.code == Some(0) && job.stdout.contains(want),
+        &job,
+    );
+    let job = mpirun_with(2, "overflow", &["--mca", "btl", "self,tcp"]);
+    check("the same over TCP (--mca btl self,tcp)".into(), job.code == Some(0) && job.stdout.contains(want), &job);
     if !failures.is_empty() {
         eprintln!("\n{}", failures.join("\n\n"));
         std::process::exit(1);

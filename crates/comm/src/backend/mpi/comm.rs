@@ -1,6 +1,7 @@
 //! An MPI communicator: rsmpi's handle, this rank's place in it, and its errors.
 
 use std::ffi::CStr;
+use std::mem::ManuallyDrop;
 use std::os::raw::c_int;
 
 use mpi::ffi::MPI_Comm;
@@ -17,7 +18,8 @@ enum Handle {
 }
 
 pub(crate) struct MpiComm {
-    handle: Handle,
+    /// Freed on drop, unless a leaked receive was still posted on it (see `Drop`).
+    handle: ManuallyDrop<Handle>,
     rank: usize,
     size: usize,
 }
@@ -25,8 +27,14 @@ pub(crate) struct MpiComm {
 impl Drop for MpiComm {
     fn drop(&mut self) {
         // Before rsmpi frees the handle: requests borrow their communicator, so only
-        // leaked `irecv_vec`s can still be registered on it.
-        super::vec_recv::withdraw_comm(self.raw());
+        // leaked receives (`irecv`, `irecv_vec`) can still be registered on it. If one
+        // was, the MPI communicator is leaked with it, as a leaked `MPI_Irecv` keeps its
+        // communicator: freed, its context could go to a later communicator, and the
+        // messages meant for the leaked receive would arrive there (see `posted`).
+        if !super::posted::withdraw_comm(self.raw()) {
+            // SAFETY: dropped once, here, and never used afterwards.
+            unsafe { ManuallyDrop::drop(&mut self.handle) };
+        }
     }
 }
 
@@ -49,11 +57,11 @@ impl MpiComm {
         };
         // SAFETY: a valid communicator; MPI_ERRORS_RETURN is a predefined handler.
         unsafe { mpi::ffi::MPI_Comm_set_errhandler(raw, mpi::ffi::RSMPI_ERRORS_RETURN) };
-        MpiComm { handle, rank: rank as usize, size: size as usize }
+        MpiComm { handle: ManuallyDrop::new(handle), rank: rank as usize, size: size as usize }
     }
 
     pub fn raw(&self) -> MPI_Comm {
-        match &self.handle {
+        match &*self.handle {
             Handle::Plain(c) => c.as_raw(),
             Handle::Cart(c) => c.as_raw(),
         }
@@ -80,7 +88,7 @@ impl MpiComm {
 
     pub fn dup(&self) -> Result<MpiComm> {
         let _w = watchdog::enter("dup", || "all ranks".into(), None);
-        Ok(Self::plain(match &self.handle {
+        Ok(Self::plain(match &*self.handle {
             Handle::Plain(c) => c.duplicate(),
             Handle::Cart(c) => c.duplicate(),
         }))
@@ -98,7 +106,7 @@ impl MpiComm {
             },
         };
         let _w = watchdog::enter("split", || "all ranks".into(), None);
-        let new = match &self.handle {
+        let new = match &*self.handle {
             Handle::Plain(c) => c.split_by_color_with_key(color, key),
             Handle::Cart(c) => c.split_by_color_with_key(color, key),
         };
@@ -110,7 +118,7 @@ impl MpiComm {
     pub fn cart_create(&self, dims: &[usize], periods: &[bool]) -> Result<Option<MpiComm>> {
         let dims: Vec<mpi::Count> = dims.iter().map(|&d| d as mpi::Count).collect();
         let _w = watchdog::enter("cart_create", || "all ranks".into(), None);
-        let new = match &self.handle {
+        let new = match &*self.handle {
             Handle::Plain(c) => c.create_cartesian_communicator(&dims, periods, false),
             Handle::Cart(c) => c.create_cartesian_communicator(&dims, periods, false),
         };
@@ -119,7 +127,7 @@ impl MpiComm {
 
     /// `MPI_Cart_sub`: the sub-grid of the dimensions `retain` keeps (checked by the caller).
     pub fn cart_sub(&self, retain: &[bool]) -> Option<MpiComm> {
-        let Handle::Cart(c) = &self.handle else { return None };
+        let Handle::Cart(c) = &*self.handle else { return None };
         let _w = watchdog::enter("cart_sub", || "all ranks".into(), None);
         Some(Self::new(Handle::Cart(c.subgroup(retain))))
     }
@@ -127,7 +135,7 @@ impl MpiComm {
     /// `MPI_Comm_split_type(MPI_COMM_TYPE_SHARED)`: the ranks that share this node's memory.
     pub fn split_shared(&self, key: i32) -> MpiComm {
         let _w = watchdog::enter("split_shared", || "all ranks".into(), None);
-        Self::plain(match &self.handle {
+        Self::plain(match &*self.handle {
             Handle::Plain(c) => c.split_shared(key),
             Handle::Cart(c) => c.split_shared(key),
         })
@@ -135,14 +143,14 @@ impl MpiComm {
 
     /// `MPI_Cart_shift`: (source, dest), `None` past a non-periodic edge.
     pub fn cart_shift(&self, dim: usize, disp: isize) -> Option<(Option<usize>, Option<usize>)> {
-        let Handle::Cart(c) = &self.handle else { return None };
+        let Handle::Cart(c) = &*self.handle else { return None };
         let (s, d) = c.shift(dim as mpi::Count, disp as mpi::Count);
         Some((s.map(|r| r as usize), d.map(|r| r as usize)))
     }
 
     /// `MPI_Cart_coords` of `rank`.
     pub fn cart_coords(&self, rank: usize) -> Option<Vec<usize>> {
-        let Handle::Cart(c) = &self.handle else { return None };
+        let Handle::Cart(c) = &*self.handle else { return None };
         Some(c.rank_to_coordinates(rank as mpi::Rank).into_iter().map(|x| x as usize).collect())
     }
 

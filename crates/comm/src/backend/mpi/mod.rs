@@ -4,20 +4,26 @@
 //! Typed buffers go as MPI datatypes (the primitives as themselves, other plain data as
 //! contiguous bytes), collectives are MPI's own, user reductions are MPI user ops, and
 //! communicators come from `MPI_Comm_dup`/`split`/`Cart_create`. Every communicator
-//! returns errors instead of aborting (`MPI_ERRORS_RETURN`), so a truncated receive is
-//! an [`Error`](crate::Error) like on threads. What MPI cannot tell (a deadlock, a peer's
+//! returns errors instead of aborting (`MPI_ERRORS_RETURN`). A receive learns its
+//! message's size before any byte lands (`matched`), or, into a small buffer, receives
+//! into a region no message can overflow (`bounce`): a message too long for its buffer
+//! is consumed and reported as an [`Error`](crate::Error) like on threads, never written
+//! past the buffer. Non-blocking receives are posted in parsci's registry (`posted`) and
+//! matched when this rank next calls into point-to-point. What MPI cannot tell (a deadlock, a peer's
 //! failure) is handled by aborting the job: see [`run`] and the watchdog.
 
 mod agree;
+mod bounce;
 mod collective;
 mod comm;
+mod matched;
 mod p2p;
+mod posted;
 mod request;
 mod run;
 mod runtime;
 mod scoped;
 mod types;
-mod vec_recv;
 mod watchdog;
 
 pub(crate) use agree::set_check_collectives;

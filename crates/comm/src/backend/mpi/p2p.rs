@@ -1,17 +1,23 @@
-//! Point-to-point operations on MPI: one MPI call each (`MPI_Send`, `MPI_Recv`, ...).
+//! Point-to-point operations on MPI: a send is one MPI call (`MPI_Send`); a receive
+//! probes first (`MPI_Mprobe`, then `MPI_Mrecv` of exactly that message), so that MPI is
+//! never given a buffer shorter than the message (see `matched`); one into a buffer of
+//! at most 1 KiB goes through a region no message can overflow instead (see `bounce`). With receives posted
+//! (see `posted`), the blocking calls run as their non-blocking forms plus progress.
 
 use std::mem::MaybeUninit;
 use std::os::raw::c_int;
 
-use mpi::ffi::{MPI_Comm, MPI_Message, MPI_Status};
+use mpi::ffi::{MPI_Comm, MPI_Message, MPI_Request, MPI_Status};
 
+use super::bounce::{self, check_size};
 use super::comm::{check_rc, MpiComm};
+use super::matched::mrecv_into;
+use super::posted;
 use super::request::{completed_recv, mismatch, mrecv_vec, MpiRequest, MpiVecRequest};
 use super::types::datatype;
-use super::vec_recv;
 use super::watchdog::{self, peer_text};
 use crate::data::{short_type_name, Data};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::p2p::{check_dest, check_source, check_tag, Status, Tag, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL};
 
 /// A parsci rank (or `ANY_SOURCE`/`PROC_NULL`) as MPI's.
@@ -55,7 +61,7 @@ pub(crate) fn status_of(st: &MPI_Status, elem: usize) -> Status {
 /// The bytes a status describes, asked of MPI (`MPI_Get_elements_x` counted in
 /// `MPI_BYTE`s, which has no `int` limit): portable across MPI implementations.
 #[inline]
-fn received_bytes(st: &MPI_Status) -> usize {
+pub(crate) fn received_bytes(st: &MPI_Status) -> usize {
     let mut n: mpi::ffi::MPI_Count = 0;
     // SAFETY: a status filled by MPI; MPI writes the count.
     let rc = unsafe { mpi::ffi::MPI_Get_elements_x(st, mpi::ffi::RSMPI_UINT8_T, &mut n) };
@@ -84,8 +90,28 @@ fn probe_on(comm: MPI_Comm, op: &'static str, caller: usize, src: usize, tag: Ta
     Ok(unsafe { st.assume_init() })
 }
 
-/// With `irecv_vec`s registered: matches the next message of (src, tag) that no earlier
-/// registered receive takes, progressing those meanwhile.
+/// Blocks until a message matching (src, tag) is there and takes it (`MPI_Mprobe`): the
+/// message and its status. (The caller publishes the wait to the watchdog.)
+#[inline]
+fn mprobe(
+    comm: MPI_Comm,
+    op: &'static str,
+    caller: usize,
+    src: c_int,
+    tag: c_int,
+) -> Result<(MPI_Message, MPI_Status)> {
+    let mut msg = MaybeUninit::<MPI_Message>::uninit();
+    let mut st = MaybeUninit::<MPI_Status>::zeroed();
+    // SAFETY: a valid communicator; MPI writes the message and the status.
+    let rc = unsafe { mpi::ffi::MPI_Mprobe(src, tag, comm, msg.as_mut_ptr(), st.as_mut_ptr()) };
+    check_rc(op, caller, rc)?;
+    // SAFETY: written by MPI_Mprobe, which succeeded.
+    Ok(unsafe { (msg.assume_init(), st.assume_init()) })
+}
+
+/// With receives posted: takes the next message of (src, tag) that no registered (so
+/// earlier-posted) receive takes, progressing those meanwhile. (The caller publishes the
+/// wait to the watchdog.)
 fn match_next(
     comm: MPI_Comm,
     op: &'static str,
@@ -93,8 +119,7 @@ fn match_next(
     src: usize,
     tag: Tag,
 ) -> Result<(MPI_Message, MPI_Status)> {
-    let _w = watchdog::enter(op, || peer_text(src), Some(tag));
-    vec_recv::spin(|| {
+    posted::spin(|| {
         let mut flag = 0;
         let mut msg = MaybeUninit::<MPI_Message>::uninit();
         let mut st = MaybeUninit::<MPI_Status>::zeroed();
@@ -110,7 +135,7 @@ fn match_next(
         }
         // SAFETY: set by MPI_Improbe with the flag.
         let (mut msg, st) = unsafe { (msg.assume_init(), st.assume_init()) };
-        (!vec_recv::claim(comm, &st, &mut msg)).then_some(Ok((msg, st)))
+        (!posted::claim(comm, &st, &mut msg)).then_some(Ok((msg, st)))
     })
 }
 
@@ -125,8 +150,11 @@ pub(crate) fn recv_vec_on<T: Data>(
     if src == PROC_NULL {
         return Ok((Vec::new(), Status::null()));
     }
-    if vec_recv::any() {
-        let (mut msg, st) = match_next(comm, op, caller, src, tag)?;
+    if posted::any() {
+        let (mut msg, st) = {
+            let _w = watchdog::enter(op, || peer_text(src), Some(tag));
+            match_next(comm, op, caller, src, tag)?
+        };
         let (v, st) = mrecv_vec::<T>(&mut msg, &st, caller)?;
         return Ok((*v.downcast::<Vec<T>>().expect("a Vec<T>"), st));
     }
@@ -160,15 +188,15 @@ pub(crate) fn recv_vec_on<T: Data>(
 }
 
 impl MpiComm {
-    /// The common case, done in one MPI call with no more checks: a rank of this
-    /// communicator, a user tag, an `int` count, no `irecv_vec` registered, no watchdog.
+    /// The common case, done in the fewest MPI calls with no more checks: a rank of this
+    /// communicator, a user tag, an `int` count, no receive posted, no watchdog.
     /// Everything else takes the general path.
     #[inline]
     fn direct(&self, peer: usize, tag: Tag, len: usize) -> bool {
         peer < self.size()
             && (0..=MAX_TAG).contains(&tag)
             && len <= c_int::MAX as usize
-            && !vec_recv::any()
+            && !posted::any()
             && !watchdog::enabled()
     }
 
@@ -181,30 +209,9 @@ impl MpiComm {
         unsafe { send(buf.as_ptr().cast(), buf.len() as c_int, datatype::<T>(), dest, tag, self.raw()) }
     }
 
-    /// `MPI_Recv` into the whole of `buf` (its length fits an `int`: checked by the
-    /// caller); the return code and the status.
-    #[inline]
-    fn mpi_recv<T: Data>(&self, buf: &mut [T], src: c_int, tag: c_int) -> (c_int, MPI_Status) {
-        let mut st = MaybeUninit::<MPI_Status>::zeroed();
-        // SAFETY: `buf` holds its length of elements of the datatype; MPI fills it and the status.
-        let rc = unsafe {
-            mpi::ffi::MPI_Recv(
-                buf.as_mut_ptr().cast(),
-                buf.len() as c_int,
-                datatype::<T>(),
-                src,
-                tag,
-                self.raw(),
-                st.as_mut_ptr(),
-            )
-        };
-        // SAFETY: zeroed, then filled by MPI_Recv.
-        (rc, unsafe { st.assume_init() })
-    }
-
     #[inline]
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
-        if self.direct(dest, tag, buf.len()) {
+        if self.direct(dest, tag, buf.len()) && std::mem::size_of_val(buf) <= bounce::MAX_MESSAGE {
             return self.check("send", self.mpi_send(buf, dest as c_int, tag));
         }
         self.send_as("send", buf, dest, tag)
@@ -215,7 +222,8 @@ impl MpiComm {
         check_dest(op, self.rank(), self.size(), dest)?;
         check_tag(op, self.rank(), tag, false)?;
         self.count(op, buf.len())?;
-        if vec_recv::any() && dest != PROC_NULL {
+        check_size(op, self.rank(), std::mem::size_of_val(buf))?;
+        if posted::any() && dest != PROC_NULL {
             return MpiRequest::isend(self, buf, dest, tag)?.wait().map(|_| ());
         }
         let rc = {
@@ -232,50 +240,46 @@ impl MpiComm {
     #[inline]
     pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         if self.direct(src, tag, buf.len()) {
-            let (rc, st) = self.mpi_recv(buf, src as c_int, tag);
-            return received::<T>("recv", self.rank(), rc, &st, buf.len());
+            if std::mem::size_of_val(buf) <= bounce::SMALL {
+                if let Some(r) = bounce::recv_small(self.raw(), "recv", self.rank(), buf, src as c_int, tag) {
+                    return r;
+                }
+            }
+            let (mut msg, st) = mprobe(self.raw(), "recv", self.rank(), src as c_int, tag)?;
+            return mrecv_into("recv", self.rank(), buf, &mut msg, &st);
         }
         self.recv_general(buf, src, tag)
     }
 
-    /// `recv` with any source, tag, count and registered receives.
+    /// `recv` with any source, tag, count, posted receives and watchdog.
     #[inline(never)]
     fn recv_general<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         check_source("recv", self.rank(), self.size(), src)?;
         check_tag("recv", self.rank(), tag, true)?;
         self.count("recv", buf.len())?;
-        if vec_recv::any() && src != PROC_NULL {
-            return self.recv_matched(buf, src, tag);
+        if src == PROC_NULL {
+            return Ok(Status::null());
         }
-        let (rc, st) = {
-            let _w = watchdog::enter("recv", || peer_text(src), Some(tag));
-            self.mpi_recv(buf, mpi_rank(src), mpi_tag(tag))
-        };
-        received::<T>("recv", self.rank(), rc, &st, buf.len())
+        let _w = watchdog::enter("recv", || peer_text(src), Some(tag));
+        self.recv_safe("recv", buf, src, tag)
     }
 
-    /// `recv` while `irecv_vec`s are registered: matched, then received (a message that is
-    /// too long, or not a whole number of `T`, is consumed and reported).
-    fn recv_matched<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
-        let (mut msg, st) = match_next(self.raw(), "recv", self.rank(), src, tag)?;
-        let dt = datatype::<T>();
-        let probed = status_of(&st, std::mem::size_of::<T>());
-        if probed.count == usize::MAX || probed.count > buf.len() {
-            let (v, _) = mrecv_vec::<u8>(&mut msg, &st, self.rank())?;
-            let v = v.downcast::<Vec<u8>>().expect("bytes");
-            if probed.count == usize::MAX {
-                return Err(mismatch("recv", self.rank(), &probed, v.len(), short_type_name::<T>()));
+    /// Takes the next message of (src, tag) (after the posted receives, if any) and
+    /// receives it into `buf` if it fits; a message that is too long, or not a whole
+    /// number of `T`, is consumed and reported. (The caller publishes the wait to the
+    /// watchdog.)
+    fn recv_safe<T: Data>(&self, op: &'static str, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
+        let (mut msg, st) = if posted::any() {
+            match_next(self.raw(), op, self.rank(), src, tag)?
+        } else {
+            if std::mem::size_of_val(buf) <= bounce::SMALL {
+                if let Some(r) = bounce::recv_small(self.raw(), op, self.rank(), buf, mpi_rank(src), mpi_tag(tag)) {
+                    return r;
+                }
             }
-            let (from, to, tag, sent, capacity) = (probed.source, self.rank(), probed.tag, probed.count, buf.len());
-            return Err(Error::Truncated { op: "recv", from, to, tag, sent, capacity });
-        }
-        let mut st2 = MaybeUninit::<MPI_Status>::zeroed();
-        // SAFETY: `buf` holds at least the probed count of elements.
-        let rc = unsafe {
-            mpi::ffi::MPI_Mrecv(buf.as_mut_ptr().cast(), probed.count as c_int, dt, &mut msg, st2.as_mut_ptr())
+            mprobe(self.raw(), op, self.rank(), mpi_rank(src), mpi_tag(tag))?
         };
-        // SAFETY: filled by MPI_Mrecv.
-        received::<T>("recv", self.rank(), rc, &unsafe { st2.assume_init() }, buf.len())
+        mrecv_into(op, self.rank(), buf, &mut msg, &st)
     }
 
     pub fn recv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
@@ -299,37 +303,24 @@ impl MpiComm {
         check_tag("sendrecv", me, stag, false)?;
         check_source("sendrecv", me, self.size(), src)?;
         check_tag("sendrecv", me, rtag, true)?;
-        let (ns, nr) = (self.count("sendrecv", send.len())?, self.count("sendrecv", recv.len())?);
-        if vec_recv::any() {
-            let req = if dest == PROC_NULL { None } else { Some(MpiRequest::isend(self, send, dest, stag)?) };
-            let st = if src == PROC_NULL { Status::null() } else { self.recv_matched(recv, src, rtag)? };
-            req.map(|r| r.wait()).transpose()?;
-            return Ok(st);
-        }
-        let rdt = datatype::<U>();
-        let mut st = MaybeUninit::<MPI_Status>::zeroed();
-        let rc = {
-            let _w = watchdog::enter("sendrecv", || format!("{} and {}", peer_text(dest), peer_text(src)), Some(rtag));
-            // SAFETY: both buffers hold their counts of their datatypes.
-            unsafe {
-                mpi::ffi::MPI_Sendrecv(
-                    send.as_ptr().cast(),
-                    ns,
-                    datatype::<T>(),
-                    mpi_rank(dest),
-                    stag,
-                    recv.as_mut_ptr().cast(),
-                    nr,
-                    rdt,
-                    mpi_rank(src),
-                    mpi_tag(rtag),
-                    self.raw(),
-                    st.as_mut_ptr(),
-                )
-            }
+        let ns = self.count("sendrecv", send.len())?;
+        self.count("sendrecv", recv.len())?;
+        check_size("sendrecv", me, std::mem::size_of_val(send))?;
+        let _w = watchdog::enter("sendrecv", || format!("{} and {}", peer_text(dest), peer_text(src)), Some(rtag));
+        // `MPI_Isend`, then a receive that probes first, then the send's completion:
+        // never a deadlock however the peers pair up, as `MPI_Sendrecv`.
+        let sending = match dest {
+            PROC_NULL => None,
+            dest => Some(InPlaceSend::start(self, send, ns, dest, stag)?),
         };
-        // SAFETY: filled by MPI_Sendrecv.
-        received::<U>("sendrecv", me, rc, &unsafe { st.assume_init() }, recv.len())
+        let received = match src {
+            PROC_NULL => Ok(Status::null()),
+            src => self.recv_safe("sendrecv", recv, src, rtag),
+        };
+        let sent = sending.map(InPlaceSend::wait).transpose();
+        let st = received?;
+        sent?;
+        Ok(st)
     }
 
     /// MPI cannot know the sender's element type: the count is in bytes.
@@ -339,9 +330,9 @@ impl MpiComm {
         if src == PROC_NULL {
             return Ok(Status::null());
         }
-        if vec_recv::any() {
+        if posted::any() {
             let _w = watchdog::enter("probe", || peer_text(src), Some(tag));
-            return vec_recv::spin(|| self.iprobe(src, tag).transpose());
+            return posted::spin(|| self.iprobe(src, tag).transpose());
         }
         let st = probe_on(self.raw(), "probe", self.rank(), src, tag)?;
         Ok(status_of(&st, 1))
@@ -378,5 +369,50 @@ impl MpiComm {
         check_source("irecv_vec", self.rank(), self.size(), src)?;
         check_tag("irecv_vec", self.rank(), tag, true)?;
         Ok(MpiVecRequest::new(self, src, tag))
+    }
+}
+
+/// The send half of `sendrecv`: an `MPI_Isend` straight from the caller's buffer, which
+/// stays borrowed until the send is complete; complete on every way out (`wait`, or
+/// `Drop`). Never leaked: private to this module.
+struct InPlaceSend<'a> {
+    raw: MPI_Request,
+    caller: usize,
+    _buf: std::marker::PhantomData<&'a [u8]>,
+}
+
+impl<'a> InPlaceSend<'a> {
+    fn start<T: Data>(c: &MpiComm, buf: &'a [T], n: c_int, dest: usize, tag: Tag) -> Result<Self> {
+        let mut raw = MaybeUninit::uninit();
+        // SAFETY: `buf` holds n elements and stays borrowed until the send is complete.
+        let rc = unsafe {
+            mpi::ffi::MPI_Isend(buf.as_ptr().cast(), n, datatype::<T>(), mpi_rank(dest), tag, c.raw(), raw.as_mut_ptr())
+        };
+        c.check("sendrecv", rc)?;
+        // SAFETY: MPI_Isend succeeded, so it wrote the request.
+        Ok(InPlaceSend { raw: unsafe { raw.assume_init() }, caller: c.rank(), _buf: std::marker::PhantomData })
+    }
+
+    fn wait(mut self) -> Result<()> {
+        let rc = if posted::any() {
+            posted::spin(|| {
+                let mut flag = 0;
+                // SAFETY: a request of this process (MPI_REQUEST_NULL once complete).
+                let rc = unsafe { mpi::ffi::MPI_Test(&mut self.raw, &mut flag, mpi::ffi::RSMPI_STATUS_IGNORE) };
+                (rc != mpi::ffi::MPI_SUCCESS as c_int || flag != 0).then_some(rc)
+            })
+        } else {
+            // SAFETY: a request of this process; MPI sets it to MPI_REQUEST_NULL.
+            unsafe { mpi::ffi::MPI_Wait(&mut self.raw, mpi::ffi::RSMPI_STATUS_IGNORE) }
+        };
+        check_rc("sendrecv", self.caller, rc)
+    }
+}
+
+impl Drop for InPlaceSend<'_> {
+    fn drop(&mut self) {
+        // SAFETY: a request of this process (MPI_Wait of a null request returns at once):
+        // MPI is done with the buffer before its borrow ends.
+        unsafe { mpi::ffi::MPI_Wait(&mut self.raw, mpi::ffi::RSMPI_STATUS_IGNORE) };
     }
 }

@@ -4,19 +4,20 @@
 //! buffer outlives the request), and a receive copies into the caller's slice when it
 //! completes. So a request that is leaked (`mem::forget`) leaks its buffer instead of
 //! letting MPI write into freed memory, which a borrowed-buffer request could not promise.
+//! A receive is posted in parsci's registry (see `posted`), which gives MPI its storage
+//! only once the message is known to fit.
 
 use std::mem::MaybeUninit;
 use std::os::raw::c_int;
-
-use std::cell::RefCell;
 use std::rc::Rc;
 
 use mpi::ffi::{MPI_Message, MPI_Request, MPI_Status};
 
 use super::comm::{check_rc, MpiComm};
+use super::matched::Shape;
 use super::p2p::{mpi_rank, mpi_tag, status_of};
+use super::posted::{self, PostedRecv, Target};
 use super::types::datatype;
-use super::vec_recv::{self, PostedVecRecv};
 use super::watchdog;
 use crate::data::{short_type_name, Data};
 use crate::error::{Error, Result};
@@ -24,27 +25,27 @@ use crate::p2p::{Status, Tag, PROC_NULL};
 
 enum Kind<'a> {
     /// A send of the owned copy.
-    Send,
-    /// A receive into the owned buffer, copied to the caller's on completion.
-    Recv(&'a mut [u8]),
+    Send(MPI_Request),
+    /// A posted receive into the owned storage (none from `PROC_NULL`), copied to the
+    /// caller's slice on completion.
+    Recv(Option<Rc<PostedRecv>>, &'a mut [u8]),
 }
 
 /// A send or a receive in flight.
 pub(crate) struct MpiRequest<'a> {
-    raw: MPI_Request,
-    storage: Vec<u8>,
     kind: Kind<'a>,
+    storage: Vec<u8>,
     elem: usize,
     caller: usize,
     op: &'static str,
     peer: usize,
     tag: Tag,
-    type_name: fn() -> String,
 }
 
 impl<'a> MpiRequest<'a> {
     pub(crate) fn isend<T: Data>(c: &MpiComm, buf: &[T], dest: usize, tag: Tag) -> Result<MpiRequest<'static>> {
         let n = c.count("isend", buf.len())?;
+        super::bounce::check_size("isend", c.rank(), std::mem::size_of_val(buf))?;
         let storage = bytemuck::cast_slice::<T, u8>(buf).to_vec();
         let dt = datatype::<T>();
         let mut raw = MaybeUninit::uninit();
@@ -54,116 +55,106 @@ impl<'a> MpiRequest<'a> {
         c.check("isend", rc)?;
         Ok(MpiRequest {
             // SAFETY: MPI_Isend succeeded, so it wrote the request.
-            raw: unsafe { raw.assume_init() },
+            kind: Kind::Send(unsafe { raw.assume_init() }),
             storage,
-            kind: Kind::Send,
             elem: std::mem::size_of::<T>(),
             caller: c.rank(),
             op: "isend",
             peer: dest,
             tag,
-            type_name: short_type_name::<T>,
         })
     }
 
     pub(crate) fn irecv<T: Data>(c: &MpiComm, buf: &'a mut [T], src: usize, tag: Tag) -> Result<MpiRequest<'a>> {
-        let n = c.count("irecv", buf.len())?;
+        c.count("irecv", buf.len())?;
         let mut storage = vec![0u8; std::mem::size_of_val(buf)];
-        let dt = datatype::<T>();
-        let mut raw = MaybeUninit::uninit();
-        // SAFETY: `storage` holds n elements and lives (or leaks) until the request completes.
-        let rc = unsafe {
-            mpi::ffi::MPI_Irecv(
-                storage.as_mut_ptr().cast(),
-                n,
-                dt,
-                mpi_rank(src),
-                mpi_tag(tag),
-                c.raw(),
-                raw.as_mut_ptr(),
-            )
-        };
-        c.check("irecv", rc)?;
+        let posted = (src != PROC_NULL).then(|| {
+            let target = Target::Buffer(storage.as_mut_ptr(), Shape::of::<T>(buf.len()));
+            // SAFETY: `storage` (its heap block, which moving the Vec keeps) holds the
+            // shape; the request ends the receive before freeing it (`Drop`), or leaks
+            // both. The request borrows its communicator.
+            unsafe { PostedRecv::post(c.raw(), mpi_rank(src), mpi_tag(tag), c.rank(), "irecv", target) }
+        });
         Ok(MpiRequest {
-            // SAFETY: MPI_Irecv succeeded, so it wrote the request.
-            raw: unsafe { raw.assume_init() },
+            kind: Kind::Recv(posted, bytemuck::cast_slice_mut(buf)),
             storage,
-            kind: Kind::Recv(bytemuck::cast_slice_mut(buf)),
             elem: std::mem::size_of::<T>(),
             caller: c.rank(),
             op: "irecv",
             peer: src,
             tag,
-            type_name: short_type_name::<T>,
         })
     }
 
-    fn active(&self) -> bool {
-        // SAFETY: reading a predefined handle.
-        self.raw != unsafe { mpi::ffi::RSMPI_REQUEST_NULL }
-    }
-
     pub(crate) fn wait(mut self) -> Result<Status> {
-        if vec_recv::any() {
-            return vec_recv::spin(|| self.test().transpose());
+        let _w = watchdog::enter(self.op, || watchdog::peer_text(self.peer), Some(self.tag));
+        if matches!(self.kind, Kind::Send(_)) && posted::any() {
+            return posted::spin(|| self.test().transpose());
         }
-        let mut st = MaybeUninit::<MPI_Status>::zeroed();
-        let rc = {
-            let _w = watchdog::enter(self.op, || watchdog::peer_text(self.peer), Some(self.tag));
-            // SAFETY: an active request of this process; MPI sets it to MPI_REQUEST_NULL.
-            unsafe { mpi::ffi::MPI_Wait(&mut self.raw, st.as_mut_ptr()) }
-        };
-        // SAFETY: MPI_Wait fills the status.
-        self.finish(rc, unsafe { st.assume_init() })
+        match &mut self.kind {
+            Kind::Send(raw) => {
+                let mut st = MaybeUninit::<MPI_Status>::zeroed();
+                // SAFETY: an active request of this process; MPI sets it to MPI_REQUEST_NULL.
+                let rc = unsafe { mpi::ffi::MPI_Wait(raw, st.as_mut_ptr()) };
+                check_rc(self.op, self.caller, rc)?;
+                Ok(self.sent())
+            }
+            Kind::Recv(None, _) => Ok(Status::null()),
+            Kind::Recv(Some(p), _) => {
+                let r = p.wait();
+                self.received(r)
+            }
+        }
     }
 
     pub(crate) fn test(&mut self) -> Result<Option<Status>> {
-        let mut st = MaybeUninit::<MPI_Status>::zeroed();
-        let mut flag = 0;
-        // SAFETY: an active request of this process.
-        let rc = unsafe { mpi::ffi::MPI_Test(&mut self.raw, &mut flag, st.as_mut_ptr()) };
-        if rc == mpi::ffi::MPI_SUCCESS as c_int && flag == 0 {
-            return Ok(None);
+        posted::progress();
+        match &mut self.kind {
+            Kind::Send(raw) => {
+                let mut flag = 0;
+                // SAFETY: an active request of this process (or MPI_REQUEST_NULL once complete).
+                let rc = unsafe { mpi::ffi::MPI_Test(raw, &mut flag, mpi::ffi::RSMPI_STATUS_IGNORE) };
+                check_rc(self.op, self.caller, rc)?;
+                Ok((flag != 0).then(|| self.sent()))
+            }
+            Kind::Recv(None, _) => Ok(Some(Status::null())),
+            Kind::Recv(Some(p), _) => match p.poll() {
+                None => Ok(None),
+                Some(r) => self.received(r).map(Some),
+            },
         }
-        // SAFETY: MPI_Test filled the status of the completed request.
-        self.finish(rc, unsafe { st.assume_init() }).map(Some)
     }
 
-    fn finish(&mut self, rc: c_int, st: MPI_Status) -> Result<Status> {
-        let caller = self.caller;
-        match &mut self.kind {
-            Kind::Send => {
-                check_rc(self.op, caller, rc)?;
-                let count = self.storage.len() / self.elem.max(1);
-                Ok(Status { source: caller, tag: self.tag, count, bytes: self.storage.len() })
-            }
-            Kind::Recv(into) => {
-                let status =
-                    completed_recv(self.op, caller, rc, &st, self.elem, into.len() / self.elem.max(1), self.type_name)?;
-                let bytes = status.count * self.elem;
-                into[..bytes].copy_from_slice(&self.storage[..bytes]);
-                Ok(status)
-            }
+    fn sent(&self) -> Status {
+        let count = self.storage.len() / self.elem.max(1);
+        Status { source: self.caller, tag: self.tag, count, bytes: self.storage.len() }
+    }
+
+    /// The status of the completed receive, its message copied to the caller's slice.
+    fn received(&mut self, r: posted::Received) -> Result<Status> {
+        let (_, status) = r?;
+        if let Kind::Recv(_, into) = &mut self.kind {
+            into[..status.bytes].copy_from_slice(&self.storage[..status.bytes]);
         }
+        Ok(status)
     }
 }
 
 impl Drop for MpiRequest<'_> {
     fn drop(&mut self) {
-        if !self.active() {
-            return;
-        }
-        match self.kind {
-            // SAFETY: cancelling and completing our own active receive.
-            Kind::Recv(_) => unsafe {
-                mpi::ffi::MPI_Cancel(&mut self.raw);
-                mpi::ffi::MPI_Wait(&mut self.raw, mpi::ffi::RSMPI_STATUS_IGNORE);
-            },
-            Kind::Send => {
+        match &mut self.kind {
+            // Cancelled, or waited for if its message is on its way into the storage.
+            Kind::Recv(Some(p), _) => p.end(),
+            Kind::Recv(None, _) => {}
+            Kind::Send(raw) => {
+                // SAFETY: reading a predefined handle.
+                if *raw == unsafe { mpi::ffi::RSMPI_REQUEST_NULL } {
+                    return;
+                }
                 // The send completes on its own; its buffer must outlive it.
                 std::mem::forget(std::mem::take(&mut self.storage));
                 // SAFETY: freeing our own handle; MPI finishes the send in the background.
-                unsafe { mpi::ffi::MPI_Request_free(&mut self.raw) };
+                unsafe { mpi::ffi::MPI_Request_free(raw) };
             }
         }
     }
@@ -232,62 +223,53 @@ pub(crate) fn mismatch(op: &'static str, caller: usize, st: &Status, bytes: usiz
     }
 }
 
-/// A receive of a message of any length, registered for matching (see `vec_recv`).
+/// A receive of a message of any length, registered for matching (see `posted`).
 /// It borrows its communicator, whose MPI handle the registration names.
 pub(crate) struct MpiVecRequest<'c, T> {
-    slot: Option<Rc<PostedVecRecv>>,
+    slot: Option<Rc<PostedRecv>>,
+    peer: usize,
+    tag: Tag,
     _comm: std::marker::PhantomData<&'c MpiComm>,
     _t: std::marker::PhantomData<fn() -> T>,
 }
 
 impl<'c, T: Data> MpiVecRequest<'c, T> {
     pub(crate) fn new(c: &'c MpiComm, src: usize, tag: Tag) -> Self {
-        if src == PROC_NULL {
-            return MpiVecRequest { slot: None, _comm: std::marker::PhantomData, _t: std::marker::PhantomData };
-        }
-        let slot = Rc::new(PostedVecRecv {
-            comm: c.raw(),
-            src: mpi_rank(src),
-            tag: mpi_tag(tag),
-            caller: c.rank(),
-            mrecv: mrecv_vec::<T>,
-            result: RefCell::new(None),
+        let slot = (src != PROC_NULL).then(|| {
+            let target = Target::Vec(mrecv_vec::<T>);
+            // SAFETY: no buffer to keep alive; the request borrows its communicator.
+            unsafe { PostedRecv::post(c.raw(), mpi_rank(src), mpi_tag(tag), c.rank(), "irecv_vec", target) }
         });
-        vec_recv::register(slot.clone());
-        // Match a message that is already here at once, as a posted MPI receive (and the
-        // thread backend's) does: dropping the request then consumes it on both backends.
-        vec_recv::progress();
-        MpiVecRequest { slot: Some(slot), _comm: std::marker::PhantomData, _t: std::marker::PhantomData }
+        MpiVecRequest { slot, peer: src, tag, _comm: std::marker::PhantomData, _t: std::marker::PhantomData }
     }
 
-    fn take(&self) -> Option<Result<(Vec<T>, Status)>> {
-        let Some(slot) = &self.slot else { return Some(Ok((Vec::new(), Status::null()))) };
-        let r = slot.result.borrow_mut().take()?;
-        Some(r.map(|(v, st)| (*v.downcast::<Vec<T>>().expect("a Vec of the request's type"), st)))
+    fn unbox(r: posted::Received) -> Result<(Vec<T>, Status)> {
+        r.map(|(v, st)| (*v.downcast::<Vec<T>>().expect("a Vec of the request's type"), st))
     }
 
     pub(crate) fn wait(self) -> Result<(Vec<T>, Status)> {
-        let (peer, tag) = self.slot.as_ref().map_or((PROC_NULL, 0), |s| (s.src as usize, s.tag));
-        let _w = watchdog::enter("irecv_vec", || watchdog::peer_text(peer), Some(tag));
-        vec_recv::spin(|| self.take())
+        let Some(slot) = &self.slot else { return Ok((Vec::new(), Status::null())) };
+        let _w = watchdog::enter("irecv_vec", || watchdog::peer_text(self.peer), Some(self.tag));
+        Self::unbox(slot.wait())
     }
 
     pub(crate) fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
-        vec_recv::progress();
-        self.take().transpose()
+        posted::progress();
+        let Some(slot) = &self.slot else { return Ok(Some((Vec::new(), Status::null()))) };
+        slot.poll().map(Self::unbox).transpose()
     }
 }
 
 impl<T> Drop for MpiVecRequest<'_, T> {
     fn drop(&mut self) {
         if let Some(slot) = &self.slot {
-            vec_recv::unregister(slot);
+            slot.end();
         }
     }
 }
 
 /// Receives a matched message into a new `Vec<T>` of its length.
-pub(crate) fn mrecv_vec<T: Data>(msg: &mut MPI_Message, st: &MPI_Status, caller: usize) -> vec_recv::Received {
+pub(crate) fn mrecv_vec<T: Data>(msg: &mut MPI_Message, st: &MPI_Status, caller: usize) -> posted::Received {
     let dt = datatype::<T>();
     let probed = status_of(st, std::mem::size_of::<T>());
     let (count, dt_recv) = if probed.count == usize::MAX {

@@ -1,54 +1,53 @@
 //! Scoped non-blocking operations on MPI: `MPI_Isend` straight from the caller's buffer,
-//! `MPI_Irecv` straight into it, no copies. MPI may use the buffer until the request
-//! completes, and a request can be leaked, so the request handle is shared with the
-//! scope (see `crate::scope`), which completes every operation still active before the
-//! borrowed buffers are released.
+//! and a receive posted into it (`MPI_Imrecv` once its message is matched and known to
+//! fit, see `posted`), no copies. MPI may use the buffer until the operation completes,
+//! and a request can be leaked, so the operation is shared with the scope (see
+//! `crate::scope`), which completes every operation still active before the borrowed
+//! buffers are released.
 
 use std::cell::Cell;
 use std::mem::MaybeUninit;
 use std::os::raw::c_int;
 use std::rc::Rc;
 
-use mpi::ffi::{MPI_Request, MPI_Status};
+use mpi::ffi::MPI_Request;
 
 use super::comm::{check_rc, MpiComm};
+use super::matched::Shape;
 use super::p2p::{mpi_rank, mpi_tag};
-use super::request::completed_recv;
+use super::posted::{self, PostedRecv, Target};
 use super::types::datatype;
-use super::vec_recv;
 use super::watchdog;
-use crate::data::{short_type_name, Data};
+use crate::data::Data;
 use crate::error::Result;
 use crate::p2p::{check_dest, check_source, check_tag, Status, Tag, PROC_NULL};
 
-/// An operation of a scope: MPI's request handle, shared by the scope and the request.
-pub(crate) struct ScopedOp {
-    raw: Cell<MPI_Request>,
-    recv: bool,
+/// An operation of a scope, shared by the scope and the request.
+pub(crate) enum ScopedOp {
+    /// MPI's request handle of an `MPI_Isend` from the lent buffer.
+    Send(Cell<MPI_Request>),
+    /// A receive posted into the lent buffer.
+    Recv(Rc<PostedRecv>),
 }
 
 impl ScopedOp {
-    fn active(&self) -> bool {
-        // SAFETY: reading a predefined handle.
-        self.raw.get() != unsafe { mpi::ffi::RSMPI_REQUEST_NULL }
-    }
-
-    /// Completes the operation if it is still active: a receive is cancelled first (a
-    /// message that already matched it is consumed), a send waits until MPI is done
-    /// with its buffer.
+    /// Completes the operation if it is still active: a receive is cancelled (a message
+    /// that is already here, or already matched it, is consumed into its buffer), a send
+    /// waits until MPI is done with its buffer.
     pub(crate) fn end(&self) {
-        if !self.active() {
-            return;
-        }
-        let mut raw = self.raw.get();
-        // SAFETY: an active request of this process; MPI sets it to MPI_REQUEST_NULL.
-        unsafe {
-            if self.recv {
-                mpi::ffi::MPI_Cancel(&mut raw);
+        match self {
+            ScopedOp::Recv(p) => p.end(),
+            ScopedOp::Send(raw) => {
+                let mut r = raw.get();
+                // SAFETY: reading a predefined handle.
+                if r == unsafe { mpi::ffi::RSMPI_REQUEST_NULL } {
+                    return;
+                }
+                // SAFETY: an active request of this process; MPI sets it to MPI_REQUEST_NULL.
+                unsafe { mpi::ffi::MPI_Wait(&mut r, mpi::ffi::RSMPI_STATUS_IGNORE) };
+                raw.set(r);
             }
-            mpi::ffi::MPI_Wait(&mut raw, mpi::ffi::RSMPI_STATUS_IGNORE);
         }
-        self.raw.set(raw);
     }
 }
 
@@ -61,7 +60,6 @@ pub(crate) struct MpiScopedRequest {
     name: &'static str,
     peer: usize,
     tag: Tag,
-    type_name: fn() -> String,
 }
 
 impl MpiComm {
@@ -79,6 +77,7 @@ impl MpiComm {
             return Ok(None);
         }
         let n = self.count("isend", buf.len())?;
+        super::bounce::check_size("isend", self.rank(), std::mem::size_of_val(buf))?;
         let isend = if super::runtime::sync_sends() { mpi::ffi::MPI_Issend } else { mpi::ffi::MPI_Isend };
         let mut raw = MaybeUninit::uninit();
         // SAFETY: `buf` holds n elements; the scope keeps it borrowed until the request ends.
@@ -87,15 +86,13 @@ impl MpiComm {
         };
         self.check("isend", rc)?;
         // SAFETY: MPI_Isend succeeded, so it wrote the request.
-        let op = Rc::new(ScopedOp { raw: Cell::new(unsafe { raw.assume_init() }), recv: false });
-        Ok(Some((
-            self.scoped(op.clone(), "isend", dest, tag, buf.len(), short_type_name::<T>, std::mem::size_of::<T>()),
-            op,
-        )))
+        let op = Rc::new(ScopedOp::Send(Cell::new(unsafe { raw.assume_init() })));
+        Ok(Some((self.scoped(op.clone(), "isend", dest, tag, buf.len(), std::mem::size_of::<T>()), op)))
     }
 
-    /// `MPI_Irecv` into `buf` itself. The caller (a scope) keeps `buf` borrowed until the
-    /// returned operation has ended.
+    /// A receive posted into `buf` itself (see `posted`: `MPI_Imrecv` into `buf` once its
+    /// message is matched and known to fit). The caller (a scope) keeps `buf` borrowed
+    /// until the returned operation has ended.
     pub(crate) fn irecv_scoped<T: Data>(
         &self,
         buf: &mut [T],
@@ -107,30 +104,16 @@ impl MpiComm {
         if src == PROC_NULL {
             return Ok(None);
         }
-        let n = self.count("irecv", buf.len())?;
-        let mut raw = MaybeUninit::uninit();
-        // SAFETY: `buf` holds n elements; the scope keeps it borrowed until the request ends.
-        let rc = unsafe {
-            mpi::ffi::MPI_Irecv(
-                buf.as_mut_ptr().cast(),
-                n,
-                datatype::<T>(),
-                mpi_rank(src),
-                mpi_tag(tag),
-                self.raw(),
-                raw.as_mut_ptr(),
-            )
-        };
-        self.check("irecv", rc)?;
-        // SAFETY: MPI_Irecv succeeded, so it wrote the request.
-        let op = Rc::new(ScopedOp { raw: Cell::new(unsafe { raw.assume_init() }), recv: true });
-        Ok(Some((
-            self.scoped(op.clone(), "irecv", src, tag, buf.len(), short_type_name::<T>, std::mem::size_of::<T>()),
-            op,
-        )))
+        self.count("irecv", buf.len())?;
+        let target = Target::Buffer(buf.as_mut_ptr().cast(), Shape::of::<T>(buf.len()));
+        // SAFETY: `buf` holds the shape; the scope keeps it borrowed until the operation
+        // has ended (`ScopedOp::end`, on every way out of the scope). The scope borrows
+        // the communicator.
+        let posted = unsafe { PostedRecv::post(self.raw(), mpi_rank(src), mpi_tag(tag), self.rank(), "irecv", target) };
+        let op = Rc::new(ScopedOp::Recv(posted));
+        Ok(Some((self.scoped(op.clone(), "irecv", src, tag, buf.len(), std::mem::size_of::<T>()), op)))
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn scoped(
         &self,
         op: Rc<ScopedOp>,
@@ -138,55 +121,53 @@ impl MpiComm {
         peer: usize,
         tag: Tag,
         count: usize,
-        type_name: fn() -> String,
         elem: usize,
     ) -> MpiScopedRequest {
-        MpiScopedRequest { op, elem, count, caller: self.rank(), name, peer, tag, type_name }
+        MpiScopedRequest { op, elem, count, caller: self.rank(), name, peer, tag }
     }
 }
 
 impl MpiScopedRequest {
     pub(crate) fn wait(self) -> Result<Status> {
-        if vec_recv::any() {
-            return vec_recv::spin(|| self.poll().transpose());
+        let _w = watchdog::enter(self.name, || watchdog::peer_text(self.peer), Some(self.tag));
+        match &*self.op {
+            ScopedOp::Recv(p) => p.wait().map(|(_, st)| st),
+            ScopedOp::Send(_) if posted::any() => posted::spin(|| self.poll().transpose()),
+            ScopedOp::Send(raw) => {
+                let mut r = raw.get();
+                // SAFETY: a request of this process (MPI_Wait of a null request returns at once).
+                let rc = unsafe { mpi::ffi::MPI_Wait(&mut r, mpi::ffi::RSMPI_STATUS_IGNORE) };
+                raw.set(r);
+                self.sent(rc)
+            }
         }
-        let mut raw = self.op.raw.get();
-        let mut st = MaybeUninit::<MPI_Status>::zeroed();
-        let rc = {
-            let _w = watchdog::enter(self.name, || watchdog::peer_text(self.peer), Some(self.tag));
-            // SAFETY: a request of this process (MPI_Wait of a null request returns at once).
-            unsafe { mpi::ffi::MPI_Wait(&mut raw, st.as_mut_ptr()) }
-        };
-        self.op.raw.set(raw);
-        // SAFETY: MPI_Wait fills the status.
-        self.finish(rc, unsafe { st.assume_init() })
     }
 
     pub(crate) fn test(&mut self) -> Result<Option<Status>> {
-        vec_recv::progress();
+        posted::progress();
         self.poll()
     }
 
     fn poll(&self) -> Result<Option<Status>> {
-        let mut raw = self.op.raw.get();
-        let mut st = MaybeUninit::<MPI_Status>::zeroed();
-        let mut flag = 0;
-        // SAFETY: a request of this process.
-        let rc = unsafe { mpi::ffi::MPI_Test(&mut raw, &mut flag, st.as_mut_ptr()) };
-        self.op.raw.set(raw);
-        if rc == mpi::ffi::MPI_SUCCESS as c_int && flag == 0 {
-            return Ok(None);
+        match &*self.op {
+            ScopedOp::Recv(p) => p.poll().map(|r| r.map(|(_, st)| st)).transpose(),
+            ScopedOp::Send(raw) => {
+                let mut r = raw.get();
+                let mut flag = 0;
+                // SAFETY: a request of this process (or MPI_REQUEST_NULL once complete).
+                let rc = unsafe { mpi::ffi::MPI_Test(&mut r, &mut flag, mpi::ffi::RSMPI_STATUS_IGNORE) };
+                raw.set(r);
+                if rc == mpi::ffi::MPI_SUCCESS as c_int && flag == 0 {
+                    return Ok(None);
+                }
+                self.sent(rc).map(Some)
+            }
         }
-        // SAFETY: MPI_Test filled the status of the completed request.
-        self.finish(rc, unsafe { st.assume_init() }).map(Some)
     }
 
-    fn finish(&self, rc: c_int, st: MPI_Status) -> Result<Status> {
-        if !self.op.recv {
-            check_rc(self.name, self.caller, rc)?;
-            return Ok(Status { source: self.caller, tag: self.tag, count: self.count, bytes: self.count * self.elem });
-        }
-        completed_recv(self.name, self.caller, rc, &st, self.elem, self.count, self.type_name)
+    fn sent(&self, rc: c_int) -> Result<Status> {
+        check_rc(self.name, self.caller, rc)?;
+        Ok(Status { source: self.caller, tag: self.tag, count: self.count, bytes: self.count * self.elem })
     }
 }
 
@@ -194,8 +175,8 @@ impl Drop for MpiScopedRequest {
     fn drop(&mut self) {
         // A receive dropped unfinished is cancelled now; a send is left to the end of
         // the scope (which waits until MPI is done with its buffer).
-        if self.op.recv {
-            self.op.end();
+        if let ScopedOp::Recv(p) = &*self.op {
+            p.end();
         }
     }
 }
