@@ -344,6 +344,46 @@ impl Comm {
         Ok(self.gather_obj(value, root)?.map(|all| fold(all, f)))
     }
 
+    /// Rank `i` gets `f(...f(v0, v1)..., vi)`: the inclusive prefix, combined in rank
+    /// order (mpi4py's lowercase `scan`). Every rank sees every value (one `allgather_obj`):
+    /// meant for small objects.
+    ///
+    /// ```
+    /// use parsci_comm::{launch, Backend};
+    /// let out = launch(Backend::Threads(3), |comm| {
+    ///     let word = ["a", "b", "c"][comm.rank()].to_string();
+    ///     let before = comm.exscan_obj(&word, |x, y| x + &y)?;
+    ///     let upto = comm.scan_obj(&word, |x, y| x + &y)?;
+    ///     Ok::<_, parsci_comm::Error>((before, upto))
+    /// })
+    /// .unwrap();
+    /// assert_eq!(out.get(2), Some(&(Some("ab".to_string()), "abc".to_string())));
+    /// assert_eq!(out.get(0), Some(&(None, "a".to_string())));
+    /// ```
+    pub fn scan_obj<T, F>(&self, value: &T, f: F) -> Result<T>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        let _t = timing::enter(Kind::Collective);
+        let mut all = self.allgather_obj(value)?;
+        all.truncate(self.rank() + 1);
+        Ok(fold(all, f))
+    }
+
+    /// Rank `i > 0` gets `f(...f(v0, v1)..., v(i-1))`, rank 0 `None`: the exclusive prefix,
+    /// combined in rank order. As [`scan_obj`](Comm::scan_obj), for small objects.
+    pub fn exscan_obj<T, F>(&self, value: &T, f: F) -> Result<Option<T>>
+    where
+        T: Serialize + DeserializeOwned,
+        F: Fn(T, T) -> T,
+    {
+        let _t = timing::enter(Kind::Collective);
+        let mut all = self.allgather_obj(value)?;
+        all.truncate(self.rank());
+        Ok((!all.is_empty()).then(|| fold(all, f)))
+    }
+
     /// Every rank gets `f(...f(f(v0, v1), v2)..., v(size-1))`, combined in rank order.
     pub fn allreduce_obj<T, F>(&self, value: &T, f: F) -> Result<T>
     where

@@ -1738,6 +1738,12 @@ pub fn obj_reduce(comm: &Comm) -> CheckResult {
         })
         .ctx("allreduce_obj of maps")?;
     ensure_eq!(got, (0..p).map(|r| (r, r * r)).collect::<BTreeMap<_, _>>(), "allreduce_obj of maps");
+    // Prefixes, in rank order (concatenation is not commutative).
+    let upto = |k: usize| (0..k).map(|r| format!("<{r}>")).collect::<Vec<_>>().join("");
+    let got = comm.scan_obj(&format!("<{me}>"), |a, b| a + &b).ctx("scan_obj")?;
+    ensure_eq!(got, upto(me + 1), "scan_obj of strings");
+    let got = comm.exscan_obj(&format!("<{me}>"), |a, b| a + &b).ctx("exscan_obj")?;
+    ensure_eq!(got, (me > 0).then(|| upto(me)), "exscan_obj of strings");
     Ok(())
 }
 
