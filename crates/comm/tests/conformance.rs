@@ -73,19 +73,7 @@ fn every_check_has_a_test() {
 #[test]
 fn all_checks_in_one_job() {
     for n in [3, 4] {
-        let what = format!("all checks in one job of {n} ranks");
-        let out = common::with_timeout(Duration::from_secs(60), &what, move || {
-            launch(Backend::Threads(n), |comm| {
-                for (name, check) in CHECKS {
-                    let own = comm.dup().map_err(|e| format!("dup for {name}: {e}"))?;
-                    check(&own).map_err(|e| format!("{name}: {e}"))?;
-                }
-                Ok::<_, String>(())
-            })
-        });
-        if let Err(e) = out {
-            panic!("{what} failed:\n{e}");
-        }
+        all_checks(n, &JobOptions::default(), "in one job", Duration::from_secs(60));
     }
 }
 
@@ -94,18 +82,24 @@ fn all_checks_in_one_job() {
 #[test]
 fn all_checks_with_synchronous_sends() {
     for n in common::SIZES {
-        let what = format!("all checks in strict mode at {n} ranks");
-        let out = common::with_timeout(Duration::from_secs(120), &what, move || {
-            launch_with(Backend::Threads(n), &JobOptions::default().with_sync_sends(), |comm| {
-                for (name, check) in CHECKS {
-                    let own = comm.dup().map_err(|e| format!("dup for {name}: {e}"))?;
-                    check(&own).map_err(|e| format!("{name}: {e}"))?;
-                }
-                Ok::<_, String>(())
-            })
-        });
-        if let Err(e) = out {
-            panic!("{what} failed:\n{e}");
-        }
+        all_checks(n, &JobOptions::default().with_sync_sends(), "in strict mode", Duration::from_secs(120));
+    }
+}
+
+/// Runs every check of `CHECKS`, each on its own `dup`, in one job of `n` ranks.
+fn all_checks(n: usize, options: &JobOptions, how: &str, limit: Duration) {
+    let what = format!("all checks {how} at {n} ranks");
+    let options = options.clone();
+    let out = common::with_timeout(limit, &what, move || {
+        launch_with(Backend::Threads(n), &options, |comm| {
+            for (name, check) in CHECKS {
+                let own = comm.dup().map_err(|e| format!("dup for {name}: {e}"))?;
+                check(&own).map_err(|e| format!("{name}: {e}"))?;
+            }
+            Ok::<_, String>(())
+        })
+    });
+    if let Err(e) = out {
+        panic!("{what} failed:\n{e}");
     }
 }
