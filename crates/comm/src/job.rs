@@ -148,9 +148,10 @@ impl JobOptions {
         self
     }
 
-    /// Strict mode, asked for here or by `PARSCI_SYNC_SENDS` (any value but empty and `0`).
-    pub(crate) fn strict(&self) -> bool {
-        self.sync_sends || std::env::var_os(SYNC_SENDS_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+    /// True if strict mode is on: asked for in these options, or by the environment
+    /// variable `PARSCI_SYNC_SENDS` (set to anything but empty or `0`).
+    pub fn syncs_sends(&self) -> bool {
+        self.sync_sends || env_flag(SYNC_SENDS_ENV)
     }
 
     /// These options with the collectives' agreement check on (see [`JobOptions::check_collectives`]).
@@ -173,8 +174,13 @@ impl JobOptions {
     /// True if the agreement check is on: asked for in these options, or by the
     /// environment variable `PARSCI_CHECK` (set to anything but empty or `0`).
     pub fn checks_collectives(&self) -> bool {
-        self.check_collectives || std::env::var(CHECK_ENV).is_ok_and(|v| !v.is_empty() && v != "0")
+        self.check_collectives || env_flag(CHECK_ENV)
     }
+}
+
+/// True if the environment variable `name` is set to anything but empty or `0`.
+fn env_flag(name: &str) -> bool {
+    std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0")
 }
 
 /// The environment variable that turns the collectives' agreement check on (`PARSCI_CHECK=1`).
@@ -332,13 +338,13 @@ where
                     return Err(without_mpi(&env));
                 }
             }
-            let results = crate::backend::threads::run(n, options.strict(), &f)?;
+            let results = crate::backend::threads::run(n, options.syncs_sends(), &f)?;
             Ok(Launched { size: n, results: results.into_iter().enumerate().collect() })
         }
         #[cfg(feature = "mpi")]
         Backend::Mpi => {
             crate::backend::mpi::set_check_collectives(options.checks_collectives());
-            let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog, options.strict())?;
+            let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog, options.syncs_sends())?;
             Ok(Launched { size, results: vec![(rank, r)] })
         }
     }

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use parsci_comm::{launch_with, Backend, Comm, Error, JobOptions, Launched, ANY_SOURCE, SYNC_SENDS_ENV};
+use parsci_comm::{launch_with, Backend, Comm, Error, JobOptions, Launched, ANY_SOURCE};
 
 const GUARD: Duration = Duration::from_secs(20);
 
@@ -24,7 +24,7 @@ fn run<R: Send + 'static>(
 /// True when the whole test run is in strict mode (`PARSCI_SYNC_SENDS=1`, as in CI):
 /// then no job runs with buffered sends.
 fn all_strict() -> bool {
-    std::env::var_os(SYNC_SENDS_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+    JobOptions::default().syncs_sends()
 }
 
 /// The report of a strict-mode deadlock names the sends and says why they wait.

@@ -12,7 +12,7 @@ const GUARD: Duration = Duration::from_secs(15);
 /// True when the whole run is in strict mode (`PARSCI_SYNC_SENDS=1`, as in CI): the
 /// tests of the default mode's buffering have nothing to check then.
 fn buffering_is_off() -> bool {
-    std::env::var_os(parsci_comm::SYNC_SENDS_ENV).is_some_and(|v| !v.is_empty() && v != "0")
+    parsci_comm::JobOptions::default().syncs_sends()
 }
 
 /// Runs a job that must succeed, under the hang guard.
