@@ -11,6 +11,8 @@ use crate::timing::{self, Kind};
 #[cfg(any(feature = "mpi", test))]
 pub(crate) mod agree;
 mod args;
+mod in_place;
+mod reduce_scatter;
 
 pub(crate) use args::Caller;
 

@@ -99,6 +99,17 @@ impl Comm {
         }
     }
 
+    /// The MPI communicator behind this `Comm`, for libraries that take one (PETSc):
+    /// `None` on the thread backend. The handle stays valid while this `Comm` lives; do
+    /// not free it, and do not pass it to code that outlives the `Comm`.
+    #[cfg(feature = "mpi")]
+    pub fn raw_mpi_comm(&self) -> Option<mpi::ffi::MPI_Comm> {
+        match &self.inner {
+            CommImpl::Threads(_) => None,
+            CommImpl::Mpi(c) => Some(c.raw()),
+        }
+    }
+
     /// A new communicator with the same ranks and a separate message space
     /// (messages and collectives on one never match the other). Collective.
     pub fn dup(&self) -> Result<Comm> {

@@ -107,7 +107,7 @@ pub enum Error {
         peer: usize,
         /// The tag (-1 for collectives).
         tag: i32,
-        /// "encoded" or "decoded as <type>".
+        /// "encoded" or "decoded as `<type>`".
         what: String,
         /// The codec's message.
         msg: String,

@@ -338,7 +338,7 @@ where
                     return Err(without_mpi(&env));
                 }
             }
-            let results = crate::backend::threads::run(n, options.syncs_sends(), &f)?;
+            let results = crate::backend::threads::run(n, options.syncs_sends(), options.checks_collectives(), &f)?;
             Ok(Launched { size: n, results: results.into_iter().enumerate().collect() })
         }
         #[cfg(feature = "mpi")]

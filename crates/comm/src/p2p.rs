@@ -1,4 +1,13 @@
 //! Point-to-point communication: blocking, combined and non-blocking, typed and object messages.
+//!
+//! Ranks are plain `usize`, with two sentinels, [`ANY_SOURCE`] and [`PROC_NULL`], as in
+//! mpi4py and the MPI standard. A typed source (rsmpi's `AnySource` and `Process`) would
+//! turn "`ANY_SOURCE` as a destination" into a compile error, but every call checks its
+//! ranks anyway (that mistake is `Error::RankOutOfRange`, never undefined behaviour), and
+//! plain ranks flow without conversions from `CartComm::shift` (which gives `PROC_NULL` at
+//! a grid's edge), from arithmetic like `(rank + 1) % size`, and between communicators.
+//! The sentinels cannot be real ranks: a job has at most [`MAX_THREAD_RANKS`](crate::MAX_THREAD_RANKS) thread ranks,
+//! and MPI's ranks fit in an `i32`.
 
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -135,6 +144,9 @@ pub(crate) enum ReqImpl<'a> {
     /// A scoped operation on the caller's buffer (its scope keeps the buffer borrowed).
     #[cfg(feature = "mpi")]
     MpiScoped(crate::backend::mpi::MpiScopedRequest),
+    /// A nonblocking collective (its scope keeps the buffers borrowed).
+    #[cfg(feature = "mpi")]
+    MpiColl(crate::backend::mpi::MpiCollRequest),
 }
 
 impl<'a> Request<'a> {
@@ -157,6 +169,8 @@ impl<'a> Request<'a> {
             ReqImpl::Mpi(r) => r.wait(),
             #[cfg(feature = "mpi")]
             ReqImpl::MpiScoped(r) => r.wait(),
+            #[cfg(feature = "mpi")]
+            ReqImpl::MpiColl(r) => r.wait(),
         }
     }
     /// Completes the operation if it can without blocking.
@@ -170,6 +184,8 @@ impl<'a> Request<'a> {
             ReqImpl::Mpi(r) => r.test(),
             #[cfg(feature = "mpi")]
             ReqImpl::MpiScoped(r) => r.test(),
+            #[cfg(feature = "mpi")]
+            ReqImpl::MpiColl(r) => r.test(),
         };
         // A finished request stays finished: its status, or its error, again and again.
         match &out {

@@ -4,6 +4,8 @@
 mod common;
 mod conformance {
     pub mod checks;
+    pub mod icollectives;
+    pub mod in_place;
     pub mod requests;
     pub mod scoped;
     pub mod subgrids;
@@ -49,9 +51,10 @@ conformance_tests! {
     nonblocking nonblocking_large irecv_matches_before_recv non_overtaking ring_overflow
     barrier bcast scatter scatterv gather gatherv allgather allgatherv
     reduce_builtin_ops allreduce_builtin_ops scan_builtin_ops exscan_builtin_ops reductions_f64
-    user_op_rank_order user_op_struct alltoall alltoallv large_collectives collective_sequence
+    user_op_rank_order user_op_struct in_place_reductions reduce_scatters in_place_mismatches alltoall alltoallv large_collectives collective_sequence
     obj_bcast obj_scatter_gather obj_allgather obj_reduce obj_alltoall
     dup split split_nested cart_topology cart_halo_exchange cart_sub split_shared
+    icollectives icollectives_overlap icollectives_mismatch
 }
 
 /// Every check in the shared list has its own test here (and the names match).

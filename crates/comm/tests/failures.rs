@@ -11,7 +11,8 @@ use std::thread::sleep;
 use std::time::Duration;
 
 use parsci_comm::{
-    launch, Backend, Comm, DeadlockReport, Error, Layout, Op, Wait, ANY_SOURCE, ANY_TAG, MAX_TAG, PROC_NULL,
+    launch, launch_with, Backend, Comm, DeadlockReport, Error, JobOptions, Layout, Op, Wait, ANY_SOURCE, ANY_TAG,
+    MAX_TAG, PROC_NULL,
 };
 
 /// The deadline for reporting a failed rank or a deadlock.
@@ -28,6 +29,18 @@ where
     F: Fn(&Comm) -> Result<R, String> + Send + Sync + 'static,
 {
     common::timed(GUARD, &format!("job of {n} ranks"), move || launch(Backend::Threads(n), f))
+}
+
+/// `job` with the collectives' agreement check on: every rank of a collective checks every
+/// other's call. Without it, a rank that reads nothing from the others (a bcast's root, a
+/// gather's other ranks) neither waits nor checks, as with MPI's eager sends.
+fn checked_job<R, F>(n: usize, f: F) -> (Job<R>, Duration)
+where
+    R: Send + 'static,
+    F: Fn(&Comm) -> Result<R, String> + Send + Sync + 'static,
+{
+    let opts = JobOptions::default().with_check_collectives();
+    common::timed(GUARD, &format!("checked job of {n} ranks"), move || launch_with(Backend::Threads(n), &opts, f))
 }
 
 /// Runs a job that must succeed and returns every rank's result.
@@ -189,13 +202,14 @@ fn root_out_of_range_on_every_rank() {
 
 #[test]
 fn root_out_of_range_on_one_rank() {
-    let errs = ok_job(3, |comm| {
+    let out = checked_job(3, |comm| {
         let root = if comm.rank() == 1 { 9 } else { 0 };
         let mut b = [0u64; 3];
         let e = comm.bcast(&mut b, root).unwrap_err();
         comm.barrier().map_err(|e| e.to_string())?; // still usable
         Ok(e)
     });
+    let errs = out.0.unwrap_or_else(|e| panic!("the job failed: {e}")).into_vec();
     assert!(matches!(errs[1], Error::RootOutOfRange { caller: 1, root: 9, .. }), "{:?}", errs[1]);
     for r in [0, 2] {
         match &errs[r] {
@@ -383,8 +397,10 @@ fn object_of_the_wrong_type_is_a_serialization_error() {
 
 /// Runs `f` on `n` ranks, each returning the error its collective gave; checks that the
 /// job took less than the deadline and that every rank got an error.
+/// With the agreement check on: without it, a rank that reads nothing from the others may
+/// return before they see the mismatch (`unchecked_rooted_mismatch_never_hangs`).
 fn collective_errors(n: usize, f: impl Fn(&Comm) -> parsci_comm::Result<()> + Send + Sync + 'static) -> Vec<Error> {
-    let (out, took) = job(n, move |comm| match f(comm) {
+    let (out, took) = checked_job(n, move |comm| match f(comm) {
         Ok(()) => Err(format!("rank {} got no error", comm.rank())),
         Err(e) => Ok(e),
     });
@@ -405,6 +421,31 @@ fn assert_mismatch(errs: &[Error], parts: &[&str]) {
             other => panic!("rank {r}: expected CollectiveMismatch, got {other:?}"),
         }
     }
+}
+
+#[test]
+fn unchecked_rooted_mismatch_never_hangs() {
+    // Without the agreement check a bcast's root reads nothing and returns; the rank that
+    // reads the root's call sees the mismatch. Nobody waits for ever.
+    let (out, took) = job(2, |comm| Ok(comm.bcast(&mut vec![0u8; 3 + comm.rank()], 0).err()));
+    let errs = out.unwrap_or_else(|e| panic!("the job failed: {e}")).into_vec();
+    assert!(took < DEADLINE, "took {took:?}");
+    assert!(errs[0].is_none(), "{errs:?}");
+    match &errs[1] {
+        Some(Error::CollectiveMismatch { caller: 1, details }) => {
+            assert_contains(details, &["rank 0 called bcast", "3 elements", "rank 1 called bcast", "4 elements"])
+        }
+        other => panic!("rank 1: expected CollectiveMismatch, got {other:?}"),
+    }
+    // A gather's other ranks return; its root sees the mismatch.
+    let (out, _) = job(3, |comm| {
+        let n = if comm.rank() == 2 { 2 } else { 1 };
+        let mut all = [0u8; 6];
+        Ok(comm.gather(&vec![1u8; n], (comm.rank() == 0).then_some(&mut all[..]), 0).err())
+    });
+    let errs = out.unwrap_or_else(|e| panic!("the job failed: {e}")).into_vec();
+    assert!(matches!(&errs[0], Some(Error::CollectiveMismatch { caller: 0, .. })), "{errs:?}");
+    assert!(errs[1].is_none() && errs[2].is_none(), "{errs:?}");
 }
 
 #[test]
@@ -620,7 +661,7 @@ fn bad_object_collective_arguments() {
 // ---------------------------------------------------------------------------------------
 
 /// What the other ranks are blocked in when rank 1 fails.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 enum Blocked {
     Recv,
     RecvAnySource,
@@ -634,10 +675,12 @@ enum Blocked {
     Gather,
     BcastObj,
     Split,
+    Iallreduce,
+    IgatherWaitAny,
 }
 
 impl Blocked {
-    const ALL: [Blocked; 12] = [
+    const ALL: [Blocked; 14] = [
         Blocked::Recv,
         Blocked::RecvAnySource,
         Blocked::RecvVec,
@@ -650,6 +693,8 @@ impl Blocked {
         Blocked::Gather,
         Blocked::BcastObj,
         Blocked::Split,
+        Blocked::Iallreduce,
+        Blocked::IgatherWaitAny,
     ];
 
     /// The operation name the abort error should carry.
@@ -665,6 +710,8 @@ impl Blocked {
             Blocked::Allreduce => "allreduce",
             Blocked::Gather => "gather",
             Blocked::Split => "allgather",
+            Blocked::Iallreduce => "iallreduce",
+            Blocked::IgatherWaitAny => "wait_any",
         }
     }
 
@@ -683,6 +730,12 @@ impl Blocked {
             Blocked::Gather => comm.gather(&buf, None, 1),
             Blocked::BcastObj => comm.bcast_obj::<String>(None, 1).map(|_| ()),
             Blocked::Split => comm.split(Some(0), 0).map(|_| ()),
+            // Waited for, then completed by the scope's end after the abort: both return.
+            Blocked::Iallreduce => comm.scope(|s| s.iallreduce_in_place(&mut buf, &Op::sum())?.wait()).map(|_| ()),
+            Blocked::IgatherWaitAny => comm.scope(|s| {
+                let mut reqs = vec![Some(s.igather(&[1u64; 3], None, 1)?)];
+                parsci_comm::wait_any(&mut reqs).map(|_| ())
+            }),
         }
     }
 }
@@ -691,7 +744,8 @@ impl Blocked {
 fn fail_while_blocked(n: usize, blocked: Blocked, panic: bool) {
     let seen = seen();
     let s2 = seen.clone();
-    let (out, took) = job(n, move |comm| {
+    // Without the agreement check a gather's other ranks do not wait for its root.
+    let f = move |comm: &Comm| {
         if comm.rank() == 1 {
             sleep(Duration::from_millis(30)); // let the others block first
             if panic {
@@ -703,7 +757,8 @@ fn fail_while_blocked(n: usize, blocked: Blocked, panic: bool) {
             Ok(()) => Err(format!("rank {} completed {blocked:?} although rank 1 failed", comm.rank())),
             Err(e) => Err(record(&s2, comm.rank(), e)),
         }
-    });
+    };
+    let (out, took) = if blocked == Blocked::Gather { checked_job(n, f) } else { job(n, f) };
     let what = format!("{blocked:?} at {n} ranks (panic: {panic})");
     let message = if panic { "panicked: boom on rank 1" } else { "no input file" };
     match out {
@@ -940,7 +995,7 @@ fn deadlock_in_a_cycle_of_seven() {
 fn deadlock_collective_against_recv() {
     let report = deadlock(2, |comm| {
         if comm.rank() == 0 {
-            comm.bcast(&mut [0u8; 8], 0)
+            comm.bcast(&mut [0u8; 8], 1)
         } else {
             comm.recv(&mut [0u8], 0, 0).map(|_| ())
         }

@@ -12,6 +12,8 @@
 
 mod conformance {
     pub mod checks;
+    pub mod icollectives;
+    pub mod in_place;
     pub mod requests;
     pub mod scoped;
     pub mod subgrids;
@@ -22,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use conformance::checks::CHECKS;
-use parsci_comm::{launch, launch_with, Backend, Error, JobOptions, ANY_TAG};
+use parsci_comm::{launch, launch_with, Backend, Error, JobOptions, Op, ANY_TAG};
 
 const SCENARIO: &str = "PARSCI_MPI_SCENARIO";
 const SIZE: &str = "PARSCI_MPI_EXPECT_SIZE";
@@ -68,6 +70,18 @@ fn rank_main(scenario: &str) {
                 }
                 let mut x = [0u8];
                 comm.recv(&mut x, comm.size() - 1, 0).map_err(|e| e.to_string())?; // never sent
+                Ok(())
+            });
+            unreachable!("the job was aborted");
+        }
+        "fail-nonblocking" => {
+            // The others wait in a nonblocking collective the failing rank never starts.
+            let _ = launch(Backend::Mpi, |comm| {
+                if comm.rank() == comm.size() - 1 {
+                    return Err("no input file".to_string());
+                }
+                let mut x = vec![1.0f64; 100_000];
+                comm.scope(|s| s.iallreduce_in_place(&mut x, &Op::sum())?.wait()).map_err(|e| e.to_string())?;
                 Ok(())
             });
             unreachable!("the job was aborted");
@@ -332,6 +346,11 @@ fn driver() {
             && job.stderr.contains(&format!("rank {} failed: no input file", n - 1))
             && job.took < Duration::from_secs(30);
         check(format!("a failing rank aborts the job of {n}"), ok, &job);
+        let job = mpirun(n, "fail-nonblocking");
+        let ok = job.code != Some(0)
+            && job.stderr.contains(&format!("rank {} failed: no input file", n - 1))
+            && job.took < Duration::from_secs(30);
+        check(format!("a failing rank aborts the job of {n} waiting in a nonblocking collective"), ok, &job);
     }
     for n in [2, 3] {
         let job = mpirun(n, "conformance-strict");

@@ -212,3 +212,62 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// The reductions in place give the serial fold (lengths up to 4.8 KiB: staged and not).
+    #[test]
+    fn in_place_reductions_match_serial(data in per_rank(-50i64..50, 600), k in 0u8..4, root_pick in any::<prop::sample::Index>()) {
+        let p = data.len();
+        let root = root_pick.index(p);
+        let f = int_op(k).1;
+        let data = Arc::new(data);
+        let mine = Arc::clone(&data);
+        let got = run(p, move |comm| {
+            let op = int_op(k).0;
+            let me = comm.rank();
+            let mut all = mine[me].clone();
+            comm.allreduce_in_place(&mut all, &op)?;
+            let mut red = mine[me].clone();
+            comm.reduce_in_place(&mut red, &op, root)?;
+            let mut scan = mine[me].clone();
+            comm.scan_in_place(&mut scan, &op)?;
+            let mut exscan = mine[me].clone();
+            comm.exscan_in_place(&mut exscan, &op)?;
+            Ok([all, red, scan, exscan])
+        });
+        for (r, [all, red, scan, exscan]) in got.iter().enumerate() {
+            prop_assert_eq!(all, &fold(&data, p, f), "allreduce_in_place, rank {} of {}, op {}", r, p, k);
+            let want = if r == root { fold(&data, p, f) } else { data[r].clone() };
+            prop_assert_eq!(red, &want, "reduce_in_place to {}, rank {} of {}, op {}", root, r, p, k);
+            prop_assert_eq!(scan, &fold(&data, r + 1, f), "scan_in_place, rank {} of {}, op {}", r, p, k);
+            let want = if r == 0 { data[0].clone() } else { fold(&data, r, f) };
+            prop_assert_eq!(exscan, &want, "exscan_in_place, rank {} of {}, op {}", r, p, k);
+        }
+    }
+
+    /// reduce_scatter gives each rank its block of the serial fold.
+    #[test]
+    fn reduce_scatter_matches_serial(
+        (counts, data) in (1usize..=7)
+            .prop_flat_map(|p| vec(0usize..40, p))
+            .prop_flat_map(|c| { let n: usize = c.iter().sum(); (Just(c.clone()), vec(vec(-50i64..50, n), c.len())) }),
+        k in 0u8..4,
+    ) {
+        let p = counts.len();
+        let total = fold(&data, p, int_op(k).1);
+        let (data, c) = (Arc::new(data), counts.clone());
+        let got = run(p, move |comm| {
+            let me = comm.rank();
+            let mut out = vec![0i64; c[me]];
+            comm.reduce_scatter(&data[me], &mut out, &c, &int_op(k).0)?;
+            Ok(out)
+        });
+        let mut at = 0;
+        for (r, g) in got.iter().enumerate() {
+            prop_assert_eq!(g, &total[at..at + counts[r]].to_vec(), "rank {} of {}, op {}", r, p, k);
+            at += counts[r];
+        }
+    }
+}

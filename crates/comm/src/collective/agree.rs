@@ -68,8 +68,23 @@ pub(crate) const FREE: Field = (i64::MIN + 1, i64::MAX);
 pub(crate) const HEADER: usize = 6;
 
 /// The collectives where every rank passes the same element count.
-const SAME_COUNT: &[&str] =
-    &["bcast", "scatter", "gather", "allgather", "reduce", "allreduce", "scan", "exscan", "alltoall"];
+/// (`reduce_scatter_block` counts its send buffer, `p` blocks, as that is what it moves.)
+const SAME_COUNT: &[&str] = &[
+    "bcast",
+    "scatter",
+    "gather",
+    "allgather",
+    "reduce",
+    "allreduce",
+    "scan",
+    "exscan",
+    "alltoall",
+    "allreduce_in_place",
+    "reduce_in_place",
+    "scan_in_place",
+    "exscan_in_place",
+    "reduce_scatter_block",
+];
 
 impl Call<'_> {
     /// True if this call must be agreed on even without the check, because a mismatch
@@ -81,10 +96,11 @@ impl Call<'_> {
     /// the same count and decides alike, and in a mismatched one the large sender waits
     /// in the agreement instead of sending (an error, or a hang the watchdog reports;
     /// never an overflow). The `v` collectives, whose counts differ between ranks, always
-    /// agree (`scatterv` tells each rank its count first and needs no agreement).
+    /// agree (`scatterv` tells each rank its count first and needs no agreement), and so
+    /// does `reduce_scatter`, whose counts, if they differ, differ in the messages' lengths.
     pub fn needs_agreement(&self) -> bool {
         match self.op {
-            "gatherv" | "allgatherv" | "alltoallv" => true,
+            "gatherv" | "allgatherv" | "alltoallv" | "reduce_scatter" => true,
             op if SAME_COUNT.contains(&op) => self.count.saturating_mul(self.elem_size) >= AGREE_FROM_BYTES,
             _ => false,
         }
@@ -96,7 +112,7 @@ impl Call<'_> {
         let eq = |x: i64| (x, x);
         let count = if SAME_COUNT.contains(&self.op) {
             eq(self.count as i64)
-        } else if self.op == "allgatherv" {
+        } else if self.op == "allgatherv" || self.op == "reduce_scatter" {
             eq(self.layout.map_or(0, |l| hash_counts(l.counts())))
         } else {
             FREE
@@ -240,6 +256,9 @@ pub(crate) fn disagreement(all: &[CallRecord]) -> Option<String> {
         "allgatherv" => (1..all.len())
             .find(|&r| all[r].layout != first.layout)
             .map(|r| format!("allgatherv: ranks 0 and {r} pass different layouts")),
+        "reduce_scatter" => (1..all.len())
+            .find(|&r| all[r].layout != first.layout)
+            .map(|r| format!("reduce_scatter: ranks 0 and {r} pass different counts")),
         "alltoallv" => (0..all.len()).find_map(|i| {
             (0..all.len()).find_map(|j| {
                 let sent = block(&all[i].layout, j)?;
@@ -347,6 +366,14 @@ mod tests {
             assert!(Call::new::<u8>(op).needs_agreement(), "{op}");
         }
         assert!(!Call::new::<u8>("scatterv").needs_agreement());
+        assert!(Call::new::<u8>("reduce_scatter").needs_agreement());
+        let block = Call { count: 2047, ..Call::new::<u8>("reduce_scatter_block") };
+        assert!(!block.needs_agreement());
+        assert!(Call { count: 2048, ..block }.needs_agreement());
+        for op in ["allreduce_in_place", "reduce_in_place", "scan_in_place", "exscan_in_place"] {
+            assert!(Call { count: 256, ..Call::new::<f64>(op) }.needs_agreement(), "{op}");
+            assert!(!Call { count: 255, ..Call::new::<f64>(op) }.needs_agreement(), "{op}");
+        }
         assert!(!Call::new::<u8>("barrier").needs_agreement());
     }
 
@@ -424,6 +451,12 @@ mod tests {
         assert_eq!(
             disagreement(&records(&[v, Call { layout: Some(&b), ..v }])).unwrap(),
             "allgatherv: ranks 0 and 1 pass different layouts"
+        );
+        let rs = Call { layout: Some(&a), ..Call::new::<u8>("reduce_scatter") };
+        assert!(!headers(&[rs, Call { layout: Some(&b), ..rs }], &[false; 2]));
+        assert_eq!(
+            disagreement(&records(&[rs, Call { layout: Some(&b), ..rs }])).unwrap(),
+            "reduce_scatter: ranks 0 and 1 pass different counts"
         );
         let (s0, s1, r) = (Layout::from_counts(&[1, 2]), Layout::from_counts(&[1, 1]), Layout::from_counts(&[1, 1]));
         let t0 = Call { layout: Some(&s0), layout2: Some(&r), ..Call::new::<u8>("alltoallv") };

@@ -117,6 +117,33 @@ impl Caller {
             .then(|| self.invalid(op, format!("the receive buffer holds {recv} elements but {send} are reduced")))?
     }
 
+    /// `reduce_scatter_block`: `send` holds one block of `recv` elements per rank.
+    pub fn reduce_scatter_block(self, send: usize, recv: usize) -> Option<Error> {
+        let p = self.size;
+        if recv.checked_mul(p) == Some(send) {
+            return None;
+        }
+        let msg = format!("the send buffer holds {send} elements but {p} ranks receive {recv} each");
+        self.invalid("reduce_scatter_block", msg)
+    }
+
+    /// `reduce_scatter`: one count per rank, `send` holds their sum and `recv` this rank's.
+    pub fn reduce_scatter(self, send: usize, recv: usize, counts: &[usize]) -> Option<Error> {
+        let (p, op) = (self.size, "reduce_scatter");
+        if counts.len() != p {
+            return self.invalid(op, format!("{} counts for {p} ranks", counts.len()));
+        }
+        let total = counts.iter().try_fold(0usize, |a, &c| a.checked_add(c));
+        if total != Some(send) {
+            let sum = total.map_or("more than usize::MAX".to_string(), |t| t.to_string());
+            return self.invalid(op, format!("the send buffer holds {send} elements but the counts add up to {sum}"));
+        }
+        let mine = counts[self.rank];
+        (recv < mine).then(|| {
+            self.invalid(op, format!("the receive buffer holds {recv} elements but this rank's count is {mine}"))
+        })?
+    }
+
     /// `alltoall`: `send` splits into one equal block per rank and `recv` holds as much.
     pub fn alltoall(self, send: usize, recv: usize) -> Option<Error> {
         let p = self.size;
@@ -231,5 +258,25 @@ mod tests {
         assert!(ME.reduced("scan", 3, 3).is_none());
         let e = ME.reduced("exscan", 3, 2);
         assert!(matches!(&e, Some(Error::InvalidArgument { op: "exscan", caller: 1, .. })), "{e:?}");
+    }
+
+    #[test]
+    fn reduce_scatters() {
+        assert!(ME.reduce_scatter_block(6, 2).is_none());
+        assert!(ME.reduce_scatter_block(0, 0).is_none());
+        assert_eq!(msg(ME.reduce_scatter_block(5, 2)), "the send buffer holds 5 elements but 3 ranks receive 2 each");
+        assert!(ME.reduce_scatter_block(usize::MAX, usize::MAX / 2).is_some());
+        assert!(ME.reduce_scatter(6, 2, &[1, 2, 3]).is_none());
+        assert!(ME.reduce_scatter(6, 9, &[1, 2, 3]).is_none());
+        assert_eq!(msg(ME.reduce_scatter(6, 2, &[1, 5])), "2 counts for 3 ranks");
+        assert_eq!(
+            msg(ME.reduce_scatter(7, 2, &[1, 2, 3])),
+            "the send buffer holds 7 elements but the counts add up to 6"
+        );
+        assert_eq!(
+            msg(ME.reduce_scatter(6, 1, &[1, 2, 3])),
+            "the receive buffer holds 1 elements but this rank's count is 2"
+        );
+        assert!(msg(ME.reduce_scatter(6, 2, &[usize::MAX, 2, 3])).contains("more than usize::MAX"));
     }
 }

@@ -27,6 +27,8 @@ use serde::{Deserialize, Serialize};
 /// What a check returns: `Err` says what differed, where.
 pub type CheckResult = Result<(), String>;
 
+pub use super::icollectives::{icollectives, icollectives_mismatch, icollectives_overlap};
+pub use super::in_place::{in_place_mismatches, in_place_reductions, reduce_scatters};
 pub use super::requests::{request_sets, requests_dropped, requests_failed, requests_leaked};
 pub use super::scoped::scoped_p2p;
 pub use super::subgrids::{cart_sub, split_shared};
@@ -77,6 +79,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("reductions_f64", reductions_f64),
     ("user_op_rank_order", user_op_rank_order),
     ("user_op_struct", user_op_struct),
+    ("in_place_reductions", in_place_reductions),
+    ("reduce_scatters", reduce_scatters),
+    ("in_place_mismatches", in_place_mismatches),
     ("alltoall", alltoall),
     ("alltoallv", alltoallv),
     ("large_collectives", large_collectives),
@@ -93,6 +98,9 @@ pub const CHECKS: &[(&str, Check)] = &[
     ("cart_halo_exchange", cart_halo_exchange),
     ("cart_sub", cart_sub),
     ("split_shared", split_shared),
+    ("icollectives", icollectives),
+    ("icollectives_overlap", icollectives_overlap),
+    ("icollectives_mismatch", icollectives_mismatch),
 ];
 
 // ---------------------------------------------------------------------------------------

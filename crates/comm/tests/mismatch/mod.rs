@@ -10,12 +10,12 @@
 //!   message, ranks that wait for each other) passes silently or is stopped by the
 //!   watchdog;
 //! - with the agreement check (`JobOptions::check_collectives`): every rank returns an
-//!   error, the very one the thread backend gives for the same calls (run in the same
-//!   process, on threads, first), and the job ends normally.
+//!   error, the very one the thread backend gives for the same calls with the check (run
+//!   in the same process, on threads, first), and the job ends normally.
 
 use std::time::Duration;
 
-use parsci_comm::{launch, launch_with, Backend, Comm, Data, JobOptions, Layout, Op, Result};
+use parsci_comm::{launch_with, Backend, Comm, Data, JobOptions, Layout, Op, Result};
 
 /// How long one job may take (starting `mpirun` takes about a second).
 pub const LIMIT: Duration = Duration::from_secs(40);
@@ -210,6 +210,37 @@ pub const CASES: &[(&str, Case)] = &[
             c.scan(send[0].data(), recv[0].buf(), &Op::sum())
         })
     }),
+    // In place: rank 0 reduces 5 elements, the others 4.
+    ("allreduce_in_place", |c| {
+        let n = root_or(c, 5, 4);
+        guarded(c, vec![Guarded::<i64>::new(n, 1)], |b| c.allreduce_in_place(b[0].buf(), &Op::sum()))
+    }),
+    // 1 MiB against 512 KiB.
+    ("allreduce_in_place_large", |c| {
+        let n = root_or(c, 1 << 17, 1 << 16);
+        guarded(c, vec![Guarded::<i64>::new(n, 1)], |b| c.allreduce_in_place(b[0].buf(), &Op::sum()))
+    }),
+    // Blocks of 1 + r elements on rank r.
+    ("reduce_scatter_block", |c| {
+        let k = 1 + c.rank();
+        let bufs = vec![Guarded::<i64>::new(k * c.size(), 1), Guarded::new(k, 0)];
+        guarded(c, bufs, |b| {
+            let (send, recv) = b.split_at_mut(1);
+            c.reduce_scatter_block(send[0].data(), recv[0].buf(), &Op::sum())
+        })
+    }),
+    // Rank 0 gives the last rank 2 elements more than the others do.
+    ("reduce_scatter", |c| {
+        let p = c.size();
+        let mut counts = vec![1; p];
+        counts[p - 1] = root_or(c, 3, 1);
+        let total = counts.iter().sum();
+        let bufs = vec![Guarded::<i64>::new(total, 1), Guarded::new(counts[c.rank()], 0)];
+        guarded(c, bufs, |b| {
+            let (send, recv) = b.split_at_mut(1);
+            c.reduce_scatter(send[0].data(), recv[0].buf(), &counts, &Op::sum())
+        })
+    }),
     // Blocks of 1 + r elements on rank r.
     ("alltoall", |c| {
         let n = c.size() * (1 + c.rank());
@@ -262,8 +293,14 @@ pub fn unchecked(name: &str) {
 /// With the check: every rank prints whether its error is the thread backend's.
 pub fn checked(name: &str) {
     let f = case(name);
-    let on_threads =
-        |n| launch(Backend::Threads(n), |comm| Ok::<_, String>(f(comm).err())).expect("the job on threads").into_vec();
+    // The thread backend with the check too: without it, a rank that reads nothing from
+    // the others (a bcast's root, a gather's other ranks) does not check their calls.
+    let checks = JobOptions::default().with_check_collectives();
+    let on_threads = |n| {
+        launch_with(Backend::Threads(n), &checks, |comm| Ok::<_, String>(f(comm).err()))
+            .expect("the job on threads")
+            .into_vec()
+    };
     let expected = on_threads(Backend::Mpi.ranks());
     let opts = JobOptions::with_watchdog(Duration::from_secs(20)).with_check_collectives();
     launch_with(Backend::Mpi, &opts, |comm| {

@@ -18,6 +18,10 @@
 use std::ffi::c_void;
 use std::os::raw::c_int;
 
+mod in_place;
+pub(super) use in_place::mpi_in_place;
+mod reduce_scatter;
+
 use super::agree::checking;
 use super::comm::MpiComm;
 use super::types::{datatype, system_op, with_op};
@@ -32,7 +36,7 @@ use crate::error::{Error, Result};
 static EMPTY_SEND: u64 = 0;
 
 /// A send buffer's address, never equal to a receive buffer's.
-fn send_ptr<T>(s: &[T]) -> *const c_void {
+pub(super) fn send_ptr<T>(s: &[T]) -> *const c_void {
     if s.is_empty() {
         (&EMPTY_SEND as *const u64).cast()
     } else {
@@ -45,7 +49,7 @@ static EMPTY_RECV: u64 = 0;
 /// A receive buffer's address; for an empty one, a distinct valid address that is not
 /// `MPI_IN_PLACE` (which is address 1 in Open MPI: the dangling address of an empty `[u8]`).
 /// MPI writes nothing there: the count is 0.
-fn recv_ptr<T>(s: &mut [T]) -> *mut c_void {
+pub(super) fn recv_ptr<T>(s: &mut [T]) -> *mut c_void {
     if s.is_empty() {
         (&EMPTY_RECV as *const u64).cast_mut().cast()
     } else {
@@ -60,7 +64,7 @@ fn null() -> *mut c_void {
 
 impl MpiComm {
     /// This rank, for the argument checks shared with the thread backend.
-    fn caller(&self) -> Caller {
+    pub(super) fn caller(&self) -> Caller {
         Caller { rank: self.rank(), size: self.size() }
     }
 
@@ -88,7 +92,7 @@ impl MpiComm {
         self.check(op, rc)
     }
 
-    fn counts(&self, op: &'static str, l: &Layout) -> Result<(Vec<c_int>, Vec<c_int>)> {
+    pub(super) fn counts(&self, op: &'static str, l: &Layout) -> Result<(Vec<c_int>, Vec<c_int>)> {
         let c = l.counts().iter().map(|&n| self.count(op, n)).collect::<Result<_>>()?;
         let d = l.displs().iter().map(|&n| self.count(op, n)).collect::<Result<_>>()?;
         Ok((c, d))

@@ -3,11 +3,13 @@
 use std::ffi::CStr;
 use std::mem::ManuallyDrop;
 use std::os::raw::c_int;
+use std::rc::Rc;
 
 use mpi::ffi::MPI_Comm;
 use mpi::raw::AsRaw;
 use mpi::topology::{CartesianCommunicator, Color, Communicator, SimpleCommunicator};
 
+use super::nonblocking::Channel;
 use super::watchdog;
 use crate::error::{Error, Result};
 
@@ -22,10 +24,13 @@ pub(crate) struct MpiComm {
     handle: ManuallyDrop<Handle>,
     rank: usize,
     size: usize,
+    /// The private channel of its nonblocking collectives.
+    nb: Rc<Channel>,
 }
 
 impl Drop for MpiComm {
     fn drop(&mut self) {
+        self.nb.close();
         // Before rsmpi frees the handle: requests borrow their communicator, so only
         // leaked receives (`irecv`, `irecv_vec`) can still be registered on it. If one
         // was, the MPI communicator is leaked with it, as a leaked `MPI_Irecv` keeps its
@@ -57,7 +62,12 @@ impl MpiComm {
         };
         // SAFETY: a valid communicator; MPI_ERRORS_RETURN is a predefined handler.
         unsafe { mpi::ffi::MPI_Comm_set_errhandler(raw, mpi::ffi::RSMPI_ERRORS_RETURN) };
-        MpiComm { handle: ManuallyDrop::new(handle), rank: rank as usize, size: size as usize }
+        MpiComm {
+            handle: ManuallyDrop::new(handle),
+            rank: rank as usize,
+            size: size as usize,
+            nb: Rc::new(Channel::new(raw)),
+        }
     }
 
     pub fn raw(&self) -> MPI_Comm {
@@ -68,6 +78,10 @@ impl MpiComm {
     }
     pub fn rank(&self) -> usize {
         self.rank
+    }
+    /// The private channel of this communicator's nonblocking collectives.
+    pub(super) fn channel(&self) -> Rc<Channel> {
+        self.nb.clone()
     }
     pub fn size(&self) -> usize {
         self.size

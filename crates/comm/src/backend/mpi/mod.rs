@@ -17,6 +17,7 @@ mod bounce;
 mod collective;
 mod comm;
 mod matched;
+mod nonblocking;
 mod p2p;
 mod posted;
 mod request;
@@ -28,6 +29,7 @@ mod watchdog;
 
 pub(crate) use agree::set_check_collectives;
 pub(crate) use comm::MpiComm;
+pub(crate) use nonblocking::{MpiColl, MpiCollRequest};
 pub(crate) use request::{MpiRequest, MpiVecRequest};
 pub(crate) use run::run;
 pub(crate) use runtime::world;

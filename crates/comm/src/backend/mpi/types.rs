@@ -122,6 +122,14 @@ impl<T: Data> UserReduction<T> {
     }
 }
 
+impl<T> UserReduction<T> {
+    /// The op and the datatype that carries the closure, for a reduction that outlives
+    /// this call (a nonblocking one keeps the `UserReduction` until it completes).
+    pub(crate) fn raw(&self) -> (MPI_Op, MPI_Datatype) {
+        (self.op, self.datatype)
+    }
+}
+
 impl<T> Drop for UserReduction<T> {
     fn drop(&mut self) {
         // SAFETY: our own datatype, no longer used by any reduction (see `with_op`).

@@ -16,6 +16,8 @@ pub(crate) struct CommShared {
     /// Communicator rank -> world rank.
     pub group: Vec<usize>,
     pub coll: CollArea,
+    /// Nonblocking collectives some ranks have started, by sequence number.
+    pub nonblocking: super::spin_lock::SpinLock<HashMap<u64, Arc<super::nonblocking::Pending>>>,
     /// Communicators being created by `split`/`dup`, handed from leader to members:
     /// (collective number, color) -> (communicator, members still to take it).
     handoff: Mutex<HashMap<(u64, u32), Handoff>>,
@@ -24,7 +26,13 @@ pub(crate) struct CommShared {
 impl CommShared {
     pub fn new(ctx: u32, group: Vec<usize>) -> Self {
         let n = group.len();
-        CommShared { ctx, group, coll: CollArea::new(n), handoff: Mutex::new(HashMap::new()) }
+        CommShared {
+            ctx,
+            group,
+            coll: CollArea::new(n),
+            nonblocking: super::spin_lock::SpinLock::new(HashMap::new()),
+            handoff: Mutex::new(HashMap::new()),
+        }
     }
 }
 
@@ -39,6 +47,10 @@ pub(crate) struct ThreadComm {
     pub coll_seq: Cell<u64>,
     /// Barrier phases passed by this rank.
     pub bar_seq: Cell<u64>,
+    /// Nonblocking collectives started on this communicator by this rank.
+    pub icoll_seq: Cell<u64>,
+    /// The last collective that every rank is known to have started (small communicators).
+    pub met: Cell<u64>,
 }
 
 impl Drop for ThreadComm {
@@ -50,7 +62,15 @@ impl Drop for ThreadComm {
 
 impl ThreadComm {
     pub fn new(ep: Rc<Endpoint>, shared: Arc<CommShared>, rank: usize) -> Self {
-        ThreadComm { ep, shared, rank, coll_seq: Cell::new(0), bar_seq: Cell::new(0) }
+        ThreadComm {
+            ep,
+            shared,
+            rank,
+            coll_seq: Cell::new(0),
+            bar_seq: Cell::new(0),
+            icoll_seq: Cell::new(0),
+            met: Cell::new(0),
+        }
     }
 
     pub fn rank(&self) -> usize {

@@ -250,9 +250,10 @@ fn loom_barrier_publishes_the_slots() {
     });
 }
 
-/// The job aborts while two ranks enter a barrier: a rank withdraws its arrival only if
-/// not everyone has arrived, so either both pass the barrier or both return the abort
-/// error, and neither hangs.
+/// The job aborts while two ranks enter a counter phase (the meeting of large
+/// communicators, and of every collective before ranks use each other's buffers): a rank
+/// withdraws its arrival only if not everyone has arrived, so either both pass or both
+/// return the abort error, and neither hangs.
 #[test]
 fn loom_barrier_withdrawal_on_abort_is_all_or_nothing() {
     loom::model(|| {
@@ -262,7 +263,7 @@ fn loom_barrier_withdrawal_on_abort_is_all_or_nothing() {
             .map(|rank| {
                 let (w, s) = (world.clone(), shared.clone());
                 thread::spawn(move || {
-                    let r = comm(&w, &s, rank).barrier().is_ok();
+                    let r = comm(&w, &s, rank).phase("barrier", true).is_ok();
                     w.finish(rank);
                     r
                 })
@@ -273,6 +274,27 @@ fn loom_barrier_withdrawal_on_abort_is_all_or_nothing() {
         world.fail(Failure::Rank { rank: 2, message: "failed".into() });
         let passed: Vec<bool> = ranks.into_iter().map(|t| t.join().unwrap()).collect();
         assert_eq!(passed[0], passed[1], "both ranks pass the barrier, or both withdraw");
+    });
+}
+
+/// The job aborts while two ranks meet by their sequence numbers (a small communicator's
+/// barrier): each rank returns, passed or not, and none hangs.
+#[test]
+fn loom_barrier_by_numbers_never_hangs_on_abort() {
+    loom::model(|| {
+        let world = Arc::new(World::new(2, false));
+        let shared = Arc::new(CommShared::new(0, vec![0, 1]));
+        let ranks: Vec<_> = (0..2)
+            .map(|rank| {
+                let (w, s) = (world.clone(), shared.clone());
+                thread::spawn(move || {
+                    let _ = comm(&w, &s, rank).barrier();
+                    w.finish(rank);
+                })
+            })
+            .collect();
+        world.fail(Failure::Rank { rank: 2, message: "failed".into() });
+        ranks.into_iter().for_each(|t| t.join().unwrap());
     });
 }
 

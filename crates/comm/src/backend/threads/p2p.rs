@@ -584,6 +584,8 @@ pub(crate) enum ThreadRequest<'a> {
     Recv { pending: PostedRecv<'a>, finish: Finish<'a> },
     /// A scoped `irecv` straight into the caller's buffer.
     ScopedRecv(ScopedRecv<'a>),
+    /// A nonblocking collective.
+    Coll(super::CollRequest<'a>),
     /// A send still in progress: a large message the receiver copies out of the sender's
     /// borrowed buffer (a scoped `isend`), and in strict mode one not yet matched.
     Send {
@@ -603,6 +605,7 @@ impl<'a> ThreadRequest<'a> {
             ThreadRequest::Recv { pending, .. } => pending.comm,
             ThreadRequest::ScopedRecv(r) => r.comm(),
             ThreadRequest::Send { comm, .. } => comm,
+            ThreadRequest::Coll(c) => c.comm,
         }
     }
 
@@ -622,6 +625,7 @@ impl<'a> ThreadRequest<'a> {
                 finish(&pending, m)
             }
             ThreadRequest::ScopedRecv(r) => r.wait(),
+            ThreadRequest::Coll(c) => c.wait(),
             ThreadRequest::Send { comm, flag, rdv, dest, tag, st } => {
                 if let Some(rdv) = rdv {
                     comm.finish_send(&rdv);
@@ -641,6 +645,7 @@ impl<'a> ThreadRequest<'a> {
                 Some(m) => finish(pending, m).map(Some),
             },
             ThreadRequest::ScopedRecv(r) => r.test(),
+            ThreadRequest::Coll(c) => c.test(),
             ThreadRequest::Send { comm, flag, rdv, st, .. } => {
                 comm.progress_posted();
                 let copied = rdv.as_ref().is_none_or(|r| r.is_done());

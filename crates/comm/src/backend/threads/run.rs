@@ -21,14 +21,15 @@ pub(crate) struct AbortUnwind;
 /// Science code recurses and keeps arrays on the stack more than most: give ranks room.
 const RANK_STACK: usize = 16 << 20;
 
-/// Runs `f` on `n` thread ranks; `strict`: synchronous sends (see `sync_send`).
-pub(crate) fn run<R, E, F>(n: usize, strict: bool, f: &F) -> Result<Vec<R>>
+/// Runs `f` on `n` thread ranks; `strict`: synchronous sends (see `sync_send`); `checks`:
+/// every rank of every collective checks every other's call (`JobOptions::check_collectives`).
+pub(crate) fn run<R, E, F>(n: usize, strict: bool, checks: bool, f: &F) -> Result<Vec<R>>
 where
     R: Send,
     E: Display,
     F: Fn(&Comm) -> Result<R, E> + Sync,
 {
-    let world = Arc::new(World::new(n, strict));
+    let world = Arc::new(World::new(n, strict).with_checks(checks));
     let shared = Arc::new(CommShared::new(0, (0..n).collect()));
     let stop = AtomicBool::new(false);
     thread::scope(|s| {

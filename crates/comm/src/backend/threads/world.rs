@@ -87,6 +87,9 @@ pub(crate) struct World {
     spin: Duration,
     /// Strict mode: standard sends complete only once matched (see `sync_send`).
     strict: bool,
+    /// Every rank of a collective checks every other's call, even a rank that needs
+    /// nothing from the others (a bcast's root, a gather's other ranks).
+    checks: bool,
     pub host: String,
 }
 
@@ -110,6 +113,7 @@ impl World {
             next_ctx: AtomicU32::new(1),
             spin: if size <= cores { SPIN_DEDICATED } else { SPIN_OVERSUBSCRIBED },
             strict,
+            checks: false,
             host: gethostname::gethostname().to_string_lossy().into_owned(),
         }
     }
@@ -152,6 +156,18 @@ impl World {
 
     pub fn finish(&self, rank: usize) {
         self.cells[rank].done.store(true, SeqCst);
+    }
+
+    /// This world with the collectives' full agreement check on or off.
+    pub fn with_checks(mut self, on: bool) -> Self {
+        self.checks = on;
+        self
+    }
+
+    /// Every rank checks every collective fully (see `World::checks`).
+    #[inline]
+    pub fn checks(&self) -> bool {
+        self.checks
     }
 
     /// Strict mode: sends are synchronous.
@@ -231,13 +247,15 @@ impl World {
         if let Some(r) = poll()? {
             return Ok(r);
         }
-        // The clock is read only after a first burst of polls: most waits end within it,
-        // and reading the clock costs as much as a short message.
+        // The clock is read only after a first burst of 1024 polls: most waits end within
+        // it, and reading the clock (in a VM especially) costs as much as a short message.
         let mut start = None;
         let mut i = 0u32;
         // Under loom there is no spin (it reads the clock): the models check the parking path.
         while !cfg!(loom) {
-            if i > 1024 {
+            // A pause between polls: the awaited store arrives sooner than through a tight
+            // loop of loads (which the CPU must unwind when the line changes hands).
+            if i > 0 {
                 std::hint::spin_loop();
             }
             if let Some(r) = poll()? {
@@ -248,7 +266,7 @@ impl World {
                 if self.is_aborted() {
                     return Err(self.abort_error(me, desc().op));
                 }
-                if start.get_or_insert_with(Instant::now).elapsed() > self.spin {
+                if i >= 1024 && start.get_or_insert_with(Instant::now).elapsed() > self.spin {
                     break;
                 }
                 if self.spin == SPIN_OVERSUBSCRIBED {

@@ -1,7 +1,7 @@
 //! All-to-all exchanges: alltoall and alltoallv.
 
 use super::super::comm::ThreadComm;
-use super::area::{dst, src, Call, Calls};
+use super::area::{dst, src, stageable, Call, Calls};
 use super::verdict::counts_equal;
 use crate::collective::Layout;
 use crate::copy::FastCopy;
@@ -15,6 +15,18 @@ impl ThreadComm {
         let err = self.caller().alltoall(send.len(), recv.len());
         let mine =
             Call { count: n, send: send.as_ptr().cast(), recv: recv.as_mut_ptr().cast(), ..Call::new::<T>("alltoall") };
+        if stageable::<T>(n.saturating_mul(p)) {
+            // Every rank stages its send buffer (nothing if its arguments are wrong: then
+            // everyone gets the error) and copies its blocks out of the others' stages.
+            let staged = if err.is_none() { bytemuck::cast_slice(send) } else { &[] };
+            return self.small_collective(mine, err, counts_equal("alltoall"), staged, |s| {
+                for r in 0..p {
+                    // SAFETY: rank r's stage holds p * n elements (its arguments checked,
+                    // counts equal); our buffer holds p * n (checked).
+                    unsafe { dst::<T>(recv.as_mut_ptr().cast(), r * n, n).fast_copy_from(src(s.stage(r), me * n, n)) };
+                }
+            });
+        }
         self.collective(mine, err, counts_equal("alltoall"), |s| {
             let to = s.get(me).recv;
             for r in 0..p {

@@ -25,6 +25,8 @@ pub(super) struct Call {
     pub(super) op_kind: Option<OpKind>,
     /// This rank's own argument error, if any.
     pub(super) err: *const String,
+    /// Staged in the slot (a small collective).
+    pub(super) small: bool,
 }
 
 impl Call {
@@ -41,6 +43,7 @@ impl Call {
             layout2: std::ptr::null(),
             op_kind: None,
             err: std::ptr::null(),
+            small: false,
         }
     }
     pub(super) fn layout<'a>(&self) -> Option<&'a Layout> {
@@ -60,22 +63,88 @@ pub(super) const LIST_MISSING: usize = 64;
 /// Bytes a rank can stage in its slot for a small collective.
 pub(super) const STAGE_BYTES: usize = 1024;
 
-#[repr(align(64))]
+#[repr(C, align(8))]
 pub(super) struct Stage(pub(super) [u8; STAGE_BYTES]);
 
-/// A rank's slot: the description of its call, and room to stage small data so that a
-/// small collective needs no closing barrier (nobody touches another rank's buffers).
-pub(super) struct CallCell(pub(super) UnsafeCell<Option<Call>>, pub(super) UnsafeCell<Stage>);
+/// The fields of a call that every rank must agree on, packed: equal signatures mean
+/// equal calls (the same operation, element type, count, root and reduction, no
+/// argument error); different ones are examined in the full `Call`s (`verdict`).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Sig([u64; 5]);
+
+impl PartialEq for Sig {
+    fn eq(&self, o: &Sig) -> bool {
+        // Branch-free, without the call to `memcmp` that comparing the arrays compiles to.
+        self.0.iter().zip(&o.0).fold(0, |d, (a, b)| d | (a ^ b)) == 0
+    }
+}
+
+impl Call {
+    pub(super) fn sig(&self) -> Sig {
+        let kind = match self.op_kind {
+            None => 0,
+            Some(OpKind::Sum) => 1,
+            Some(OpKind::Prod) => 2,
+            Some(OpKind::Min) => 3,
+            Some(OpKind::Max) => 4,
+            Some(OpKind::User { commutative }) => 5 + u64::from(commutative),
+        };
+        let flags =
+            (self.op.len() as u64) << 32 | kind << 16 | u64::from(self.small) << 8 | u64::from(!self.err.is_null());
+        Sig([self.op.as_ptr() as u64, self.ty as usize as u64, self.count as u64, self.root as u64, flags])
+    }
+}
+
+/// A rank's slot. Its first cache line holds the collective's number, the signature of
+/// the call and the first bytes of the staged data: in the usual case (every rank agrees,
+/// little data) the others read that line and nothing else of the slot.
+/// Everything another rank reads before it may use this rank's buffers lives here, in
+/// the area, so that it stays valid if this rank leaves an aborted job early.
+#[repr(C)]
+pub(super) struct CallCell {
+    /// The number (from 1) of this rank's collective whose call the slot holds: stored
+    /// (release) once the slot is written. In small communicators this is the opening
+    /// meeting: a rank waits for the others' numbers, not for a shared counter.
+    pub(super) seq: AtomicU64,
+    pub(super) sig: UnsafeCell<Sig>,
+    pub(super) stage: UnsafeCell<Stage>,
+    pub(super) call: UnsafeCell<Option<Call>>,
+    /// This rank's argument error, if any (`call.err` points here).
+    pub(super) err: UnsafeCell<String>,
+}
+
+impl CallCell {
+    fn new() -> Self {
+        CallCell {
+            seq: AtomicU64::new(0),
+            sig: UnsafeCell::new(Sig::default()),
+            stage: UnsafeCell::new(Stage([0; STAGE_BYTES])),
+            call: UnsafeCell::new(None),
+            err: UnsafeCell::new(String::new()),
+        }
+    }
+}
+
+/// Communicators up to this size open a collective by per-rank sequence numbers (each
+/// rank writes only its own slot; a waiter reads the others'); larger ones by one shared
+/// counter, so that a rank's arrival need not look at every other rank to wake it.
+pub(super) const FLAG_RANKS: usize = 64;
 
 /// True if `n` elements of `T` fit in a slot's stage (the same answer on every rank that
 /// passes the same count).
 pub(super) fn stageable<T>(n: usize) -> bool {
-    n * std::mem::size_of::<T>() <= STAGE_BYTES && std::mem::align_of::<T>() <= 64
+    n.checked_mul(std::mem::size_of::<T>()).is_some_and(|b| b <= STAGE_BYTES)
+        && std::mem::align_of::<T>() <= std::mem::align_of::<Stage>()
 }
 
 pub(crate) struct CollArea {
     pub(super) n: usize,
-    /// `calls[parity * n + rank]`.
+    /// Slots per rank, used in turn by its collectives: 2 in large communicators (a rank
+    /// may start the next collective while a slow one still reads the previous slots),
+    /// 4 in small ones (a rank that reads nobody's slot may run up to 3 collectives ahead,
+    /// and checks whether it may reuse a slot once every 3 collectives).
+    pub(super) depth: usize,
+    /// `calls[parity * n + rank]`, `parity` = (collective number - 1) mod `depth`.
     pub(super) calls: Box<[Padded<CallCell>]>,
     /// Barrier phases each rank has reached (for the report of who is missing).
     pub(super) arrived: Box<[Padded<AtomicU64>]>,
@@ -84,19 +153,20 @@ pub(crate) struct CollArea {
 }
 
 // SAFETY: a rank writes only its own slot, before the opening barrier of a collective;
-// the others read it only between that barrier and the next-but-one collective's
-// opening barrier (double buffering). Barriers order these accesses (release/acquire).
+// the others read it only between that barrier and the opening barrier of the collective
+// `depth` later (whose writer waits for them: `phase` or `reuse`). Barriers and the
+// slots' numbers order these accesses (release/acquire).
 unsafe impl Sync for CollArea {}
 // SAFETY: as above; the raw pointers are only dereferenced under that discipline.
 unsafe impl Send for CollArea {}
 
 impl CollArea {
     pub fn new(n: usize) -> Self {
+        let depth = if n <= FLAG_RANKS { 4 } else { 2 };
         CollArea {
             n,
-            calls: (0..2 * n)
-                .map(|_| Padded(CallCell(UnsafeCell::new(None), UnsafeCell::new(Stage([0; STAGE_BYTES])))))
-                .collect(),
+            depth,
+            calls: (0..depth * n).map(|_| Padded(CallCell::new())).collect(),
             arrived: (0..n).map(|_| Padded(AtomicU64::new(0))).collect(),
             total: Padded(AtomicU64::new(0)),
         }
@@ -109,10 +179,28 @@ pub(super) struct Calls<'a> {
     pub(super) parity: usize,
 }
 
+impl CollArea {
+    /// `rank`'s slot for its collective number `k` (from 1).
+    pub(super) fn slot(&self, k: u64, rank: usize) -> &CallCell {
+        &self.calls[((k - 1) % self.depth as u64) as usize * self.n + rank]
+    }
+}
+
 impl Calls<'_> {
     pub(super) fn get(&self, rank: usize) -> Call {
         // SAFETY: read after the opening barrier, which every writer passed after writing.
-        unsafe { (*self.area.calls[self.parity * self.area.n + rank].0 .0.get()).expect("written before the barrier") }
+        unsafe { (*self.area.calls[self.parity * self.area.n + rank].call.get()).expect("written before the barrier") }
+    }
+
+    /// The signature of `rank`'s call.
+    pub(super) fn sig(&self, rank: usize) -> Sig {
+        // SAFETY: as in `get`.
+        unsafe { *self.area.calls[self.parity * self.area.n + rank].sig.get() }
+    }
+
+    /// Where `rank` staged its data (a small collective's only source of others' data).
+    pub(super) fn stage(&self, rank: usize) -> *const u8 {
+        self.area.calls[self.parity * self.area.n + rank].stage.get().cast_const().cast()
     }
 }
 

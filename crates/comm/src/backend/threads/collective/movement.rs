@@ -3,34 +3,17 @@
 
 use super::super::comm::ThreadComm;
 use super::area::{dst, share, src, stageable, Call, Calls};
+use super::flags::Reads;
 use super::verdict::counts_equal;
 use crate::collective::Layout;
 use crate::copy::FastCopy;
 use crate::data::Data;
-use crate::error::{Error, Result};
+use crate::error::Result;
 
 impl ThreadComm {
     pub fn barrier(&self) -> Result<()> {
-        // No buffers to protect: the opening meeting is the barrier (slots are double-buffered).
-        let seq = self.coll_seq.get();
-        self.coll_seq.set(seq + 1);
-        let area = &self.shared.coll;
-        let parity = (seq % 2) as usize;
-        // SAFETY: as in `collective`.
-        unsafe { *area.calls[parity * area.n + self.rank].0 .0.get() = Some(Call::new::<u8>("barrier")) };
-        if let Err(e) = self.phase("barrier", true) {
-            self.coll_seq.set(seq);
-            return Err(e);
-        }
-        match self.disagreement(&Calls { area, parity }) {
-            Some(details) => {
-                // Another rank is in a collective with a closing phase: meet it there, so
-                // that it gets its error too and the phases stay in step.
-                self.phase("barrier", false)?;
-                Err(Error::CollectiveMismatch { caller: self.rank, details })
-            }
-            None => Ok(()),
-        }
+        // No buffers to protect: the opening meeting is the barrier (slots are used in turn).
+        self.small_collective(Call::new::<u8>("barrier"), None, |_| None, &[], |_| ())
     }
 
     pub fn bcast<T: Data>(&self, buf: &mut [T], root: usize) -> Result<()> {
@@ -39,11 +22,12 @@ impl ThreadComm {
         if stageable::<T>(buf.len()) {
             let mine = Call { root, count: buf.len(), ..Call::new::<T>("bcast") };
             if me == root {
-                return self.small_collective(mine, err, counts_equal("bcast"), bytemuck::cast_slice(buf), |_| ());
+                let staged = bytemuck::cast_slice(buf);
+                return self.small_rooted(mine, err, counts_equal("bcast"), staged, Reads::Nobody, |_| ());
             }
-            return self.small_collective(mine, err, counts_equal("bcast"), &[], |s| {
+            return self.small_rooted(mine, err, counts_equal("bcast"), &[], Reads::Root(root), |s| {
                 // SAFETY: the root's stage holds `count` elements (counts checked equal).
-                buf.fast_copy_from(unsafe { src(s.get(root).send, 0, buf.len()) });
+                buf.fast_copy_from(unsafe { src(s.stage(root), 0, buf.len()) });
             });
         }
         let mine = Call { root, count: buf.len(), recv: buf.as_mut_ptr().cast(), ..Call::new::<T>("bcast") };
@@ -71,6 +55,19 @@ impl ThreadComm {
         let mut mine = Call { root, count: n, recv: recv.as_mut_ptr().cast(), ..Call::new::<T>("scatter") };
         if let Some(b) = send.filter(|_| me == root) {
             mine.send = b.as_ptr().cast();
+        }
+        if stageable::<T>(n.saturating_mul(self.size())) {
+            // The root stages all the blocks (if its arguments are right: else it stages
+            // nothing and everyone gets the error); each rank copies its own.
+            let staged = match send {
+                Some(b) if me == root && err.is_none() => bytemuck::cast_slice(b),
+                _ => &[],
+            };
+            let reads = if me == root { Reads::Nobody } else { Reads::Root(root) };
+            return self.small_rooted(mine, err, counts_equal("scatter"), staged, reads, |s| {
+                // SAFETY: the root's stage holds p * n elements (checked on the root, counts equal).
+                recv.fast_copy_from(unsafe { src(s.stage(root), me * n, n) });
+            });
         }
         self.collective(mine, err, counts_equal("scatter"), |s| {
             // SAFETY: the root's send buffer holds p * n elements (checked); our recv is ours.
@@ -120,12 +117,13 @@ impl ThreadComm {
         }
         if stageable::<T>(n) {
             let recv = mine.recv;
-            return self.small_collective(mine, err, counts_equal("gather"), bytemuck::cast_slice(send), |s| {
+            let (staged, reads) = (bytemuck::cast_slice(send), if me == root { Reads::All } else { Reads::Nobody });
+            return self.small_rooted(mine, err, counts_equal("gather"), staged, reads, |s| {
                 if me == root {
                     for r in 0..p {
                         // SAFETY: our own buffer holds p * n elements (checked); rank r's
                         // stage holds n (counts checked equal).
-                        unsafe { dst::<T>(recv, r * n, n).fast_copy_from(src(s.get(r).send, 0, n)) };
+                        unsafe { dst::<T>(recv, r * n, n).fast_copy_from(src(s.stage(r), 0, n)) };
                     }
                 }
             });
@@ -176,7 +174,7 @@ impl ThreadComm {
             return self.small_collective(mine, err, counts_equal("allgather"), bytemuck::cast_slice(send), |s| {
                 for r in 0..p {
                     // SAFETY: our own buffer holds p * n elements (checked); stages hold n.
-                    unsafe { dst::<T>(recv, r * n, n).fast_copy_from(src(s.get(r).send, 0, n)) };
+                    unsafe { dst::<T>(recv, r * n, n).fast_copy_from(src(s.stage(r), 0, n)) };
                 }
             });
         }

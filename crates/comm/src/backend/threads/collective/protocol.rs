@@ -8,6 +8,7 @@ use std::sync::atomic::Ordering::*;
 use super::super::comm::ThreadComm;
 use super::super::world::WaitDesc;
 use super::area::{Call, Calls, LIST_MISSING};
+use super::flags::Reads;
 use crate::error::{Error, Result};
 
 impl ThreadComm {
@@ -20,7 +21,7 @@ impl ThreadComm {
     /// A closing phase (`!may_leave`): the others may still read or write this rank's
     /// buffers, so it waits for all of them whatever happens (they are past the opening
     /// phase, and moving the data never blocks).
-    pub(super) fn phase(&self, op: &'static str, may_leave: bool) -> Result<()> {
+    pub(in crate::backend::threads) fn phase(&self, op: &'static str, may_leave: bool) -> Result<()> {
         let area = &self.shared.coll;
         let k = self.bar_seq.get() + 1;
         self.bar_seq.set(k);
@@ -91,7 +92,7 @@ impl ThreadComm {
         agree: impl FnOnce(&Calls) -> Option<String>,
         body: impl FnOnce(&Calls) -> R,
     ) -> Result<R> {
-        self.run_collective(mine, local_err, agree, None, body)
+        self.run_collective(mine, local_err, agree, None, Reads::All, body)
     }
 
     /// A collective on small data: `staged` (the bytes this rank contributes, possibly
@@ -105,7 +106,24 @@ impl ThreadComm {
         staged: &[u8],
         body: impl FnOnce(&Calls) -> R,
     ) -> Result<R> {
-        self.run_collective(mine, local_err, agree, Some(staged), body)
+        self.run_collective(mine, local_err, agree, Some(staged), Reads::All, body)
+    }
+
+    /// A small collective in which this rank reads only the slots `reads` says (a rooted
+    /// collective: the root's, or nobody's): unless the agreement check is on, it checks
+    /// only the calls it reads, and a rank that reads nobody's does not wait.
+    pub(super) fn small_rooted<R>(
+        &self,
+        mine: Call,
+        local_err: Option<Error>,
+        agree: impl FnOnce(&Calls) -> Option<String>,
+        staged: &[u8],
+        reads: Reads,
+        body: impl FnOnce(&Calls) -> R,
+    ) -> Result<R> {
+        // A rank that rejected its own arguments (a root out of range, say) waits for all.
+        let reads = if local_err.is_some() { Reads::All } else { self.reads(reads) };
+        self.run_collective(mine, local_err, agree, Some(staged), reads, body)
     }
 
     pub(super) fn run_collective<R>(
@@ -114,59 +132,146 @@ impl ThreadComm {
         local_err: Option<Error>,
         agree: impl FnOnce(&Calls) -> Option<String>,
         staged: Option<&[u8]>,
+        reads: Reads,
         body: impl FnOnce(&Calls) -> R,
     ) -> Result<R> {
+        let flags = self.by_flags();
+        if flags {
+            if self.world().is_aborted() {
+                // This rank may have left an earlier collective early, whose slot others
+                // may still read: it writes no slot any more.
+                return Err(self.world().abort_error(self.me(), mine.op));
+            }
+            self.reuse(self.coll_seq.get() + 1, mine.op)?;
+        }
         let seq = self.coll_seq.get();
         self.coll_seq.set(seq + 1);
-        let parity = (seq % 2) as usize;
         let area = &self.shared.coll;
-        let cell = &area.calls[parity * area.n + self.rank].0;
-        let err_text = local_err.as_ref().map(|e| e.to_string());
-        if let Some(t) = &err_text {
-            mine.err = t;
+        let parity = (seq % area.depth as u64) as usize;
+        let cell = &area.calls[parity * area.n + self.rank];
+        if let Some(e) = &local_err {
+            // SAFETY: only this rank writes its slot, and nobody reads this parity until the
+            // opening meeting below (the others finished reading it before this rank's
+            // previous opening meeting completed).
+            let text = unsafe { &mut *cell.err.get() };
+            *text = e.to_string();
+            mine.err = text;
         }
+        mine.small = staged.is_some();
         if let Some(bytes) = staged {
-            // SAFETY: only this rank writes its stage, and nobody reads this parity until
-            // the barrier below (the others finished reading it before this one's
-            // previous opening barrier completed).
-            let stage = unsafe { &mut (*cell.1.get()).0 };
+            // SAFETY: as for the error text.
+            let stage = unsafe { &mut (*cell.stage.get()).0 };
             stage[..bytes.len()].copy_from_slice(bytes);
             mine.send = stage.as_ptr();
         }
-        // SAFETY: only this rank writes its slot, and nobody reads this parity until the barrier below.
-        unsafe { *cell.0.get() = Some(mine) };
-        if let Err(e) = self.phase(mine.op, true) {
-            self.coll_seq.set(seq); // withdrawn: as if never called
-            return Err(e);
+        // SAFETY: as for the error text.
+        unsafe {
+            *cell.call.get() = Some(mine);
+            *cell.sig.get() = mine.sig();
         }
         let slots = Calls { area, parity };
-        let verdict = catch_unwind(AssertUnwindSafe(|| match local_err {
+        let op = mine.op;
+        if !flags {
+            if let Err(e) = self.phase(op, true) {
+                self.coll_seq.set(seq); // withdrawn: as if never called
+                return Err(e);
+            }
+            let check = || match local_err {
+                Some(e) => Err(e),
+                None => self.mismatch(self.disagreement(&slots).or_else(|| agree(&slots))),
+            };
+            return self.finish(op, check, staged.is_some(), &slots, body);
+        }
+        self.meet(seq + 1, op, reads)?;
+        let sig = mine.sig();
+        if reads != Reads::All {
+            // A rooted small collective without the full check: this rank checks the calls
+            // it reads (the root's, or none).
+            if let Some(e) = local_err {
+                return Err(e);
+            }
+            if let Reads::Root(r) = reads {
+                if slots.sig(r) != sig {
+                    return Err(self.pair_mismatch(&slots, r));
+                }
+            }
+            return Ok(body(&slots));
+        }
+        if local_err.is_none() && mine.small && (0..area.n).all(|r| slots.sig(r) == sig) {
+            // The usual case, from one cache line of each slot: every call is this one
+            // (so the counts agree, all that a small collective's own check compares).
+            return Ok(body(&slots));
+        }
+        // Everything read here is in the slots. A small collective checks all it needs
+        // now; so does any collective whose ranks disagree on whether it is small (its
+        // checks of the counts also read only the slots).
+        let sizes_differ = (0..area.n).any(|r| slots.get(r).small != mine.small);
+        let mut agree = Some(agree);
+        let first = match local_err {
             Some(e) => Err(e),
-            None => match self.disagreement(&slots).or_else(|| agree(&slots)) {
-                Some(details) => Err(Error::CollectiveMismatch { caller: self.rank, details }),
-                None => Ok(()),
-            },
-        }));
-        let verdict = match verdict {
+            None => self.mismatch(self.disagreement(&slots).or_else(|| {
+                if mine.small || sizes_differ {
+                    let a = agree.take().expect("checked once");
+                    a(&slots)
+                        .or_else(|| sizes_differ.then(|| format!("{op}: the ranks pass buffers of different sizes")))
+                } else {
+                    None
+                }
+            })),
+        };
+        // Every rank reaches the same verdict from the same slots: on a mismatch, nobody
+        // touches anybody's buffers, and nobody needs to meet again.
+        first?;
+        if mine.small {
+            return Ok(body(&slots));
+        }
+        // The others are about to use this rank's buffers: meet at a phase that a rank
+        // leaves (on an abort) only if not everyone has arrived.
+        self.phase(op, true)?;
+        let check = || match agree.take() {
+            Some(a) => self.mismatch(a(&slots)),
+            None => Ok(()),
+        };
+        self.finish(op, check, false, &slots, body)
+    }
+
+    fn mismatch(&self, details: Option<String>) -> Result<()> {
+        match details {
+            Some(details) => Err(Error::CollectiveMismatch { caller: self.rank, details }),
+            None => Ok(()),
+        }
+    }
+
+    /// Once every rank may use this rank's buffers: the checks that read them (`check`),
+    /// the data movement (`body`), and, unless the collective is small, the closing phase.
+    fn finish<R>(
+        &self,
+        op: &'static str,
+        check: impl FnOnce() -> Result<()>,
+        small: bool,
+        slots: &Calls,
+        body: impl FnOnce(&Calls) -> R,
+    ) -> Result<R> {
+        let verdict = match catch_unwind(AssertUnwindSafe(check)) {
             Ok(v) => v,
             Err(panic) => {
                 // Others may already be using our buffers: meet them at the closing phase
                 // first (a small collective has none: nobody touches our buffers).
-                if staged.is_none() {
-                    let _ = self.phase(mine.op, false);
+                if !small {
+                    let _ = self.phase(op, false);
                 }
                 resume_unwind(panic)
             }
         };
-        if staged.is_some() && verdict.is_ok() {
+        if small && verdict.is_ok() {
             // Everyone agrees this is a small collective: it touches only its own buffers.
-            return Ok(body(&slots));
+            return Ok(body(slots));
         }
         // A panic (in a user op) must not unwind past the closing phase while the others
         // still use this rank's buffers: it resumes after. On a mismatch every rank meets
         // at the closing phase, whatever it called.
-        let out = verdict.map(|()| catch_unwind(AssertUnwindSafe(|| body(&slots))));
-        self.phase(mine.op, false)?;
+        let out = verdict.map(|()| catch_unwind(AssertUnwindSafe(|| body(slots))));
+        self.phase(op, false)?;
         match out {
             Ok(Ok(r)) => Ok(r),
             Ok(Err(panic)) => resume_unwind(panic),

@@ -4,10 +4,14 @@ use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::super::comm::ThreadComm;
 use super::area::{chunk, dst, share, src, stageable, Call, Calls};
+use super::flags::Reads;
 use super::verdict::counts_equal;
 use crate::copy::FastCopy;
 use crate::data::{Data, Op};
 use crate::error::{Error, Result};
+
+/// Up to this many ranks, a large allreduce computes the whole result on every rank.
+const WHOLE_RANKS: usize = 2;
 
 impl ThreadComm {
     /// Reductions: each rank combines its share of the elements across all ranks, in rank
@@ -27,8 +31,10 @@ impl ThreadComm {
         };
         if stageable::<T>(n) {
             let staged = bytemuck::cast_slice(send);
-            return self.small_collective(mine, err, counts_equal(name), staged, |s| {
-                reduce_small(s, me, p, n, op, root, kind)
+            let recv = mine.recv;
+            let reads = if kind == Reduction::ToRoot && me != root { Reads::Nobody } else { Reads::All };
+            return self.small_rooted(mine, err, counts_equal(name), staged, reads, |s| {
+                reduce_small(s, recv, me, p, n, op, root, kind)
             });
         }
         self.collective(mine, err, counts_equal(name), |s| {
@@ -99,6 +105,9 @@ impl ThreadComm {
     /// Large allreduce: each rank reduces its share of the elements into its own buffer,
     /// then, after a middle barrier, copies the other shares from their owners' buffers.
     /// Every remote access is a read, so results land in the cache of the rank that uses them.
+    /// Up to `WHOLE_RANKS` ranks, each rank reduces all the elements into its own buffer
+    /// instead: it reads as much of the others' data, but no line another rank has just
+    /// written, and there is no middle barrier (1 MiB of f64 on 2 ranks: 37 us against 64).
     fn allreduce_large<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
         let (me, p, n) = (self.rank, self.size(), send.len());
         let err = self.caller().reduced("allreduce", n, recv.len());
@@ -109,6 +118,25 @@ impl ThreadComm {
             op_kind: Some(op.kind()),
             ..Call::new::<T>("allreduce")
         };
+        if p <= WHOLE_RANKS {
+            return self.collective(mine, err, counts_equal("allreduce"), |s| {
+                let step = chunk::<T>();
+                let mut at = 0;
+                while at < n {
+                    let len = step.min(n - at);
+                    // SAFETY: send buffers are only read during the call; this rank's receive
+                    // buffer (n elements, checked) is written by this rank alone.
+                    unsafe {
+                        let acc = dst::<T>(s.get(me).recv, at, len);
+                        op.apply_into(acc, src(s.get(0).send, at, len), src(s.get(1).send, at, len));
+                        for r in 2..p {
+                            op.apply(acc, src(s.get(r).send, at, len));
+                        }
+                    }
+                    at += len;
+                }
+            });
+        }
         let (computed, middle) = self.collective(mine, err, counts_equal("allreduce"), |s| {
             let part = share::<T>(n, me, p);
             let step = chunk::<T>();
@@ -165,7 +193,17 @@ impl ThreadComm {
 
 /// A small reduction: each rank computes its own result (rank order kept) in its receive
 /// buffer from the staged contributions: no scratch space, no writes to others' memory.
-fn reduce_small<T: Data>(s: &Calls, me: usize, p: usize, n: usize, op: &Op<T>, root: usize, kind: Reduction) {
+#[allow(clippy::too_many_arguments)]
+fn reduce_small<T: Data>(
+    s: &Calls,
+    recv: *mut u8,
+    me: usize,
+    p: usize,
+    n: usize,
+    op: &Op<T>,
+    root: usize,
+    kind: Reduction,
+) {
     let upto = match kind {
         Reduction::ToRoot if me != root => return,
         Reduction::ToRoot | Reduction::ToAll => p,
@@ -176,14 +214,14 @@ fn reduce_small<T: Data>(s: &Calls, me: usize, p: usize, n: usize, op: &Op<T>, r
     // SAFETY: this rank's receive buffer holds n elements (checked) and only this rank
     // writes it; send buffers are only read during the collective.
     unsafe {
-        let acc = dst::<T>(s.get(me).recv, 0, n);
+        let acc = dst::<T>(recv, 0, n);
         if upto == 1 {
-            acc.fast_copy_from(src(s.get(0).send, 0, n));
+            acc.fast_copy_from(src(s.stage(0), 0, n));
         } else {
-            op.apply_into(acc, src(s.get(0).send, 0, n), src(s.get(1).send, 0, n));
+            op.apply_into(acc, src(s.stage(0), 0, n), src(s.stage(1), 0, n));
         }
         for r in 2..upto {
-            op.apply(acc, src(s.get(r).send, 0, n));
+            op.apply(acc, src(s.stage(r), 0, n));
         }
     }
 }

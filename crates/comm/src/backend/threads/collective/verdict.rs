@@ -5,6 +5,7 @@ use super::super::comm::ThreadComm;
 use super::area::{Call, Calls};
 use crate::collective::Caller;
 use crate::data::short_name;
+use crate::error::Error;
 
 impl ThreadComm {
     /// Differences every collective checks: the operation, an argument error, the root, the type.
@@ -46,6 +47,28 @@ impl ThreadComm {
             return Some(format!("{op} with different operations ({})", ks.join(", ")));
         }
         None
+    }
+
+    /// How this rank's call differs from rank `r`'s (both published), when this rank
+    /// reads only `r`'s slot.
+    pub(super) fn pair_mismatch(&self, s: &Calls, r: usize) -> Error {
+        let describe = |rank: usize| {
+            let x = s.get(rank);
+            if !x.err.is_null() {
+                // SAFETY: the error text lives in the slot until that rank reuses the slot.
+                return format!("rank {rank} rejected its arguments to {}: {}", x.op, unsafe { &*x.err });
+            }
+            let kind = x.op_kind.map(|k| format!(", {k:?}")).unwrap_or_default();
+            format!(
+                "rank {rank} called {} (root {}, {} elements of {}{kind})",
+                x.op,
+                x.root,
+                x.count,
+                short_name((x.ty)().1)
+            )
+        };
+        let (a, b) = (self.rank.min(r), self.rank.max(r));
+        Error::CollectiveMismatch { caller: self.rank, details: format!("{}, {}", describe(a), describe(b)) }
     }
 
     /// This rank, for the argument checks shared with the other backends.

@@ -12,6 +12,10 @@
 //! (the thread backend copies it aside if its receiver is late), a receive is cancelled,
 //! and a message that had already matched it lands in its buffer, on both backends.
 
+mod collective;
+
+pub(crate) use collective::Reduction;
+
 use std::cell::RefCell;
 use std::marker::PhantomData;
 
@@ -31,6 +35,7 @@ pub struct Scope<'scope, 'env: 'scope> {
 }
 
 /// What a scope completes at its end.
+#[allow(clippy::enum_variant_names)] // the prefix names the backend (all `Thread` without MPI)
 enum Op<'env> {
     /// A large send whose receiver copies out of the lent buffer.
     ThreadSend(&'env crate::backend::threads::ThreadComm, std::sync::Arc<crate::backend::threads::Rendezvous>),
@@ -40,8 +45,17 @@ enum Op<'env> {
         std::rc::Rc<crate::backend::threads::Posted>,
         std::rc::Rc<crate::backend::threads::RecvTarget>,
     ),
+    /// A nonblocking collective on the thread backend.
+    ThreadColl(
+        &'env crate::backend::threads::ThreadComm,
+        std::sync::Arc<crate::backend::threads::Pending>,
+        &'static str,
+    ),
     #[cfg(feature = "mpi")]
     Mpi(std::rc::Rc<crate::backend::mpi::ScopedOp>),
+    /// A nonblocking collective on MPI.
+    #[cfg(feature = "mpi")]
+    MpiColl(std::rc::Rc<crate::backend::mpi::MpiColl>),
 }
 
 impl Comm {
@@ -163,8 +177,11 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             match op {
                 Op::ThreadSend(comm, rdv) => comm.finish_send(&rdv),
                 Op::ThreadRecv(comm, posted, target) => target.end(comm, &posted),
+                Op::ThreadColl(comm, pending, op) => crate::backend::threads::end_nonblocking(comm, &pending, op),
                 #[cfg(feature = "mpi")]
                 Op::Mpi(op) => op.end(),
+                #[cfg(feature = "mpi")]
+                Op::MpiColl(op) => op.end(),
             }
         }
     }
