@@ -8,7 +8,7 @@
 use parsci_comm::{launch_with, Backend, Comm, Error, JobOptions};
 use serde::Serialize;
 
-use crate::measure::{iterations, median, timed_run, warm_up, Buffers, Kind, Sample};
+use crate::measure::{cases, iterations, median, timed_run, warm_up, Buffers, Kind, Sample};
 use crate::report::{human, title};
 
 /// One benchmark at one size, with and without the check.
@@ -90,7 +90,7 @@ pub(crate) fn run(
     rounds: u32,
     scale: f64,
 ) -> Result<Option<CheckCost>, String> {
-    let cases: Vec<(Kind, usize)> = kinds.iter().flat_map(|&k| sizes.iter().map(move |&b| (k, b))).collect();
+    let cases = cases(kinds, sizes);
     let raw = backend.name() == "mpi";
     let mut off = vec![Vec::new(); cases.len()];
     let mut on = vec![Vec::new(); cases.len()];

@@ -10,7 +10,7 @@ use parsci_comm::{launch, Backend, Comm, Error, Tag};
 use crate::affinity::with_all_cpus;
 use crate::comparison::Row;
 use crate::floor::{self, Floor};
-use crate::measure::{iterations, median, timed_run, warm_up, Buffers, Kind, Sample};
+use crate::measure::{cases, iterations, median, timed_run, warm_up, Buffers, Kind, Sample};
 use crate::raw::Raw;
 
 /// Tag of "rank 0 is done on its own" (the benchmarks use tag 1).
@@ -25,7 +25,7 @@ pub(crate) fn run(
     scale: f64,
 ) -> Result<Option<(Vec<Row>, Floor)>, Error> {
     let raw = Raw::world();
-    let cases: Vec<(Kind, usize)> = kinds.iter().flat_map(|&k| sizes.iter().map(move |&b| (k, b))).collect();
+    let cases = cases(kinds, sizes);
     let mut times = vec![Times::default(); cases.len()];
     for _ in 0..runs {
         for (&(kind, bytes), t) in cases.iter().zip(&mut times) {

@@ -74,7 +74,7 @@ impl Comparison {
             self.rounds,
             self.floor.header()
         );
-        for kind in [Kind::PingPong, Kind::Allreduce, Kind::Bcast, Kind::Gather] {
+        for kind in Kind::ALL {
             let rows: Vec<&Row> = self.rows.iter().filter(|r| r.kind == kind).collect();
             if rows.is_empty() {
                 continue;

@@ -24,8 +24,9 @@ pub use report::Report;
 /// Options of `parsci bench`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
-    /// Benchmarks to run: pingpong, allreduce, bcast, gather (default: all of them).
-    #[arg(value_name = "WHAT", value_parser = ["pingpong", "allreduce", "bcast", "gather"])]
+    /// Benchmarks to run: pingpong, barrier, bcast, reduce, allreduce, gather, scatter,
+    /// allgather, alltoall (default: all of them).
+    #[arg(value_name = "WHAT", value_parser = Kind::NAMES)]
     pub what: Vec<String>,
     /// Smallest message in bytes.
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
@@ -55,8 +56,7 @@ pub struct BenchArgs {
 
 impl BenchArgs {
     fn kinds(&self) -> Vec<Kind> {
-        let all = [Kind::PingPong, Kind::Allreduce, Kind::Bcast, Kind::Gather];
-        all.into_iter().filter(|k| self.what.is_empty() || self.what.iter().any(|w| w == k.name())).collect()
+        Kind::ALL.into_iter().filter(|k| self.what.is_empty() || self.what.iter().any(|w| w == k.name())).collect()
     }
 
     fn sizes(&self) -> Vec<usize> {

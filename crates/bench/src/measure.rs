@@ -11,24 +11,58 @@ use serde::Serialize;
 pub enum Kind {
     /// Ranks 0 and 1 bounce one message back and forth.
     PingPong,
-    /// Sum of f64s on all ranks.
-    Allreduce,
+    /// Every rank waits for all (no data: measured once, as size 0).
+    Barrier,
     /// Bytes from rank 0 to all.
     Bcast,
+    /// Sum of f64s to rank 0.
+    Reduce,
+    /// Sum of f64s on all ranks.
+    Allreduce,
     /// Bytes from all to rank 0.
     Gather,
+    /// Bytes from rank 0, a different block to each rank.
+    Scatter,
+    /// Bytes from every rank to every rank.
+    Allgather,
+    /// A different block of bytes from every rank to every rank.
+    Alltoall,
 }
 
 impl Kind {
+    /// Every benchmark, in the order of the reports.
+    pub const ALL: [Kind; 9] = [
+        Kind::PingPong,
+        Kind::Barrier,
+        Kind::Bcast,
+        Kind::Reduce,
+        Kind::Allreduce,
+        Kind::Gather,
+        Kind::Scatter,
+        Kind::Allgather,
+        Kind::Alltoall,
+    ];
+
+    /// Every name used on the command line, in the order of [`Kind::ALL`].
+    pub const NAMES: [&'static str; 9] =
+        ["pingpong", "barrier", "bcast", "reduce", "allreduce", "gather", "scatter", "allgather", "alltoall"];
+
     /// The name used on the command line and in JSON.
     pub fn name(self) -> &'static str {
-        match self {
-            Kind::PingPong => "pingpong",
-            Kind::Allreduce => "allreduce",
-            Kind::Bcast => "bcast",
-            Kind::Gather => "gather",
-        }
+        Kind::NAMES[Kind::ALL.iter().position(|&k| k == self).expect("every kind is in ALL")]
     }
+}
+
+/// The (benchmark, size) pairs to measure: every kind at every size, but the barrier
+/// (which moves no data) once, at size 0.
+pub(crate) fn cases(kinds: &[Kind], sizes: &[usize]) -> Vec<(Kind, usize)> {
+    kinds
+        .iter()
+        .flat_map(|&k| {
+            let sizes: &[usize] = if k == Kind::Barrier { &[0] } else { sizes };
+            sizes.iter().map(move |&b| (k, b))
+        })
+        .collect()
 }
 
 /// One benchmark at one size: the median over runs of the time per operation.
@@ -98,41 +132,52 @@ pub(crate) fn warm_up(l: &impl Loops, kind: Kind, b: &mut Buffers, iters: usize)
 
 pub(crate) fn all(comm: &Comm, kinds: &[Kind], sizes: &[usize], runs: u32, scale: f64) -> Result<Vec<Sample>, Error> {
     let mut out = Vec::new();
-    for &kind in kinds {
-        for &bytes in sizes {
-            let iters = iterations(bytes, scale);
-            // Buffers are made and touched once per size, as an application reuses its
-            // buffers: the timed loops then measure messages, not page faults.
-            let mut bufs = Buffers::new(kind, bytes, comm.rank(), comm.size());
-            warm_up(comm, kind, &mut bufs, iters)?;
-            let times = (0..runs).map(|_| timed_run(comm, kind, &mut bufs, iters)).collect::<Result<_, _>>()?;
-            out.push(Sample::of(kind, bytes, times));
-        }
+    for (kind, bytes) in cases(kinds, sizes) {
+        let iters = iterations(bytes, scale);
+        // Buffers are made and touched once per size, as an application reuses its
+        // buffers: the timed loops then measure messages, not page faults.
+        let mut bufs = Buffers::new(kind, bytes, comm.rank(), comm.size());
+        warm_up(comm, kind, &mut bufs, iters)?;
+        let times = (0..runs).map(|_| timed_run(comm, kind, &mut bufs, iters)).collect::<Result<_, _>>()?;
+        out.push(Sample::of(kind, bytes, times));
     }
     Ok(out)
 }
 
 /// The buffers of one benchmark at one size, every page already written.
 pub(crate) struct Buffers {
-    /// Ping-pong, bcast and gather's message.
+    /// Ping-pong, bcast, gather's and allgather's message; scatter's block.
     pub bytes: Vec<u8>,
-    /// Gather's result on rank 0.
+    /// Gather's result on rank 0, scatter's blocks on rank 0, allgather's and alltoall's results.
     pub bytes_out: Vec<u8>,
-    /// Allreduce's input.
+    /// Alltoall's blocks.
+    pub bytes_all: Vec<u8>,
+    /// The reductions' input.
     pub send: Vec<f64>,
-    /// Allreduce's output.
+    /// The reductions' output.
     pub recv: Vec<f64>,
 }
 
 impl Buffers {
     pub(crate) fn new(kind: Kind, bytes: usize, me: usize, p: usize) -> Self {
         let n = (bytes / 8).max(1);
-        let (b, out, s, r) = match kind {
-            Kind::PingPong | Kind::Bcast => (bytes, 0, 0, 0),
-            Kind::Gather => (bytes, if me == 0 { bytes * p } else { 0 }, 0, 0),
-            Kind::Allreduce => (0, 0, n, n),
+        let root = |b: usize| if me == 0 { b } else { 0 };
+        let (b, out, all, s, r) = match kind {
+            Kind::Barrier => (0, 0, 0, 0, 0),
+            Kind::PingPong | Kind::Bcast => (bytes, 0, 0, 0, 0),
+            Kind::Gather | Kind::Scatter => (bytes, root(bytes * p), 0, 0, 0),
+            Kind::Allgather => (bytes, bytes * p, 0, 0, 0),
+            Kind::Alltoall => (0, bytes * p, bytes * p, 0, 0),
+            Kind::Reduce => (0, 0, 0, n, root(n)),
+            Kind::Allreduce => (0, 0, 0, n, n),
         };
-        Buffers { bytes: vec![me as u8 + 1; b], bytes_out: vec![1; out], send: vec![me as f64; s], recv: vec![1.0; r] }
+        Buffers {
+            bytes: vec![me as u8 + 1; b],
+            bytes_out: vec![1; out],
+            bytes_all: vec![me as u8 + 1; all],
+            send: vec![me as f64; s],
+            recv: vec![1.0; r],
+        }
     }
 }
 
@@ -168,6 +213,16 @@ impl Loops for Comm {
                     }
                 }
             }
+            Kind::Barrier => {
+                for _ in 0..iters {
+                    comm.barrier()?;
+                }
+            }
+            Kind::Reduce => {
+                for _ in 0..iters {
+                    comm.reduce(&b.send, (me == 0).then_some(&mut b.recv[..]), &Op::sum(), 0)?;
+                }
+            }
             Kind::Allreduce => {
                 for _ in 0..iters {
                     comm.allreduce(&b.send, &mut b.recv, &Op::sum())?;
@@ -181,6 +236,21 @@ impl Loops for Comm {
             Kind::Gather => {
                 for _ in 0..iters {
                     comm.gather(&b.bytes, (me == 0).then_some(&mut b.bytes_out[..]), 0)?;
+                }
+            }
+            Kind::Scatter => {
+                for _ in 0..iters {
+                    comm.scatter((me == 0).then_some(&b.bytes_out[..]), &mut b.bytes, 0)?;
+                }
+            }
+            Kind::Allgather => {
+                for _ in 0..iters {
+                    comm.allgather(&b.bytes, &mut b.bytes_out)?;
+                }
+            }
+            Kind::Alltoall => {
+                for _ in 0..iters {
+                    comm.alltoall(&b.bytes_all, &mut b.bytes_out)?;
                 }
             }
         }

@@ -49,6 +49,20 @@ impl Loops for Raw {
                 }
             }
             Kind::PingPong => {}
+            Kind::Barrier => {
+                for _ in 0..iters {
+                    w.barrier();
+                }
+            }
+            Kind::Reduce => {
+                for _ in 0..iters {
+                    if me == 0 {
+                        root.reduce_into_root(&b.send[..], &mut b.recv[..], SystemOperation::sum());
+                    } else {
+                        root.reduce_into(&b.send[..], SystemOperation::sum());
+                    }
+                }
+            }
             Kind::Allreduce => {
                 for _ in 0..iters {
                     w.all_reduce_into(&b.send[..], &mut b.recv[..], SystemOperation::sum());
@@ -66,6 +80,25 @@ impl Loops for Raw {
                     } else {
                         root.gather_into(&b.bytes[..]);
                     }
+                }
+            }
+            Kind::Scatter => {
+                for _ in 0..iters {
+                    if me == 0 {
+                        root.scatter_into_root(&b.bytes_out[..], &mut b.bytes[..]);
+                    } else {
+                        root.scatter_into(&mut b.bytes[..]);
+                    }
+                }
+            }
+            Kind::Allgather => {
+                for _ in 0..iters {
+                    w.all_gather_into(&b.bytes[..], &mut b.bytes_out[..]);
+                }
+            }
+            Kind::Alltoall => {
+                for _ in 0..iters {
+                    w.all_to_all_into(&b.bytes_all[..], &mut b.bytes_out[..]);
                 }
             }
         }

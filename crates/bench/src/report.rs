@@ -47,7 +47,7 @@ impl Report {
             self.cores,
             self.floor.header()
         );
-        for kind in [Kind::PingPong, Kind::Allreduce, Kind::Bcast, Kind::Gather] {
+        for kind in Kind::ALL {
             let rows: Vec<&Sample> = self.samples.iter().filter(|s| s.kind == kind).collect();
             if rows.is_empty() {
                 continue;
@@ -77,8 +77,13 @@ impl Report {
 pub(crate) fn title(kind: Kind) -> &'static str {
     match kind {
         Kind::PingPong => "ping-pong between ranks 0 and 1: one-way latency and bandwidth",
-        Kind::Allreduce => "allreduce (sum) of size/8 f64 on every rank",
+        Kind::Barrier => "barrier (no data)",
         Kind::Bcast => "bcast from rank 0",
+        Kind::Reduce => "reduce (sum) of size/8 f64 to rank 0",
+        Kind::Allreduce => "allreduce (sum) of size/8 f64 on every rank",
         Kind::Gather => "gather to rank 0 (size bytes from every rank)",
+        Kind::Scatter => "scatter from rank 0 (size bytes to every rank)",
+        Kind::Allgather => "allgather (size bytes from every rank to every rank)",
+        Kind::Alltoall => "alltoall (a block of size bytes from every rank to every rank)",
     }
 }
