@@ -1,0 +1,1 @@
+#include <petscksp.h>
