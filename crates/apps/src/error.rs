@@ -71,6 +71,10 @@ pub enum Error {
     /// A communication call or the launch failed (including another rank's failure).
     #[error(transparent)]
     Comm(#[from] parsci_comm::Error),
+    /// PETSc reported an error, with its message (feature `petsc`).
+    #[cfg(feature = "petsc")]
+    #[error(transparent)]
+    Petsc(#[from] parsci_petsc::Error),
 }
 
 /// Result with this crate's [`Error`].

@@ -22,7 +22,11 @@ pub mod heat;
 pub mod heat1d;
 pub mod hello;
 pub mod mandelbrot;
+pub mod matmul;
+#[cfg(feature = "petsc")]
+pub mod petsc;
 mod program;
+pub mod progress;
 pub mod rootsum;
 pub mod scaling;
 pub mod scatter_gather;
@@ -30,6 +34,7 @@ pub mod sendrecv;
 pub mod squares;
 pub mod taskfarm;
 pub mod tour;
+pub mod train;
 
 pub use error::{Error, Result};
 pub use execute::{execute, execute_with, Run};

@@ -225,6 +225,21 @@ fn a_run_resumed_from_a_checkpoint_ends_bit_identical() {
 }
 
 #[test]
+fn a_run_with_a_checkpoint_file_ends_with_a_checkpoint() {
+    // 70 steps, checkpoints every 100: the last step still writes one, and resuming from
+    // it with more steps ends as an uninterrupted run.
+    let ck = temp("last-step.ckpt");
+    let full = Heat { steps: 90, ..small() };
+    let want = run(&full, 2);
+    let first = Heat { steps: 70, checkpoint: Some(ck.clone()), checkpoint_every: 100, ..full.clone() };
+    run(&first, 2);
+    assert_eq!(checkpoint::read_header(&ck).unwrap().step, 70);
+    let r = run(&Heat { restart: Some(ck.clone()), ..full.clone() }, 3);
+    assert_eq!((r.start_step, r.fingerprint), (70, want.fingerprint));
+    std::fs::remove_file(&ck).unwrap();
+}
+
+#[test]
 fn damaged_or_foreign_checkpoints_are_refused() {
     let ck = temp("bad.ckpt");
     let p = Heat { steps: 20, checkpoint: Some(ck.clone()), checkpoint_every: 20, ..small() };

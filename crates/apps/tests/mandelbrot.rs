@@ -58,6 +58,20 @@ fn every_strategy_gives_the_serial_membership_bits() {
 }
 
 #[test]
+fn an_idle_master_is_reported_where_it_leaves_a_core_unused() {
+    use parsci_comm::{available_cores, Backend};
+    let note = |p: &Mandelbrot, n: usize| {
+        let run = execute(p, Backend::Threads(n)).unwrap();
+        run.lines.iter().any(|l| l.starts_with("Note: the master (rank 0) only hands out rows"))
+    };
+    let lesson = Mandelbrot { strategy: Strategy::Dynamic, ..small() };
+    let n = available_cores().max(2);
+    assert_eq!(note(&lesson, n), n <= available_cores(), "dynamic on {n} ranks");
+    assert!(!note(&Mandelbrot { master_computes: true, ..lesson.clone() }, n));
+    assert!(!note(&Mandelbrot { strategy: Strategy::Cyclic, ..lesson }, n));
+}
+
+#[test]
 fn smooth_values_mark_the_set_and_grow_with_the_counts() {
     let params = Mandelbrot { strategy: Strategy::Dynamic, ..small() };
     let want = serial::image(&params);

@@ -6,10 +6,20 @@ use parsci_comm::Backend;
 use crate::heat_args::{Heat1dArgs, HeatArgs};
 use crate::programs::{MandelbrotArgs, TaskfarmArgs};
 use crate::ranks::{parse_ranks, Ranks};
+use crate::train_args::TrainModel;
+
+/// The version, with the backends this binary was built with.
+const VERSION: &str = if cfg!(feature = "petsc") {
+    concat!(env!("CARGO_PKG_VERSION"), " (backends: threads, mpi; with PETSc)")
+} else if cfg!(feature = "mpi") {
+    concat!(env!("CARGO_PKG_VERSION"), " (backends: threads, mpi)")
+} else {
+    concat!(env!("CARGO_PKG_VERSION"), " (backends: threads; build with --features mpi for MPI)")
+};
 
 /// parsci: the parallel-computing workshop programs, with message passing in Rust.
 #[derive(Debug, Parser)]
-#[command(name = "parsci", version, about, propagate_version = true)]
+#[command(name = "parsci", version = VERSION, about, propagate_version = true)]
 pub struct Cli {
     /// Options every subcommand takes.
     #[command(flatten)]
@@ -173,6 +183,14 @@ pub enum Command {
     /// The 2-D heat equation by domain decomposition with halo exchange
     #[command(allow_negative_numbers = true)]
     Heat(HeatArgs),
+    /// Distributed matrix multiplication C = A B: the lesson's two versions and SUMMA, with
+    /// each rank's time and memory (the lesson: matmul --lesson)
+    Matmul(crate::matmul_args::MatmulArgs),
+    /// Data-parallel training (logistic regression, an MLP): the same result at any rank count
+    #[command(subcommand)]
+    Train(TrainModel),
+    /// Programs on PETSc (build with --features petsc): poisson
+    Petsc(crate::petsc_args::PetscArgs),
     /// Run every program, check each against its serial reference, print a table
     Tour {
         /// The M of the tour's large rootsum run (the small one uses M = 1234567)
@@ -188,6 +206,14 @@ pub enum Command {
     Scale(crate::scale::ScaleArgs),
     /// Amdahl's and Gustafson's laws for a serial fraction (or one fitted to measured times)
     Amdahl(crate::amdahl::AmdahlArgs),
+    /// Print a shell completion script (e.g. parsci completions bash > /etc/bash_completion.d/parsci)
+    Completions {
+        /// The shell
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print parsci's man page (e.g. parsci man > parsci.1; man ./parsci.1)
+    Man,
 }
 
 /// Parses `M`: a whole number of at least 1.

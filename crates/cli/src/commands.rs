@@ -3,6 +3,7 @@
 use std::io::Write;
 use std::process::ExitCode;
 
+use clap::CommandFactory;
 use parsci_apps::rootsum::{RootSum, WORKSHOP_M};
 use parsci_apps::{bcast::Bcast, hello::Hello, scatter_gather::ScatterGather};
 use parsci_apps::{execute_with, sendrecv::SendRecv, squares::Squares, tour, Program, Run};
@@ -16,6 +17,8 @@ pub(crate) type CliError = Box<dyn std::error::Error>;
 /// Runs the command; the exit code says whether its checks passed.
 pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
     let g = &cli.global;
+    // Bars on stderr for long runs: on a terminal, by rank 0, never mixed into JSON.
+    parsci_apps::progress::enable(!g.json);
     match &cli.command {
         Command::Hello => program(&Hello, g),
         Command::Sendrecv => program(&SendRecv, g),
@@ -27,6 +30,9 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::Taskfarm(args) => program(&args.params(), g),
         Command::Heat1d(args) => program(&args.params(), g),
         Command::Heat(args) => program(&args.params(), g),
+        Command::Matmul(args) => program(&args.params()?, g),
+        Command::Train(model) => program(&model.params(), g),
+        Command::Petsc(args) => crate::petsc_args::run(args, g),
         Command::Tour { large_m } => {
             let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
             let backend = g.backend()?;
@@ -35,6 +41,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
                             the thread backend (without mpirun); under MPI, run the programs one by one"
                     .into());
             }
+            parsci_apps::progress::enable(false); // many short runs: no bar for each
             let run = tour::execute(&params, backend)?;
             emit(&run, g.json)?;
             Ok(if run.result.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
@@ -51,12 +58,33 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
             print(&args.script(g)?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Completions { shell } => {
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "parsci", &mut out);
+            std::io::stdout().write_all(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Man => {
+            let mut out = Vec::new();
+            clap_mangen::Man::new(Cli::command()).render(&mut out)?;
+            std::io::stdout().write_all(&out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 /// Runs one program and prints its output.
 fn program<P: Program>(p: &P, g: &GlobalArgs) -> Result<ExitCode, CliError> {
-    let (backend, options) = (g.backend()?, g.job_options());
+    program_on(p, g, g.backend()?)
+}
+
+/// Runs one program on `backend` and prints its output.
+pub(crate) fn program_on<P: Program>(
+    p: &P,
+    g: &GlobalArgs,
+    backend: parsci_comm::Backend,
+) -> Result<ExitCode, CliError> {
+    let options = g.job_options();
     if g.job_runs > 1 {
         // Several runs in one job (MPI initialised once), for a scaling study: JSON only.
         let mut runs = Vec::with_capacity(g.job_runs);

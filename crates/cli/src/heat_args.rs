@@ -156,7 +156,7 @@ fn parse_init(s: &str) -> Result<Init, String> {
 }
 
 /// `PXxPY`, e.g. `2x3`.
-fn parse_procs(s: &str) -> Result<[usize; 2], String> {
+pub(crate) fn parse_procs(s: &str) -> Result<[usize; 2], String> {
     let parts: Vec<&str> = s.split(['x', 'X']).collect();
     match parts[..] {
         [px, py] => Ok([parse_count(px)?, parse_count(py)?]),

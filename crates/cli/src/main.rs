@@ -5,10 +5,13 @@ mod args;
 mod commands;
 mod heat_args;
 mod launcher;
+mod matmul_args;
+mod petsc_args;
 mod programs;
 mod ranks;
 mod scale;
 mod slurm;
+mod train_args;
 
 use std::process::ExitCode;
 

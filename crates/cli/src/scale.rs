@@ -4,7 +4,6 @@
 //! arguments to the library's parameters, whose `Scalable` implementation says how the
 //! problem grows for `--weak` and how results are compared.
 
-use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -61,6 +60,8 @@ pub enum ScaleProgram {
     /// The 2-D heat equation (halo exchange every step or every --halo-depth steps); weak: NY grows as p * NY
     #[command(allow_negative_numbers = true)]
     Heat(HeatArgs),
+    /// Distributed matrix multiplication (any strategy); weak: M grows as p * M
+    Matmul(crate::matmul_args::MatmulArgs),
 }
 
 impl ScaleArgs {
@@ -82,6 +83,15 @@ impl ScaleArgs {
                 if p.output.is_some() || p.snapshots.is_some() || p.checkpoint.is_some() || p.procs.is_some() {
                     return Err("scale heat: a study runs the program many times at several rank counts; leave out \
                                 --output, --snapshots, --checkpoint and --procs (run `parsci heat` for those)"
+                        .into());
+                }
+                self.study(&p, g)
+            }
+            ScaleProgram::Matmul(a) => {
+                let p = a.params()?;
+                if p.output.is_some() || p.procs.is_some() {
+                    return Err("scale matmul: a study runs the program many times at several rank counts; leave \
+                                out --output and --procs (run `parsci matmul` for those)"
                         .into());
                 }
                 self.study(&p, g)
@@ -115,11 +125,15 @@ impl ScaleArgs {
                         when given --launcher \"mpirun -n {n}\""
                 .into());
         }
-        let show = !g.json && std::io::stderr().is_terminal();
+        let runs = 1 + options.ranks.len() * self.repeat;
+        let bar = parsci_apps::progress::Bar::new(0, runs as u64, "scale");
+        parsci_apps::progress::enable(false); // one bar: the runs' own (heat's steps) stay hidden
+        let mut started = false;
         let progress = |p: Progress| {
-            if show {
-                eprint!("{}", progress_line(&p));
+            if std::mem::replace(&mut started, true) {
+                bar.inc(1);
             }
+            bar.message(progress_text(&p));
         };
         let study = match (&self.launcher, g.backend) {
             (Some(template), None | Some(BackendArg::Mpi)) => {
@@ -136,9 +150,7 @@ impl ScaleArgs {
             }
             (None, _) => scaling::study(program, &options, "threads", scaling::threads_job, progress),
         };
-        if show {
-            eprint!("\r{:60}\r", "");
-        }
+        drop(bar);
         let study = study?;
         if let Some(path) = &self.csv {
             parsci_apps::mandelbrot::output::write_file(path, |w| w.write_all(scaling::to_csv(&study).as_bytes()))
@@ -164,20 +176,10 @@ pub(crate) fn check_plot_name(path: &std::path::Path) -> Result<(), String> {
     }
 }
 
-/// `\r[#####-----] 2 ranks (2 of 3), run 4 of 5`.
-fn progress_line(p: &Progress) -> String {
-    let total = p.of * p.repeat;
-    let done = (p.index - 1) * p.repeat + p.rep.saturating_sub(1);
-    let filled = 20 * done / total.max(1);
+/// `2 ranks (2 of 3), run 4 of 5`.
+fn progress_text(p: &Progress) -> String {
     let run = if p.rep == 0 { "warm-up".to_string() } else { format!("run {} of {}", p.rep, p.repeat) };
-    format!(
-        "\r[{}{}] {} ranks ({} of {}), {run}   ",
-        "#".repeat(filled),
-        "-".repeat(20 - filled),
-        p.ranks,
-        p.index,
-        p.of
-    )
+    format!("{} ranks ({} of {}), {run}", p.ranks, p.index, p.of)
 }
 
 /// `--repeat`: a whole number of at least 1.

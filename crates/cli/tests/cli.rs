@@ -117,12 +117,13 @@ fn tour_passes() {
         "taskfarm",
         "heat1d",
         "heat",
+        "matmul",
     ];
     for program in programs {
         assert!(out.lines().any(|l| l.starts_with(program) && l.contains("passed")), "{program} missing:\n{out}");
     }
     assert!(out.contains("M = 1234567: sum = 914494295.631"), "{out}");
-    assert!(out.contains("All 14 checks passed."), "{out}");
+    assert!(out.contains("All 17 checks passed."), "{out}");
 }
 
 #[test]
@@ -133,7 +134,7 @@ fn tour_json() {
     assert_eq!(v["program"], "tour");
     assert_eq!(v["result"]["passed"], true);
     let rows = v["result"]["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 14);
+    assert_eq!(rows.len(), 17);
     assert!(rows.iter().all(|r| r["passed"] == true));
     assert_eq!(rows[1]["program"], "sendrecv");
     assert_eq!(rows[1]["ranks"], 2, "sendrecv runs on at least 2 ranks");
@@ -153,6 +154,7 @@ fn help_lists_every_program() {
         "taskfarm",
         "heat1d",
         "heat",
+        "matmul",
         "scale",
         "amdahl",
         "tour",
@@ -184,6 +186,7 @@ fn mandelbrot_bad_arguments_fail_cleanly() {
     fails_with(&with(&["--strategy", "random"]), "possible values: cyclic, block, dynamic, reduce");
     fails_with(&with(&["--chunk", "0"]), "must be a whole number of at least 1");
     fails_with(&with(&["--output", "out.jpg"]), "must end in .png (colour) or .pbm (set membership)");
+    fails_with(&with(&["--output", "/dev/null"]), "or --format must say which");
     fails_with(&with(&["--output", "/no/such/dir/m.png"]), "does not exist");
     fails_with(&with(&["--smooth"]), "--smooth colours a PNG image");
 }
@@ -312,4 +315,103 @@ fn heat_writes_a_field_numpy_reads_and_prints_its_summary() {
     std::fs::remove_file(&path).unwrap();
     let o = parsci(&["heat1d", "--ranks", "2"]);
     assert!(stdout(&o).contains("u(x = 0.5, t = 2) = 0.000000") && stdout(&o).contains("max |u - exact| = 4.079e-3"));
+}
+
+#[test]
+fn version_names_the_backends() {
+    let o = parsci(&["--version"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    let want = if cfg!(feature = "mpi") { "(backends: threads, mpi" } else { "(backends: threads;" };
+    assert!(out.starts_with("parsci ") && out.contains(want), "{out}");
+}
+
+#[test]
+fn completions_and_man_page_come_from_the_command_line_definition() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = parsci(&["completions", shell]);
+        assert!(o.status.success(), "{shell}");
+        let out = stdout(&o);
+        assert!(out.contains("parsci") && out.contains("mandelbrot") && out.contains("--halo-depth"), "{shell}");
+    }
+    let o = parsci(&["man"]);
+    assert!(o.status.success());
+    let out = stdout(&o);
+    assert!(out.starts_with(".ie") && out.contains(".TH parsci 1") && out.contains("heat"), "{out}");
+    fails_with(&["completions", "tcsh"], "possible values: bash, elvish, fish, powershell, zsh");
+}
+
+#[test]
+fn matmul_text_shows_time_and_memory() {
+    let o = parsci(&["matmul", "--lesson", "--ranks", "4", "--strategy", "bcast-reduce"]);
+    let out = stdout(&o);
+    assert!(o.status.success(), "{out}{}", stderr(&o));
+    assert!(out.starts_with("C = A B with A 300 x 400 and B 400 x 500; matrices: the lesson's"), "{out}");
+    assert!(out.contains("[Rank 3/4] C[225..300, 0..500]: compute "), "{out}");
+    assert!(out.contains("matrix data at peak 3.76 MB (100% of A+B+C)"), "{out}");
+    assert!(out.contains("for the one process in which all 4 ranks run as threads"), "{out}");
+    assert!(out.contains("Every element of C should be 1"), "{out}");
+    let o = parsci(&["matmul", "40", "30", "20", "--ranks", "4", "--procs", "1x4", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("one JSON object");
+    assert_eq!((v["program"].as_str(), v["result"]["strategy"].as_str()), (Some("matmul"), Some("summa")));
+    assert_eq!(v["result"]["procs"], serde_json::json!([1, 4]));
+    assert_eq!(v["result"]["ranks"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn matmul_reads_and_writes_npy() {
+    let dir = std::env::temp_dir();
+    let c1 = dir.join(format!("parsci-cli-matmul-{}-c1.npy", std::process::id()));
+    let c2 = dir.join(format!("parsci-cli-matmul-{}-c2.npy", std::process::id()));
+    let (c1s, c2s) = (c1.to_str().unwrap(), c2.to_str().unwrap());
+    // C from the seed, then C C from the file read twice.
+    let o = parsci(&["matmul", "9", "9", "9", "--ranks", "3", "--strategy", "scatter-gather", "-o", c1s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = parsci(&["matmul", "--input", c1s, c1s, "--ranks", "4", "--output", c2s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("C = A B with A 9 x 9 and B 9 x 9; matrices: "), "{}", stdout(&o));
+    assert!(stdout(&o).contains(&format!("Wrote {c2s}")));
+    fails_with(&["matmul", "9", "9", "8", "--input", c1s, c1s], "not M K N = 9 9 8");
+    std::fs::remove_file(&c1).unwrap();
+    std::fs::remove_file(&c2).unwrap();
+}
+
+#[test]
+fn matmul_bad_arguments_fail_cleanly() {
+    fails_with(&["matmul", "0", "4", "4"], "must be a whole number of at least 1");
+    fails_with(&["matmul", "4", "4"], "M K N (all three)");
+    fails_with(&["matmul", "4", "4", "4", "--ranks", "3", "--procs", "2x2"], "the process grid 2x2 has 4 ranks");
+    fails_with(&["matmul", "4", "4", "4", "--procs", "2"], "PXxPY");
+    fails_with(&["matmul", "--input", "a.npy"], "A.npy");
+    fails_with(&["matmul", "--input", "/nonexistent/a.npy", "/nonexistent/b.npy"], "cannot open /nonexistent/a.npy");
+    fails_with(&["matmul", "--lesson", "--input", "a.npy", "b.npy"], "cannot be used with");
+    fails_with(&["matmul", "4", "4", "4", "-o", "c.csv"], "must end in .npy");
+    fails_with(&["matmul", "--strategy", "cannon"], "possible values: bcast-reduce");
+}
+
+#[test]
+fn scale_matmul_runs() {
+    let o = parsci(&["scale", "matmul", "60", "50", "40", "--ranks", "1,2", "--repeat", "1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["results_agree"], true, "{v}");
+}
+
+#[test]
+fn train_prints_a_line_per_epoch_and_the_same_weights_at_any_rank_count() {
+    let args = ["train", "logreg", "--samples", "2000", "--epochs", "2", "--json"];
+    let fingerprint = |n: &str| {
+        let out = parsci(&[&args[..], &["--ranks", n]].concat());
+        assert!(out.status.success(), "{}", stderr(&out));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["result"]["epochs"].as_array().map(Vec::len), Some(2));
+        v["result"]["weights_fingerprint"].as_str().unwrap().to_string()
+    };
+    assert_eq!(fingerprint("1"), fingerprint("3"));
+    let out = parsci(&["train", "mlp", "--samples", "300", "--epochs", "2", "-n", "2"]);
+    let text = stdout(&out);
+    assert!(out.status.success() && text.contains("epoch   2  loss") && text.contains("samples/s"), "{text}");
+    let out = parsci(&["train", "mlp", "--samples", "300", "--epochs", "2", "-n", "3", "--fail-at", "1:1"]);
+    let err = stderr(&out);
+    assert!(!out.status.success() && err.contains("rank 1"), "{err}");
 }

@@ -279,3 +279,82 @@ fn scale_starts_one_mpi_job_per_rank_count_through_the_launcher() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(!o.status.success() && err.contains("not 2 MPI ranks"), "{err}");
 }
+
+/// `C` from a `.npy` file.
+fn npy_values(path: &std::path::Path) -> Vec<f64> {
+    npyz::NpyFile::new(std::fs::File::open(path).unwrap()).unwrap().into_vec::<f64>().unwrap()
+}
+
+#[test]
+fn matmul_on_mpi_equals_threads_for_every_strategy_and_grid() {
+    let dir = std::env::temp_dir();
+    let out = |what: &str| dir.join(format!("parsci-mpi-matmul-{}-{what}.npy", std::process::id()));
+    let base = ["matmul", "37", "23", "29", "--panel", "4", "--json"];
+    let reference = out("threads");
+    let args: Vec<&str> = base.iter().copied().chain(["--output", reference.to_str().unwrap()]).collect();
+    let want = result_of(&threads(1, &args), "matmul on 1 thread");
+    let c_want = npy_values(&reference);
+    let mut cases: Vec<(usize, Vec<&str>)> = Vec::new();
+    for n in 1..=4 {
+        for s in ["bcast-reduce", "scatter-gather", "summa"] {
+            cases.push((n, vec!["--strategy", s]));
+        }
+    }
+    for (n, procs) in [(4, "1x4"), (4, "2x2"), (3, "3x1")] {
+        cases.push((n, vec!["--strategy", "summa", "--procs", procs]));
+    }
+    for (n, extra) in cases {
+        let file = out(&format!("{n}-{}", extra.join("-")));
+        let args: Vec<&str> =
+            base.iter().copied().chain(extra.iter().copied()).chain(["--output", file.to_str().unwrap()]).collect();
+        let what = format!("mpirun -n {n} parsci {}", args.join(" "));
+        let run = mpirun(n, &args);
+        let v: Value = serde_json::from_slice(&run.stdout).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(n as u64)), "{what}");
+        let got = result_of(&run, &what);
+        for key in ["norm_a", "norm_b", "norm_c", "sum_c", "probe"] {
+            let (x, y) = (got[key].as_f64().unwrap(), want[key].as_f64().unwrap());
+            assert!((x - y).abs() <= 1e-12 * (1.0 + y.abs()) * 100.0, "{what}: {key} {x} vs {y}");
+        }
+        assert_eq!(got["one_process"].as_bool(), Some(n == 1), "{what}");
+        let c = npy_values(&file);
+        let err = c.iter().zip(&c_want).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max);
+        assert!(c.len() == c_want.len() && err < 1e-12, "{what}: C differs by {err:e}");
+        std::fs::remove_file(&file).unwrap();
+    }
+    std::fs::remove_file(&reference).unwrap();
+    // A grid that does not match the job is refused, on every rank, before any work.
+    let bad = mpirun(2, &["matmul", "10", "10", "10", "--procs", "2x2"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("the process grid 2x2 has 4 ranks but the job has 2"));
+}
+
+/// `train`'s loss history and final weights, from its JSON (times left out).
+fn training(out: &Output, what: &str) -> (Value, Value) {
+    let r = result_of(out, what);
+    let history: Vec<Value> = r["epochs"].as_array().unwrap().iter().map(|e| e["loss"].clone()).collect();
+    (Value::Array(history), r["weights_fingerprint"].clone())
+}
+
+#[test]
+fn training_is_identical_on_both_backends_at_any_rank_count() {
+    let base = ["train", "mlp", "--samples", "600", "--epochs", "3", "--batch", "64", "--json"];
+    let want = training(&threads(1, &base), "train mlp on 1 thread");
+    for n in 1..=4 {
+        let out = mpirun(n, &base);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(n as u64)), "mpirun -n {n}");
+        assert_eq!(training(&out, &format!("train mlp under mpirun -n {n}")), want, "mpirun -n {n}");
+    }
+    let logreg = ["train", "logreg", "--samples", "3000", "--epochs", "2", "--json"];
+    assert_eq!(training(&mpirun(3, &logreg), "train logreg, mpirun -n 3"), training(&threads(2, &logreg), "logreg"));
+}
+
+#[test]
+fn a_failing_rank_stops_training_with_its_rank_named() {
+    let start = std::time::Instant::now();
+    let out = mpirun(3, &["train", "mlp", "--samples", "600", "--epochs", "5", "--fail-at", "2:2"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("rank 2"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}

@@ -55,15 +55,21 @@ impl<'a> Writer<'a> {
     pub fn next_due(&self, step: usize) -> usize {
         let p = self.p;
         let next = |k: usize, on: bool| if on { (step / k + 1) * k } else { usize::MAX };
-        next(p.every, p.snapshots.is_some()).min(next(p.checkpoint_every, p.checkpoint.is_some()))
+        // A run with a checkpoint file always ends with one, whatever the interval.
+        let ckpt = next(p.checkpoint_every, p.checkpoint.is_some()).min(if p.checkpoint.is_some() && step < p.steps {
+            p.steps
+        } else {
+            usize::MAX
+        });
+        next(p.every, p.snapshots.is_some()).min(ckpt)
     }
 
     /// Writes what is due after `step`: a heat map every `every` steps, a checkpoint every
-    /// `checkpoint_every` steps.
+    /// `checkpoint_every` steps and at the last step.
     pub fn after_step(&mut self, step: usize, u: &Stepper, t: &mut Timers) -> Result<()> {
         let p = self.p;
         let map = p.snapshots.is_some() && step.is_multiple_of(p.every);
-        let ckpt = p.checkpoint.is_some() && step.is_multiple_of(p.checkpoint_every);
+        let ckpt = p.checkpoint.is_some() && (step.is_multiple_of(p.checkpoint_every) || step == p.steps);
         if map || ckpt {
             self.write_due(step, u, map, ckpt, t)?;
         }

@@ -102,12 +102,15 @@ pub fn run(comm: &Comm, p: &Heat) -> Result<Option<Output<HeatResult>>> {
     let began = Instant::now();
     let a = p.courant();
     let mut step = start.step;
+    let bar = crate::progress::Bar::new(cart.rank(), (p.steps - step) as u64, "heat steps");
     while step < p.steps {
         let n = stepper.depth().min(p.steps - step).min(writer.next_due(step) - step);
         stepper.advance(&cart, n, a, &mut t)?;
         step += n;
         writer.after_step(step, &stepper, &mut t)?;
+        bar.inc(n as u64);
     }
+    drop(bar);
     let step_time = (began.elapsed().saturating_sub(t.io)).as_secs_f64();
     let start_step = writer.start_step();
     let mut files = writer.finish(&stepper, &mut t)?;

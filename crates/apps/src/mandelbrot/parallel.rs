@@ -93,7 +93,23 @@ pub fn run(comm: &Comm, params: &Mandelbrot) -> Result<Option<Output<MandelbrotR
     if let Some((what, secs)) = written {
         lines.push(format!("Wrote {what} in {secs:.3} s"));
     }
+    if let Some(note) = idle_master_note(params, size) {
+        lines.push(note);
+    }
     Ok(root_output(Some(lines), || result))
+}
+
+/// The lesson's master only hands out work: where the ranks do not outnumber the cores,
+/// that leaves a core idle, which the user should hear about rather than find out.
+fn idle_master_note(p: &Mandelbrot, ranks: usize) -> Option<String> {
+    let idle = p.strategy == Strategy::Dynamic && !p.master_computes && ranks > 1;
+    (idle && ranks <= parsci_comm::available_cores()).then(|| {
+        format!(
+            "Note: the master (rank 0) only hands out rows, leaving a core idle (ranks computing: {} of \
+             {ranks}); --master-computes makes it compute too",
+            ranks - 1
+        )
+    })
 }
 
 /// `Mandelbrot 200 x 200, re [-1.5, 0.5), im [-1, 1), IMAX 1000: cyclic rows on 4 ranks (avx2 kernel)`

@@ -3,6 +3,7 @@
 
 use crate::heat::{Boundary, Heat, HeatResult, Init};
 use crate::mandelbrot::{Mandelbrot, MandelbrotResult};
+use crate::matmul::{Matmul, MatmulResult};
 use crate::program::Program;
 use crate::rootsum::{RootSum, RootSumResult, MAX_M, TOLERANCE};
 
@@ -119,6 +120,41 @@ impl Scalable for Heat {
         }
         if let Some(path) = &self.restart {
             v.extend(["--restart".into(), path.display().to_string()]);
+        }
+        v
+    }
+}
+
+impl Scalable for Matmul {
+    fn weak(&self, ranks: usize) -> Self {
+        Matmul { m: self.m.saturating_mul(ranks), ..self.clone() }
+    }
+
+    fn weak_rule(&self) -> String {
+        "the rows M grow as p * M (the work 2 M K N grows with them)".into()
+    }
+
+    fn agree(&self, a: &MatmulResult, b: &MatmulResult) -> Result<(), String> {
+        // Panels and process grids change the order of the sums: within the tolerance.
+        let scale = crate::matmul::TOLERANCE * b.norm_a * b.norm_b * (self.m * self.n) as f64;
+        if a.shape == b.shape && (a.probe - b.probe).abs() <= scale && (a.sum_c - b.sum_c).abs() <= scale {
+            return Ok(());
+        }
+        Err(format!("u^T C v = {:e} and sum(C) = {:e} vs {:e} and {:e}", a.probe, a.sum_c, b.probe, b.sum_c))
+    }
+
+    fn args(&self) -> Vec<String> {
+        let mut v: Vec<String> = vec![Self::NAME.into()];
+        if self.input.is_none() {
+            v.extend([self.m, self.k, self.n].map(|x| x.to_string()));
+        }
+        v.extend(["--strategy".into(), self.strategy.name().into(), "--panel".into(), self.panel.to_string()]);
+        v.extend(["--seed".into(), self.seed.to_string()]);
+        if self.lesson {
+            v.push("--lesson".into());
+        }
+        if let Some([a, b]) = &self.input {
+            v.extend(["--input".into(), a.display().to_string(), b.display().to_string()]);
         }
         v
     }

@@ -10,7 +10,7 @@
 //! let params = Tour { rootsum_sizes: vec![1000], mandelbrot: small, scaling: None, ..Tour::default() };
 //! let run = tour::execute(&params, Backend::Threads(2)).unwrap();
 //! assert!(run.result.passed);
-//! assert_eq!(run.result.rows.len(), 13); // 5 programs, rootsum, mandelbrot x 4, taskfarm, heat1d, heat
+//! assert_eq!(run.result.rows.len(), 16); // 5 programs, rootsum, mandelbrot x 4, taskfarm, heat1d, heat, matmul x 3
 //! ```
 
 mod scaling;
@@ -27,6 +27,7 @@ use crate::execute::{check_ranks, done_line, Run};
 use crate::heat::{Boundary, Heat};
 use crate::heat1d::Heat1d;
 use crate::mandelbrot::{Mandelbrot, Strategy};
+use crate::matmul::{Matmul, Strategy as MatmulStrategy};
 use crate::program::Program;
 use crate::rootsum::{RootSum, WORKSHOP_M};
 use crate::taskfarm::TaskFarm;
@@ -46,6 +47,9 @@ pub struct Tour {
     pub heat1d: Heat1d,
     /// The `heat` run.
     pub heat: Heat,
+    /// The `matmul` run, once with every strategy (its own strategy is ignored).
+    #[serde(default)]
+    pub matmul: Matmul,
     /// The closing scaling study (none to skip it).
     pub scaling: Option<TourScaling>,
 }
@@ -53,7 +57,8 @@ pub struct Tour {
 impl Default for Tour {
     /// `rootsum` at the workshop's `M = 1234567` and at `M = 10^8`, `mandelbrot` at the
     /// lesson's `200 200 -1.5 0.5 -1 1 1000`, the lesson's 20 jobs in milliseconds, the
-    /// workshop's `heat1d`, and `heat` on a 400 x 300 grid for 500 steps.
+    /// workshop's `heat1d`, `heat` on a 400 x 300 grid for 500 steps, and the lesson's `matmul`
+    /// (300 x 400 times 400 x 500) with every strategy.
     fn default() -> Self {
         Tour {
             rootsum_sizes: vec![WORKSHOP_M, 100_000_000],
@@ -61,6 +66,7 @@ impl Default for Tour {
             taskfarm: TaskFarm { time_scale: 0.001, ..TaskFarm::default() },
             heat1d: Heat1d::default(),
             heat: Heat { nx: 400, ny: 300, steps: 500, bc_x: Boundary::Periodic, ..Heat::default() },
+            matmul: Matmul::default(),
             scaling: Some(TourScaling::default()),
         }
     }
@@ -107,6 +113,7 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     tour.taskfarm.validate()?;
     tour.heat1d.validate()?;
     tour.heat.validate()?;
+    tour.matmul.validate()?;
     if let Some(s) = &tour.scaling {
         s.validate()?;
     }
@@ -119,6 +126,7 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     rows.push(row(&tour.taskfarm, backend));
     rows.push(row(&tour.heat1d, backend));
     rows.push(row(&tour.heat, backend));
+    rows.extend(MatmulStrategy::ALL.map(|strategy| row(&Matmul { strategy, ..tour.matmul.clone() }, backend)));
     let studies = match &tour.scaling {
         Some(s) => s.run()?,
         None => Vec::new(),

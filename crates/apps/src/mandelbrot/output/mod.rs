@@ -34,7 +34,9 @@ impl OutputKind {
             Some("png") => Ok(OutputKind::Png),
             Some("pbm") => Ok(OutputKind::Pbm),
             _ => Err(format!(
-                "the output file must end in .png (colour) or .pbm (set membership), got '{}'",
+                "the output file must end in .png (colour) or .pbm (set membership), or --format must say \
+                 which, got '{}' (e.g. --output {} --format pbm)",
+                path.display(),
                 path.display()
             )),
         }

@@ -1,0 +1,374 @@
+//! `train`: data-parallel training, the workshop's second golden example.
+//!
+//! - `train logreg`: logistic regression on 200,000 synthetic samples of 64 features,
+//!   labelled by the sign of a seeded teacher's noisy score; 15 epochs of mini-batch
+//!   gradient descent at learning rate 0.05. It reports the loss and accuracy per epoch
+//!   and the teacher's own accuracy, the bound.
+//! - `train mlp`: a 16-32-16-1 `tanh` network fitted by mini-batch Adam to 10,000
+//!   samples labelled by a seeded teacher network of the same shape.
+//!
+//! Every rank makes only its shard of the data (from the seed and the samples' global
+//! indices), computes the gradients of its blocks, and the gradients are summed across
+//! the ranks with nonblocking in-place allreduces, bucket by bucket from the output
+//! layer while the backward pass of earlier layers goes on (PyTorch DDP's design).
+//! With the default fixed global batch, training at any rank count gives the same
+//! loss history and the same final weights, bit for bit (see [`schedule`]).
+//!
+//! ```
+//! use parsci_apps::{execute, train::Train, Program};
+//! use parsci_comm::Backend;
+//! let small = Train { samples: 2000, epochs: 3, ..Train::logreg() };
+//! let one = execute(&small, Backend::Threads(1)).unwrap().result;
+//! let three = execute(&small, Backend::Threads(3)).unwrap().result;
+//! assert_eq!(one.weights_fingerprint, three.weights_fingerprint);
+//! assert!(small.check(&three, 3).is_ok());
+//! ```
+
+pub mod data;
+pub mod net;
+pub mod optim;
+pub mod parallel;
+pub mod schedule;
+pub mod serial;
+pub mod shard;
+
+use parsci_comm::Comm;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+use crate::heat::fingerprint;
+use crate::program::{Output, Program};
+use net::{Loss, Net};
+pub use optim::Optimizer;
+pub use schedule::{Reduction, Schedule};
+use shard::Teacher;
+
+/// Which model to train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Model {
+    /// Logistic regression (a linear teacher with a noisy score).
+    Logreg,
+    /// A `tanh` MLP fitted to a teacher network of its own shape.
+    Mlp,
+}
+
+/// The parameters of `train`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Train {
+    /// The model.
+    pub model: Model,
+    /// Samples in all.
+    pub samples: usize,
+    /// The layer widths, inputs first, ending with 1 (`[64, 1]`, `[16, 32, 16, 1]`).
+    pub layers: Vec<usize>,
+    /// Passes over the data.
+    pub epochs: usize,
+    /// The learning rate.
+    pub lr: f64,
+    /// The optimizer.
+    pub optimizer: Optimizer,
+    /// The global batch (or each rank's, with `batch_per_rank`).
+    pub batch: usize,
+    /// The workshop's semantics: each rank takes `batch` samples per step (the global
+    /// batch grows with the rank count; results change with it).
+    pub batch_per_rank: bool,
+    /// Samples per block of a global batch: the unit of work whose gradient has its own
+    /// slot in the exchange.
+    pub block: usize,
+    /// How a step's gradients are summed.
+    pub reduction: Reduction,
+    /// Gradients travel in buckets of about this many megabytes (per block slot),
+    /// filled from the output layer back.
+    pub bucket_mb: f64,
+    /// Sum a bucket while the backward pass of earlier layers runs (else after it).
+    pub overlap: bool,
+    /// The standard deviation of the noise in the logistic teacher's score.
+    pub noise: f64,
+    /// The seed of the data, the teacher and the initial weights.
+    pub seed: u64,
+    /// For tests: rank `.0` fails at the start of epoch `.1`.
+    pub fail_at: Option<(usize, usize)>,
+}
+
+impl Train {
+    /// The workshop's logistic regression: 200,000 x 64, 15 epochs, lr 0.05.
+    pub fn logreg() -> Train {
+        Train {
+            model: Model::Logreg,
+            samples: 200_000,
+            layers: vec![64, 1],
+            epochs: 15,
+            lr: 0.05,
+            optimizer: Optimizer::Sgd,
+            batch: 256,
+            batch_per_rank: false,
+            block: 16,
+            reduction: Reduction::Ordered,
+            bucket_mb: 0.001,
+            overlap: true,
+            noise: 1.0,
+            seed: 2024,
+            fail_at: None,
+        }
+    }
+
+    /// The workshop's small deep network: 16-32-16-1, 10,000 samples, Adam.
+    pub fn mlp() -> Train {
+        Train {
+            model: Model::Mlp,
+            samples: 10_000,
+            layers: vec![16, 32, 16, 1],
+            epochs: 100,
+            lr: 0.003,
+            optimizer: Optimizer::Adam,
+            batch: 128,
+            ..Train::logreg()
+        }
+    }
+
+    /// The plan of an epoch on `ranks` ranks.
+    pub fn schedule(&self, ranks: usize) -> Schedule {
+        Schedule {
+            n: self.samples,
+            batch: self.batch,
+            block: self.block,
+            per_rank: self.batch_per_rank,
+            reduction: self.reduction,
+            ranks,
+        }
+    }
+
+    /// The network, its teacher and its initial weights.
+    pub fn setup(&self) -> Setup {
+        let d = self.layers[0];
+        match self.model {
+            Model::Logreg => {
+                let net = Net::new(&self.layers, Loss::Logistic);
+                let teacher = Teacher::Linear { w: data::logreg_teacher(self.seed, d), noise: self.noise };
+                let initial = vec![0.0; net.n_params()];
+                Setup { net, teacher, initial }
+            }
+            Model::Mlp => {
+                let net = Net::new(&self.layers, Loss::Squared);
+                let teacher = Teacher::Net { net: net.clone(), params: data::net_params(&net, self.seed, true) };
+                let initial = data::net_params(&net, self.seed, false);
+                Setup { net, teacher, initial }
+            }
+        }
+    }
+
+    fn invalid(msg: String) -> Error {
+        Error::InvalidInput { program: "train", msg }
+    }
+}
+
+/// What training starts from.
+#[derive(Debug, Clone)]
+pub struct Setup {
+    /// The model.
+    pub net: Net,
+    /// Who labels the data.
+    pub teacher: Teacher,
+    /// The initial parameters (zeros for logistic regression).
+    pub initial: Vec<f64>,
+}
+
+/// One epoch's figures.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochStats {
+    /// The epoch, from 1.
+    pub epoch: usize,
+    /// The mean loss over all samples after the epoch.
+    pub loss: f64,
+    /// The fraction predicted right (the sign of the output).
+    pub accuracy: f64,
+    /// Rank 0's time in the epoch's steps, in seconds.
+    pub train_time_s: f64,
+    /// Samples per second of the epoch's steps.
+    pub samples_per_s: f64,
+}
+
+/// What `train` computes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainResult {
+    /// The model.
+    pub model: Model,
+    /// The layer widths.
+    pub layers: Vec<usize>,
+    /// Trainable parameters.
+    pub params: usize,
+    /// Samples.
+    pub samples: usize,
+    /// Samples per step over all ranks.
+    pub global_batch: usize,
+    /// Steps per epoch.
+    pub steps_per_epoch: usize,
+    /// Whether the result is the same at any rank count.
+    pub rank_invariant: bool,
+    /// Loss before training.
+    pub initial_loss: f64,
+    /// Accuracy before training.
+    pub initial_accuracy: f64,
+    /// Per epoch.
+    pub epochs: Vec<EpochStats>,
+    /// The logistic teacher's accuracy on its own noisy labels: the bound.
+    pub teacher_accuracy: Option<f64>,
+    /// A digest of the final weights' bits (equal digests: equal weights).
+    pub weights_fingerprint: String,
+    /// Rank 0's time waiting for gradient sums after its backward passes, in seconds.
+    pub exchange_wait_s: f64,
+    /// The final weights.
+    pub weights: Vec<f64>,
+}
+
+impl TrainResult {
+    /// The loss after the last epoch.
+    pub fn final_loss(&self) -> f64 {
+        self.epochs.last().map_or(self.initial_loss, |e| e.loss)
+    }
+}
+
+impl Program for Train {
+    type Result = TrainResult;
+    const NAME: &'static str = "train";
+
+    fn validate(&self) -> Result<()> {
+        let l = &self.layers;
+        if l.len() < 2 || l.contains(&0) || l.last() != Some(&1) {
+            return Err(Train::invalid(format!("the layer widths must be positive and end with 1, got {l:?}")));
+        }
+        if self.model == Model::Logreg && l.len() != 2 {
+            return Err(Train::invalid(format!("logistic regression has one layer (features, 1), got {l:?}")));
+        }
+        for (what, v) in [("--samples", self.samples), ("--epochs", self.epochs), ("--batch", self.batch)] {
+            if v == 0 {
+                return Err(Train::invalid(format!("{what} must be at least 1")));
+            }
+        }
+        if self.block == 0 {
+            return Err(Train::invalid("--block must be at least 1".into()));
+        }
+        if !(self.lr > 0.0 && self.lr.is_finite()) {
+            return Err(Train::invalid(format!("the learning rate must be a positive number, got {}", self.lr)));
+        }
+        let finite = |v: f64| v >= 0.0 && v.is_finite();
+        if !(finite(self.bucket_mb) && finite(self.noise)) {
+            return Err(Train::invalid("--bucket-mb and --noise must be finite and not negative".into()));
+        }
+        Ok(())
+    }
+
+    fn validate_ranks(&self, ranks: usize) -> Result<()> {
+        if self.batch_per_rank && self.samples < ranks {
+            let msg = format!("{} samples cannot be shared by {ranks} ranks", self.samples);
+            return Err(Train::invalid(msg));
+        }
+        Ok(())
+    }
+
+    fn run(&self, comm: &Comm) -> Result<Option<Output<TrainResult>>> {
+        self.validate()?;
+        self.validate_ranks(comm.size())?;
+        let setup = self.setup();
+        let trained = parallel::train(comm, self, &setup)?;
+        if comm.rank() != 0 {
+            return Ok(None);
+        }
+        let schedule = self.schedule(comm.size());
+        let n = self.samples as f64;
+        let result = TrainResult {
+            model: self.model,
+            layers: self.layers.clone(),
+            params: setup.net.n_params(),
+            samples: self.samples,
+            global_batch: schedule.global_batch(),
+            steps_per_epoch: schedule.steps(),
+            rank_invariant: schedule.invariant(),
+            initial_loss: trained.initial.0,
+            initial_accuracy: trained.initial.1,
+            epochs: trained.epochs,
+            teacher_accuracy: (self.model == Model::Logreg).then(|| trained.teacher_right as f64 / n),
+            weights_fingerprint: fingerprint::hex(fingerprint::of(&trained.params)),
+            exchange_wait_s: trained.exchange_s,
+            weights: trained.params,
+        };
+        let lines = self.lines(&result, comm.size());
+        Ok(Some(Output { lines, result }))
+    }
+
+    fn check(&self, result: &TrainResult, _ranks: usize) -> Result<(), String> {
+        let (first, last) = (result.initial_loss, result.final_loss());
+        if !(last.is_finite() && last < first) {
+            return Err(format!("the loss did not fall: {first} before training, {last} after"));
+        }
+        if !(result.rank_invariant && self.fail_at.is_none()) {
+            return Ok(());
+        }
+        let (history, weights) = serial::train(self, &self.setup());
+        let got: Vec<(f64, f64)> = std::iter::once((result.initial_loss, result.initial_accuracy))
+            .chain(result.epochs.iter().map(|e| (e.loss, e.accuracy)))
+            .collect();
+        if got != history || weights != result.weights {
+            return Err(format!(
+                "differs from the serial reference: loss history {got:?} vs {history:?}, weights {} vs {}",
+                result.weights_fingerprint,
+                fingerprint::hex(fingerprint::of(&weights))
+            ));
+        }
+        Ok(())
+    }
+
+    fn summary(&self, r: &TrainResult) -> String {
+        format!(
+            "{:?}: loss {:.4} -> {:.4}, accuracy {:.4}, weights {}",
+            r.model,
+            r.initial_loss,
+            r.final_loss(),
+            r.epochs.last().map_or(r.initial_accuracy, |e| e.accuracy),
+            r.weights_fingerprint
+        )
+    }
+}
+
+impl Train {
+    /// The text rank 0 prints: the setup, one progress line per epoch, the bound.
+    fn lines(&self, r: &TrainResult, ranks: usize) -> Vec<String> {
+        let widths: Vec<String> = r.layers.iter().map(usize::to_string).collect();
+        let batch = if self.batch_per_rank {
+            format!("{} per rank ({} per step; not rank-count invariant)", self.batch, r.global_batch)
+        } else {
+            format!("{} global, blocks of {} ({:?} sums)", self.batch, self.block, self.reduction).to_lowercase()
+        };
+        let mut lines = vec![
+            format!(
+                "train {}: {} samples, layers {} ({} parameters), {:?} lr {}, batch {batch}, {ranks} ranks",
+                match self.model {
+                    Model::Logreg => "logreg",
+                    Model::Mlp => "mlp",
+                },
+                r.samples,
+                widths.join("-"),
+                r.params,
+                self.optimizer,
+                self.lr
+            ),
+            format!("epoch {:>3}  loss {:.6e}  accuracy {:.4}", 0, r.initial_loss, r.initial_accuracy),
+        ];
+        for e in &r.epochs {
+            lines.push(format!(
+                "epoch {:>3}  loss {:.6e}  accuracy {:.4}  {:.3e} samples/s",
+                e.epoch, e.loss, e.accuracy, e.samples_per_s
+            ));
+        }
+        if let Some(t) = r.teacher_accuracy {
+            lines.push(format!("teacher accuracy {t:.4} (the bound: the labels are noisy)"));
+        }
+        let fell = r.initial_loss / r.final_loss();
+        lines.push(format!(
+            "loss fell {fell:.3e}x; gradient wait after backward {:.3} s; weights {}",
+            r.exchange_wait_s, r.weights_fingerprint
+        ));
+        lines
+    }
+}

@@ -1,0 +1,256 @@
+//! A small dense network with hand-written backpropagation: `tanh` hidden layers and a
+//! linear output of one value, trained for binary cross-entropy on logits (logistic
+//! regression is the network without hidden layers) or for squared error.
+//!
+//! The products go through faer's GEMM, sequential (`Par::Seq`: one core per rank).
+//! Every quantity is computed per *unit* (a block of samples) in a fixed order, so a
+//! unit's gradient does not depend on which rank computes it.
+
+use std::ops::Range;
+
+use faer::linalg::matmul::matmul;
+use faer::{Accum, MatMut, MatRef, Par};
+
+/// What the network is trained for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Loss {
+    /// Binary cross-entropy of the logit against a 0/1 label; accuracy: the sign of the
+    /// logit predicts the label.
+    Logistic,
+    /// Squared error `(z - y)^2`; accuracy: the sign of `z` agrees with the sign of `y`.
+    Squared,
+}
+
+/// One dense layer's place in the parameter vector: its weights (`outputs x inputs`,
+/// row-major), then its biases.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layer {
+    /// Inputs (the previous layer's width).
+    pub inputs: usize,
+    /// Outputs.
+    pub outputs: usize,
+    /// Where the weights are.
+    pub weights: Range<usize>,
+    /// Where the biases are (right after the weights).
+    pub bias: Range<usize>,
+}
+
+impl Layer {
+    /// The weights and biases together.
+    pub fn params(&self) -> Range<usize> {
+        self.weights.start..self.bias.end
+    }
+}
+
+/// A dense network: `sizes[0]` inputs, `tanh` hidden layers, one linear output.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Net {
+    layers: Vec<Layer>,
+    loss: Loss,
+}
+
+/// The activations and the back-propagated error of one unit of `m` samples.
+#[derive(Debug, Clone, Default)]
+pub struct Trace {
+    m: usize,
+    /// `acts[l]`: layer `l`'s output (`m x outputs`, row-major); the last is the logit.
+    acts: Vec<Vec<f64>>,
+    /// The loss's derivative with respect to the current layer's pre-activation.
+    delta: Vec<f64>,
+    spare: Vec<f64>,
+}
+
+impl Net {
+    /// A network of the given widths (`[64, 1]`: logistic regression; `[16, 32, 16, 1]`).
+    ///
+    /// # Panics
+    /// If there are fewer than two widths, a width is zero or the last is not 1.
+    #[track_caller]
+    pub fn new(sizes: &[usize], loss: Loss) -> Net {
+        assert!(sizes.len() >= 2 && sizes.iter().all(|&s| s > 0) && sizes.last() == Some(&1), "bad widths {sizes:?}");
+        let mut at = 0;
+        let layers = sizes
+            .windows(2)
+            .map(|w| {
+                let (inputs, outputs) = (w[0], w[1]);
+                let weights = at..at + inputs * outputs;
+                let bias = weights.end..weights.end + outputs;
+                at = bias.end;
+                Layer { inputs, outputs, weights, bias }
+            })
+            .collect();
+        Net { layers, loss }
+    }
+
+    /// The layers, input first.
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+
+    /// The number of inputs.
+    pub fn inputs(&self) -> usize {
+        self.layers[0].inputs
+    }
+
+    /// The length of the parameter vector.
+    pub fn n_params(&self) -> usize {
+        self.layers.last().map_or(0, |l| l.bias.end)
+    }
+
+    /// The loss it is trained for.
+    pub fn loss(&self) -> Loss {
+        self.loss
+    }
+
+    /// The forward pass of the `m` samples `x` (`m x inputs`, row-major).
+    pub fn forward(&self, p: &[f64], x: &[f64], m: usize, t: &mut Trace) {
+        t.m = m;
+        t.acts.resize(self.layers.len(), Vec::new());
+        let last = self.layers.len() - 1;
+        for (l, layer) in self.layers.iter().enumerate() {
+            let (done, rest) = t.acts.split_at_mut(l);
+            let input: &[f64] = if l == 0 { x } else { &done[l - 1] };
+            let out = &mut rest[0];
+            out.resize(m * layer.outputs, 0.0);
+            let a = MatRef::from_row_major_slice(input, m, layer.inputs);
+            let w = MatRef::from_row_major_slice(&p[layer.weights.clone()], layer.outputs, layer.inputs);
+            let z = MatMut::from_row_major_slice_mut(out, m, layer.outputs);
+            matmul(z, Accum::Replace, a, w.transpose(), 1.0, Par::Seq);
+            let b = &p[layer.bias.clone()];
+            for row in out.chunks_exact_mut(layer.outputs) {
+                for (v, bj) in row.iter_mut().zip(b) {
+                    *v += bj;
+                    if l < last {
+                        *v = v.tanh();
+                    }
+                }
+            }
+        }
+    }
+
+    /// The outputs of the last [`forward`](Net::forward) pass (one per sample).
+    pub fn outputs<'t>(&self, t: &'t Trace) -> &'t [f64] {
+        &t.acts[self.layers.len() - 1]
+    }
+
+    /// After a forward pass: the sum of the losses of the unit's samples against `y`, in
+    /// sample order, and how many samples are predicted right; also seeds the backward
+    /// pass with the loss's derivative.
+    pub fn loss_and_seed(&self, t: &mut Trace, y: &[f64]) -> (f64, u64) {
+        let (mut sum, mut right) = (0.0, 0);
+        t.delta.clear();
+        for (&z, &y) in t.acts[self.layers.len() - 1].iter().zip(y) {
+            let (loss, dz, ok) = match self.loss {
+                Loss::Logistic => {
+                    let softplus = z.max(0.0) + (-z.abs()).exp().ln_1p();
+                    (softplus - y * z, 1.0 / (1.0 + (-z).exp()) - y, (z > 0.0) == (y > 0.5))
+                }
+                Loss::Squared => ((z - y) * (z - y), 2.0 * (z - y), (z > 0.0) == (y > 0.0)),
+            };
+            sum += loss;
+            right += u64::from(ok);
+            t.delta.push(dz);
+        }
+        (sum, right)
+    }
+
+    /// The backward step through layer `l` (call for the last layer first): writes the
+    /// gradient of the unit's summed loss with respect to the layer's weights and biases
+    /// into `grad` (the layer's [`params`](Layer::params) length), and moves the error
+    /// to the layer's input.
+    pub fn backward_layer(&self, p: &[f64], l: usize, x: &[f64], t: &mut Trace, grad: &mut [f64]) {
+        let layer = &self.layers[l];
+        let m = t.m;
+        let input: &[f64] = if l == 0 { x } else { &t.acts[l - 1] };
+        let (gw, gb) = grad.split_at_mut(layer.inputs * layer.outputs);
+        let delta = MatRef::from_row_major_slice(&t.delta, m, layer.outputs);
+        let a = MatRef::from_row_major_slice(input, m, layer.inputs);
+        let gw = MatMut::from_row_major_slice_mut(gw, layer.outputs, layer.inputs);
+        matmul(gw, Accum::Replace, delta.transpose(), a, 1.0, Par::Seq);
+        gb.fill(0.0);
+        for row in t.delta.chunks_exact(layer.outputs) {
+            gb.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+        }
+        if l == 0 {
+            return;
+        }
+        // delta <- (delta W) * tanh'(z), with tanh' = 1 - a^2.
+        t.spare.resize(m * layer.inputs, 0.0);
+        let w = MatRef::from_row_major_slice(&p[layer.weights.clone()], layer.outputs, layer.inputs);
+        let back = MatMut::from_row_major_slice_mut(&mut t.spare, m, layer.inputs);
+        matmul(back, Accum::Replace, delta, w, 1.0, Par::Seq);
+        t.spare.iter_mut().zip(input).for_each(|(d, a)| *d *= 1.0 - a * a);
+        std::mem::swap(&mut t.delta, &mut t.spare);
+    }
+
+    /// The summed loss and gradient of `m` samples, layer by layer (a reference, and what
+    /// the gradient check uses).
+    pub fn loss_and_gradient(&self, p: &[f64], x: &[f64], y: &[f64]) -> (f64, Vec<f64>) {
+        let mut t = Trace::default();
+        self.forward(p, x, y.len(), &mut t);
+        let (loss, _) = self.loss_and_seed(&mut t, y);
+        let mut g = vec![0.0; self.n_params()];
+        for l in (0..self.layers.len()).rev() {
+            self.backward_layer(p, l, x, &mut t, &mut g[self.layers[l].params()]);
+        }
+        (loss, g)
+    }
+
+    /// Forward only: the summed loss of `m` samples and how many are predicted right.
+    pub fn evaluate(&self, p: &[f64], x: &[f64], y: &[f64], t: &mut Trace) -> (f64, u64) {
+        self.forward(p, x, y.len(), t);
+        self.loss_and_seed(t, y)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::data;
+
+    /// Central differences against the backward pass, for every parameter.
+    fn check_gradient(net: &Net, m: usize, seed: u64) {
+        let mut p = data::net_params(net, seed, false);
+        let d = net.inputs();
+        let mut x = vec![0.0; m * d];
+        for (i, row) in x.chunks_exact_mut(d).enumerate() {
+            data::features(seed, i as u64, row);
+        }
+        let y: Vec<f64> = match net.loss() {
+            Loss::Logistic => (0..m).map(|i| (i % 2) as f64).collect(),
+            Loss::Squared => (0..m).map(|i| (i as f64 * 0.37).sin()).collect(),
+        };
+        let (_, g) = net.loss_and_gradient(&p, &x, &y);
+        let h = 1e-6;
+        for k in 0..p.len() {
+            let keep = p[k];
+            p[k] = keep + h;
+            let up = net.loss_and_gradient(&p, &x, &y).0;
+            p[k] = keep - h;
+            let down = net.loss_and_gradient(&p, &x, &y).0;
+            p[k] = keep;
+            let fd = (up - down) / (2.0 * h);
+            let err = (fd - g[k]).abs() / fd.abs().max(g[k].abs()).max(1e-3);
+            assert!(err < 1e-6, "parameter {k}: backprop {} vs finite differences {fd}", g[k]);
+        }
+    }
+
+    #[test]
+    fn the_mlp_gradient_matches_finite_differences() {
+        check_gradient(&Net::new(&[16, 32, 16, 1], Loss::Squared), 5, 11);
+        check_gradient(&Net::new(&[3, 4, 2, 1], Loss::Logistic), 7, 12);
+    }
+
+    #[test]
+    fn the_logreg_gradient_matches_finite_differences() {
+        check_gradient(&Net::new(&[64, 1], Loss::Logistic), 9, 13);
+    }
+
+    #[test]
+    fn parameters_are_laid_out_layer_by_layer() {
+        let net = Net::new(&[16, 32, 16, 1], Loss::Squared);
+        assert_eq!(net.n_params(), 16 * 32 + 32 + 32 * 16 + 16 + 16 + 1);
+        assert_eq!(net.layers()[1].params(), 544..1072);
+    }
+}

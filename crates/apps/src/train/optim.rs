@@ -1,0 +1,47 @@
+//! The optimizers: plain (mini-batch) gradient descent and Adam. Every rank holds the
+//! same parameters and applies the same summed gradient, so they stay equal.
+
+/// Which optimizer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Optimizer {
+    /// `w -= lr g`.
+    Sgd,
+    /// Adam (Kingma and Ba, 2015) with `beta1 = 0.9`, `beta2 = 0.999`, `eps = 1e-8`.
+    Adam,
+}
+
+/// An optimizer with its state.
+#[derive(Debug, Clone)]
+pub struct State {
+    kind: Optimizer,
+    lr: f64,
+    m: Vec<f64>,
+    v: Vec<f64>,
+    t: i32,
+}
+
+impl State {
+    /// A fresh optimizer for `n` parameters.
+    pub fn new(kind: Optimizer, lr: f64, n: usize) -> State {
+        let moments = if kind == Optimizer::Adam { n } else { 0 };
+        State { kind, lr, m: vec![0.0; moments], v: vec![0.0; moments], t: 0 }
+    }
+
+    /// One step along the mean gradient `g`.
+    pub fn step(&mut self, p: &mut [f64], g: &[f64]) {
+        match self.kind {
+            Optimizer::Sgd => p.iter_mut().zip(g).for_each(|(w, g)| *w -= self.lr * g),
+            Optimizer::Adam => {
+                let (b1, b2, eps) = (0.9, 0.999, 1e-8);
+                self.t += 1;
+                let (c1, c2) = (1.0 - f64::powi(b1, self.t), 1.0 - f64::powi(b2, self.t));
+                for (((w, g), m), v) in p.iter_mut().zip(g).zip(&mut self.m).zip(&mut self.v) {
+                    *m = b1 * *m + (1.0 - b1) * g;
+                    *v = b2 * *v + (1.0 - b2) * g * g;
+                    *w -= self.lr * (*m / c1) / ((*v / c2).sqrt() + eps);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,103 @@
+//! `train` at several rank counts: the same loss history and weights bit for bit with a
+//! fixed global batch, the serial reference's; the workshop's per-rank batches train too;
+//! a failing rank stops the job with its rank named.
+
+use parsci_apps::train::{Reduction, Train, TrainResult};
+use parsci_apps::{execute, Program};
+use parsci_comm::Backend;
+
+const SIZES: [usize; 5] = [1, 2, 3, 4, 7];
+
+fn run(p: &Train, n: usize) -> TrainResult {
+    execute(p, Backend::Threads(n)).unwrap_or_else(|e| panic!("train on {n} ranks: {e}")).result
+}
+
+fn history(r: &TrainResult) -> Vec<(u64, u64)> {
+    r.epochs.iter().map(|e| (e.loss.to_bits(), e.accuracy.to_bits())).collect()
+}
+
+fn small_logreg() -> Train {
+    Train { samples: 3001, epochs: 3, batch: 100, block: 8, ..Train::logreg() }
+}
+
+fn small_mlp() -> Train {
+    Train { samples: 1000, epochs: 4, batch: 64, ..Train::mlp() }
+}
+
+#[test]
+fn a_fixed_global_batch_gives_the_same_training_at_any_rank_count() {
+    for p in [small_logreg(), small_mlp()] {
+        let one = run(&p, 1);
+        p.check(&one, 1).unwrap(); // equal to the serial reference, bit for bit
+        for n in SIZES {
+            let r = run(&p, n);
+            assert_eq!(history(&r), history(&one), "{:?} on {n} ranks", p.model);
+            assert_eq!(r.weights, one.weights, "{:?} on {n} ranks", p.model);
+            assert!(r.rank_invariant);
+        }
+    }
+}
+
+#[test]
+fn overlap_and_bucket_size_do_not_change_the_result() {
+    let p = small_mlp();
+    let want = run(&p, 3);
+    for (overlap, bucket_mb) in [(false, 0.001), (true, 0.0), (true, 100.0), (false, 100.0)] {
+        let r = run(&Train { overlap, bucket_mb, ..p.clone() }, 3);
+        assert_eq!(r.weights, want.weights, "overlap {overlap}, buckets of {bucket_mb} MB");
+    }
+}
+
+#[test]
+fn logistic_regression_approaches_the_teacher() {
+    let p = Train { samples: 20_000, epochs: 5, ..Train::logreg() };
+    let r = run(&p, 2);
+    let (teacher, got) = (r.teacher_accuracy.unwrap(), r.epochs.last().unwrap().accuracy);
+    assert!(got > teacher - 0.03 && got <= teacher + 0.02, "accuracy {got}, teacher {teacher}");
+    assert!(r.final_loss() < 0.5 * r.initial_loss);
+}
+
+#[test]
+fn the_mlp_loss_falls_by_orders_of_magnitude() {
+    let p = Train { samples: 2000, epochs: 60, ..Train::mlp() }; // the full-size run falls further
+    let r = run(&p, 2);
+    assert!(r.final_loss() < r.initial_loss / 50.0, "{} -> {}", r.initial_loss, r.final_loss());
+}
+
+#[test]
+fn per_rank_batches_and_plain_sums_train_but_are_not_invariant() {
+    for p in [
+        Train { batch_per_rank: true, batch: 50, ..small_logreg() },
+        Train { reduction: Reduction::Plain, ..small_logreg() },
+    ] {
+        for n in [1, 3] {
+            let r = run(&p, n);
+            assert!(!r.rank_invariant);
+            p.check(&r, n).unwrap();
+        }
+    }
+    let per_rank = Train { batch_per_rank: true, batch: 50, ..small_logreg() };
+    assert_eq!(run(&per_rank, 3).global_batch, 150);
+    assert_eq!(run(&per_rank, 3).steps_per_epoch, 3001_usize.div_ceil(3).div_ceil(50));
+}
+
+#[test]
+fn a_failing_rank_stops_the_job_with_its_rank_named() {
+    let p = Train { fail_at: Some((2, 2)), ..small_mlp() };
+    let err = execute(&p, Backend::Threads(4)).unwrap_err().to_string();
+    assert!(err.contains("rank 2") && err.contains("epoch 2"), "{err}");
+}
+
+#[test]
+fn bad_parameters_are_refused_before_any_work() {
+    for bad in [
+        Train { batch: 0, ..Train::logreg() },
+        Train { lr: -1.0, ..Train::logreg() },
+        Train { layers: vec![4, 3], ..Train::mlp() },
+        Train { layers: vec![4, 3, 1], ..Train::logreg() },
+        Train { block: 0, ..Train::logreg() },
+    ] {
+        let err = execute(&bad, Backend::Threads(2)).unwrap_err().to_string();
+        assert!(err.starts_with("train: "), "{err}");
+    }
+}

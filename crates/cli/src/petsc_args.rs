@@ -1,0 +1,69 @@
+//! `parsci petsc ...`: the programs on PETSc (feature `petsc`). PETSc's ranks are MPI
+//! processes: under `mpirun` the job's; without a launcher, one process (an MPI singleton).
+
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand};
+
+use crate::args::GlobalArgs;
+use crate::commands::CliError;
+use crate::programs::parse_count;
+
+/// `petsc PROGRAM ...`.
+#[derive(Debug, Args)]
+pub struct PetscArgs {
+    /// The program.
+    #[command(subcommand)]
+    pub program: PetscProgram,
+}
+
+/// The PETSc programs.
+#[derive(Debug, Subcommand)]
+pub enum PetscProgram {
+    /// The 2-D 5-point Laplacian on an M x N grid solved with KSP, as PETSc's ksp/tutorials/ex2
+    /// (e.g. mpirun -n 2 parsci petsc poisson 100 100 -- -ksp_type cg -pc_type gamg -ksp_monitor)
+    Poisson {
+        /// Grid lines (ex2's -m)
+        #[arg(value_name = "M", value_parser = parse_count)]
+        m: usize,
+        /// Points per line (ex2's -n)
+        #[arg(value_name = "N", value_parser = parse_count)]
+        n: usize,
+        /// Options for PETSc's options database, after `--`
+        #[arg(last = true, value_name = "PETSC OPTIONS")]
+        options: Vec<String>,
+    },
+}
+
+/// Runs a PETSc program on the MPI backend.
+#[cfg(feature = "petsc")]
+pub fn run(args: &PetscArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
+    use crate::args::BackendArg;
+    use parsci_apps::petsc::Poisson;
+    use parsci_comm::Backend;
+
+    let how = "PETSc's ranks are MPI processes: run `mpirun -n N parsci petsc ...` (or one process \
+               without mpirun)";
+    if g.backend == Some(BackendArg::Threads) {
+        return Err(format!("--backend threads: {how}").into());
+    }
+    let chosen = g.ranks.as_ref().map(crate::ranks::Ranks::single).transpose()?;
+    // Without a launcher, MPI starts this process as a job of one (a singleton).
+    let backend = Backend::mpi()?;
+    if let Some(n) = chosen.filter(|&n| n != backend.ranks()) {
+        return Err(format!("--ranks {n}, but the MPI job has {} process(es): {how}", backend.ranks()).into());
+    }
+    match &args.program {
+        PetscProgram::Poisson { m, n, options } => {
+            crate::commands::program_on(&Poisson { m: *m, n: *n, options: options.clone() }, g, backend)
+        }
+    }
+}
+
+/// Without the feature: says how to get it.
+#[cfg(not(feature = "petsc"))]
+pub fn run(_args: &PetscArgs, _g: &GlobalArgs) -> Result<ExitCode, CliError> {
+    Err("this parsci was built without PETSc: rebuild it with `cargo build --release --features petsc` \
+         (needs PETSc's development files, e.g. `apt-get install petsc-dev`, and Open MPI: see the README)"
+        .into())
+}

@@ -1,0 +1,152 @@
+//! The arguments of `train logreg` and `train mlp` and their conversion to the
+//! library's parameters (defaults: the workshop's).
+
+use clap::{Args, Subcommand, ValueEnum};
+use parsci_apps::train::{Optimizer, Reduction, Train};
+
+use crate::programs::{parse_count, parse_number};
+
+/// `train MODEL [options]`.
+#[derive(Debug, Clone, Subcommand)]
+pub enum TrainModel {
+    /// Logistic regression on 200,000 x 64 synthetic samples (15 epochs, lr 0.05, SGD)
+    Logreg(TrainArgs),
+    /// A 16-32-16-1 tanh MLP fitted to a teacher network of its shape (10,000 samples, Adam)
+    Mlp(TrainArgs),
+}
+
+/// Options of both models; left out, the model's default.
+#[derive(Debug, Clone, Args)]
+pub struct TrainArgs {
+    /// Samples [logreg: 200000, mlp: 10000]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub samples: Option<usize>,
+    /// Features (logreg) [default: 64]
+    #[arg(long, value_name = "D", value_parser = parse_count)]
+    pub features: Option<usize>,
+    /// Passes over the data [logreg: 15, mlp: 100]
+    #[arg(long, value_parser = parse_count)]
+    pub epochs: Option<usize>,
+    /// Learning rate [logreg: 0.05, mlp: 0.003]
+    #[arg(long, value_parser = parse_number)]
+    pub lr: Option<f64>,
+    /// Optimizer [logreg: sgd, mlp: adam]
+    #[arg(long, value_enum)]
+    pub optimizer: Option<OptimizerArg>,
+    /// The global batch, split across the ranks [logreg: 256, mlp: 128]
+    #[arg(long, value_name = "B", value_parser = parse_count)]
+    pub batch: Option<usize>,
+    /// The workshop's semantics: each rank takes B samples per step, so the batch grows
+    /// with the rank count and the result changes with it (not rank-count invariant)
+    #[arg(long)]
+    pub batch_per_rank: bool,
+    /// Samples per block of a global batch: each block's gradient has its own slot in
+    /// the exchange, and the slots are added in block order
+    #[arg(long, value_name = "K", default_value_t = 16, value_parser = parse_count)]
+    pub block: usize,
+    /// How gradients are summed: ordered (identical at any rank count) or plain (one
+    /// partial sum per rank and a plain allreduce: faster, last bits vary with the ranks)
+    #[arg(long, value_enum, default_value_t = ReductionArg::Ordered)]
+    pub reduction: ReductionArg,
+    /// Gradients travel in buckets of at least this many MB, filled from the output layer
+    /// back (the default makes each layer of the small models a bucket)
+    #[arg(long, value_name = "MB", default_value_t = 0.001, value_parser = parse_number)]
+    pub bucket_mb: f64,
+    /// Sum all gradients after the backward pass instead of overlapping
+    #[arg(long)]
+    pub no_overlap: bool,
+    /// Standard deviation of the noise in the logistic teacher's score
+    #[arg(long, default_value_t = 1.0, value_parser = parse_number)]
+    pub noise: f64,
+    /// Seed of the data, the teacher and the initial weights
+    #[arg(long, default_value_t = 2024)]
+    pub seed: u64,
+    /// For tests: rank R fails at the start of epoch E
+    #[arg(long, hide = true, value_name = "R:E", value_parser = parse_fail_at)]
+    pub fail_at: Option<(usize, usize)>,
+}
+
+/// The optimizers, as on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OptimizerArg {
+    /// Mini-batch gradient descent
+    Sgd,
+    /// Adam
+    Adam,
+}
+
+/// The reductions, as on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReductionArg {
+    /// One slot per block, added in block order
+    Ordered,
+    /// A plain allreduce of each rank's partial sum
+    Plain,
+}
+
+impl TrainModel {
+    /// The library's parameters.
+    pub fn params(&self) -> Train {
+        let (base, a) = match self {
+            TrainModel::Logreg(a) => {
+                let mut base = Train::logreg();
+                if let Some(d) = a.features {
+                    base.layers = vec![d, 1];
+                }
+                (base, a)
+            }
+            TrainModel::Mlp(a) => (Train::mlp(), a),
+        };
+        Train {
+            samples: a.samples.unwrap_or(base.samples),
+            epochs: a.epochs.unwrap_or(base.epochs),
+            lr: a.lr.unwrap_or(base.lr),
+            optimizer: a.optimizer.map_or(base.optimizer, |o| match o {
+                OptimizerArg::Sgd => Optimizer::Sgd,
+                OptimizerArg::Adam => Optimizer::Adam,
+            }),
+            batch: a.batch.unwrap_or(base.batch),
+            batch_per_rank: a.batch_per_rank,
+            block: a.block,
+            reduction: match a.reduction {
+                ReductionArg::Ordered => Reduction::Ordered,
+                ReductionArg::Plain => Reduction::Plain,
+            },
+            bucket_mb: a.bucket_mb,
+            overlap: !a.no_overlap,
+            noise: a.noise,
+            seed: a.seed,
+            fail_at: a.fail_at,
+            ..base
+        }
+    }
+}
+
+/// `R:E`, two whole numbers.
+fn parse_fail_at(s: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("expected RANK:EPOCH, got '{s}'");
+    let (r, e) = s.split_once(':').ok_or_else(bad)?;
+    Ok((r.trim().parse().map_err(|_| bad())?, e.trim().parse().map_err(|_| bad())?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Cli, Command};
+    use clap::Parser;
+
+    fn parse(argv: &[&str]) -> Train {
+        let Command::Train(m) = Cli::try_parse_from(argv).unwrap().command else { panic!("not train") };
+        m.params()
+    }
+
+    #[test]
+    fn defaults_are_the_workshops() {
+        assert_eq!(parse(&["parsci", "train", "logreg"]), Train::logreg());
+        assert_eq!(parse(&["parsci", "train", "mlp"]), Train::mlp());
+        let p = parse(&["parsci", "train", "logreg", "--features", "8", "--batch-per-rank", "--no-overlap"]);
+        assert_eq!((p.layers, p.batch_per_rank, p.overlap), (vec![8, 1], true, false));
+        assert_eq!(parse(&["parsci", "train", "mlp", "--fail-at", "1:3"]).fail_at, Some((1, 3)));
+        assert!(parse_fail_at("1-3").is_err());
+    }
+}
