@@ -25,7 +25,7 @@ pub use report::Report;
 #[derive(Debug, Clone, clap::Args)]
 pub struct BenchArgs {
     /// Benchmarks to run: pingpong, barrier, bcast, reduce, allreduce, gather, scatter,
-    /// allgather, alltoall (default: all of them).
+    /// allgather, alltoall, ibarrier, ibcast, iallreduce, reduce-scatter (default: all).
     #[arg(value_name = "WHAT", value_parser = Kind::NAMES)]
     pub what: Vec<String>,
     /// Smallest message in bytes.

@@ -27,11 +27,19 @@ pub enum Kind {
     Allgather,
     /// A different block of bytes from every rank to every rank.
     Alltoall,
+    /// `ibarrier` started and waited for at once: the nonblocking path's own cost.
+    Ibarrier,
+    /// `ibcast` started and waited for at once.
+    Ibcast,
+    /// `iallreduce` (sum of f64s) started and waited for at once.
+    Iallreduce,
+    /// `reduce_scatter_block`: sum of f64s, each rank keeps its block of the result.
+    ReduceScatter,
 }
 
 impl Kind {
     /// Every benchmark, in the order of the reports.
-    pub const ALL: [Kind; 9] = [
+    pub const ALL: [Kind; 13] = [
         Kind::PingPong,
         Kind::Barrier,
         Kind::Bcast,
@@ -41,11 +49,33 @@ impl Kind {
         Kind::Scatter,
         Kind::Allgather,
         Kind::Alltoall,
+        Kind::Ibarrier,
+        Kind::Ibcast,
+        Kind::Iallreduce,
+        Kind::ReduceScatter,
     ];
 
     /// Every name used on the command line, in the order of [`Kind::ALL`].
-    pub const NAMES: [&'static str; 9] =
-        ["pingpong", "barrier", "bcast", "reduce", "allreduce", "gather", "scatter", "allgather", "alltoall"];
+    pub const NAMES: [&'static str; 13] = [
+        "pingpong",
+        "barrier",
+        "bcast",
+        "reduce",
+        "allreduce",
+        "gather",
+        "scatter",
+        "allgather",
+        "alltoall",
+        "ibarrier",
+        "ibcast",
+        "iallreduce",
+        "reduce-scatter",
+    ];
+
+    /// Whether the benchmark moves no data (measured once, as size 0).
+    pub fn is_dataless(self) -> bool {
+        matches!(self, Kind::Barrier | Kind::Ibarrier)
+    }
 
     /// The name used on the command line and in JSON.
     pub fn name(self) -> &'static str {
@@ -59,7 +89,7 @@ pub(crate) fn cases(kinds: &[Kind], sizes: &[usize]) -> Vec<(Kind, usize)> {
     kinds
         .iter()
         .flat_map(|&k| {
-            let sizes: &[usize] = if k == Kind::Barrier { &[0] } else { sizes };
+            let sizes: &[usize] = if k.is_dataless() { &[0] } else { sizes };
             sizes.iter().map(move |&b| (k, b))
         })
         .collect()
@@ -163,13 +193,15 @@ impl Buffers {
         let n = (bytes / 8).max(1);
         let root = |b: usize| if me == 0 { b } else { 0 };
         let (b, out, all, s, r) = match kind {
-            Kind::Barrier => (0, 0, 0, 0, 0),
-            Kind::PingPong | Kind::Bcast => (bytes, 0, 0, 0, 0),
+            Kind::Barrier | Kind::Ibarrier => (0, 0, 0, 0, 0),
+            Kind::PingPong | Kind::Bcast | Kind::Ibcast => (bytes, 0, 0, 0, 0),
             Kind::Gather | Kind::Scatter => (bytes, root(bytes * p), 0, 0, 0),
             Kind::Allgather => (bytes, bytes * p, 0, 0, 0),
             Kind::Alltoall => (0, bytes * p, bytes * p, 0, 0),
             Kind::Reduce => (0, 0, 0, n, root(n)),
-            Kind::Allreduce => (0, 0, 0, n, n),
+            Kind::Allreduce | Kind::Iallreduce => (0, 0, 0, n, n),
+            // Every rank contributes `bytes` per rank and keeps a block of `bytes`.
+            Kind::ReduceScatter => (0, 0, 0, n * p, n),
         };
         Buffers {
             bytes: vec![me as u8 + 1; b],
@@ -251,6 +283,27 @@ impl Loops for Comm {
             Kind::Alltoall => {
                 for _ in 0..iters {
                     comm.alltoall(&b.bytes_all, &mut b.bytes_out)?;
+                }
+            }
+            Kind::Ibarrier => {
+                for _ in 0..iters {
+                    comm.scope(|s| s.ibarrier()?.wait().map(drop))?;
+                }
+            }
+            Kind::Ibcast => {
+                for _ in 0..iters {
+                    comm.scope(|s| s.ibcast(&mut b.bytes, 0)?.wait().map(drop))?;
+                }
+            }
+            Kind::Iallreduce => {
+                let sum = Op::sum();
+                for _ in 0..iters {
+                    comm.scope(|s| s.iallreduce(&b.send, &mut b.recv, &sum)?.wait().map(drop))?;
+                }
+            }
+            Kind::ReduceScatter => {
+                for _ in 0..iters {
+                    comm.reduce_scatter_block(&b.send, &mut b.recv, &Op::sum())?;
                 }
             }
         }

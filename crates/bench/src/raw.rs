@@ -101,6 +101,28 @@ impl Loops for Raw {
                     w.all_to_all_into(&b.bytes_all[..], &mut b.bytes_out[..]);
                 }
             }
+            Kind::Ibarrier => {
+                for _ in 0..iters {
+                    w.immediate_barrier().wait();
+                }
+            }
+            Kind::Ibcast => {
+                for _ in 0..iters {
+                    mpi::request::scope(|s| root.immediate_broadcast_into(s, &mut b.bytes[..]).wait());
+                }
+            }
+            Kind::Iallreduce => {
+                for _ in 0..iters {
+                    mpi::request::scope(|s| {
+                        w.immediate_all_reduce_into(s, &b.send[..], &mut b.recv[..], SystemOperation::sum()).wait()
+                    });
+                }
+            }
+            Kind::ReduceScatter => {
+                for _ in 0..iters {
+                    w.reduce_scatter_block_into(&b.send[..], &mut b.recv[..], SystemOperation::sum());
+                }
+            }
         }
         Ok(start.elapsed().as_secs_f64())
     }

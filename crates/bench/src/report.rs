@@ -85,5 +85,9 @@ pub(crate) fn title(kind: Kind) -> &'static str {
         Kind::Scatter => "scatter from rank 0 (size bytes to every rank)",
         Kind::Allgather => "allgather (size bytes from every rank to every rank)",
         Kind::Alltoall => "alltoall (a block of size bytes from every rank to every rank)",
+        Kind::Ibarrier => "ibarrier, started and waited for at once",
+        Kind::Ibcast => "ibcast from rank 0, started and waited for at once",
+        Kind::Iallreduce => "iallreduce (sum) of size/8 f64, started and waited for at once",
+        Kind::ReduceScatter => "reduce_scatter_block (sum): size bytes of f64 kept by every rank",
     }
 }
