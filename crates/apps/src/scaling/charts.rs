@@ -32,18 +32,8 @@ pub fn study_figure(study: &Study) -> Figure {
     let hi = hi.max(lo + 1);
     let xs = curve_ranks(lo, hi);
     let log = hi / lo.max(1) >= 8;
-    let mut speed = vec![Series {
-        label: "ideal (S = p)".into(),
-        color: colors::GREY,
-        style: Style::Dashed,
-        points: xs.iter().map(|&p| (p, p)).collect(),
-    }];
-    let mut eff = vec![Series {
-        label: "ideal".into(),
-        color: colors::GREY,
-        style: Style::Dashed,
-        points: vec![(lo as f64, 1.0), (hi as f64, 1.0)],
-    }];
+    let ideal = |label: &str, points| Series { label: label.into(), color: colors::GREY, style: Style::Dashed, points };
+    let (mut speed, mut eff) = (Vec::new(), Vec::new());
     let law: Option<(String, Law)> = match (&study.amdahl, &study.gustafson) {
         (Some(a), _) => {
             let f = a.serial_fraction;
@@ -69,18 +59,26 @@ pub fn study_figure(study: &Study) -> Figure {
             points: xs.iter().map(|&p| (p, law(p) / p)).collect(),
         });
     }
-    speed.push(Series {
-        label: "measured (median)".into(),
+    // The ideal goes over the fit (dashed), so that a fit close to it does not hide it.
+    speed.push(ideal("ideal (S = p)", xs.iter().map(|&p| (p, p)).collect()));
+    eff.push(ideal("ideal", vec![(lo as f64, 1.0), (hi as f64, 1.0)]));
+    // Rank counts above the cores measure cores shared, not scaling: drawn open.
+    let (fits, shared): (Vec<_>, Vec<_>) = study.rows.iter().partition(|r| !r.oversubscribed);
+    let measured = |rows: &[&super::study::Row], value: fn(&super::study::Row) -> f64, label: String, style| Series {
+        label,
         color: colors::BLUE,
-        style: Style::Points,
-        points: study.rows.iter().map(|r| (r.ranks as f64, r.speedup)).collect(),
-    });
-    eff.push(Series {
-        label: "measured (median)".into(),
-        color: colors::BLUE,
-        style: Style::Points,
-        points: study.rows.iter().map(|r| (r.ranks as f64, r.efficiency)).collect(),
-    });
+        style,
+        points: rows.iter().map(|r| (r.ranks as f64, value(r))).collect(),
+    };
+    let over_label = format!("more ranks than the {} cores (shared)", s.cores);
+    for (rows, label, style) in
+        [(&fits, "measured (median)".to_string(), Style::Points), (&shared, over_label, Style::Hollow)]
+    {
+        if !rows.is_empty() {
+            speed.push(measured(rows, |r| r.speedup, label.clone(), style));
+            eff.push(measured(rows, |r| r.efficiency, label, style));
+        }
+    }
     let kind = if weak { "Weak" } else { "Strong" };
     let y = if weak { "scaled speedup p T(1) / T(p)" } else { "speedup T(1) / T(p)" };
     Figure {
@@ -107,12 +105,6 @@ pub fn laws_figure(f: f64, lo: usize, hi: usize, measured: &[(usize, f64)]) -> F
     let log = hi / lo.max(1) >= 8;
     let mut series = vec![
         Series {
-            label: "ideal (S = p)".into(),
-            color: colors::GREY,
-            style: Style::Dashed,
-            points: xs.iter().map(|&p| (p, p)).collect(),
-        },
-        Series {
             label: format!("Gustafson, s = {f}"),
             color: colors::GREEN,
             style: Style::Line,
@@ -123,6 +115,13 @@ pub fn laws_figure(f: f64, lo: usize, hi: usize, measured: &[(usize, f64)]) -> F
             color: colors::ORANGE,
             style: Style::Line,
             points: xs.iter().map(|&p| (p, amdahl_speedup(f, p))).collect(),
+        },
+        // Over the curves, dashed: Gustafson's line runs close to it.
+        Series {
+            label: "ideal (S = p)".into(),
+            color: colors::GREY,
+            style: Style::Dashed,
+            points: xs.iter().map(|&p| (p, p)).collect(),
         },
     ];
     let limit = useful_ranks(f);

@@ -1,21 +1,28 @@
-//! Axis scales: mapping data to pixels and choosing ticks.
+//! Axes: the range an axis shows and its ticks. A logarithmic axis is base 2 (ranks
+//! double), and the chart is drawn in axis units (the value, or its log2).
 
-/// A linear or base-2 logarithmic mapping of `[lo, hi]` onto `[p0, p1]` pixels.
+use std::ops::Range;
+
+use plotters::coord::ranged1d::{KeyPointHint, NoDefaultFormatting, Ranged, ValueFormatter};
+
+/// One axis of a panel.
 #[derive(Debug, Clone, Copy)]
-pub(crate) struct Scale {
-    pub lo: f64,
-    pub hi: f64,
-    pub log: bool,
-    pub p0: f64,
-    pub p1: f64,
+pub(crate) struct Axis {
+    lo: f64,
+    hi: f64,
+    log: bool,
+    /// Every value shown is an integer (rank counts): ticks only at integers.
+    integers: bool,
 }
 
-impl Scale {
-    /// A scale covering `values` (and `extra`), padded a little, in `[p0, p1]`.
-    pub fn covering(values: &[f64], extra: Option<(f64, f64)>, log: bool, p0: f64, p1: f64) -> Scale {
-        let ok = |v: &&f64| v.is_finite() && (!log || **v > 0.0);
-        let mut lo = values.iter().filter(ok).copied().fold(f64::INFINITY, f64::min);
-        let mut hi = values.iter().filter(ok).copied().fold(f64::NEG_INFINITY, f64::max);
+impl Axis {
+    /// An axis covering `values` (and `extra`), rounded out to its ticks. A log axis
+    /// ignores values that are not positive.
+    pub fn covering(values: &[f64], extra: Option<(f64, f64)>, log: bool) -> Axis {
+        let shown: Vec<f64> = values.iter().copied().filter(|v| v.is_finite() && (!log || *v > 0.0)).collect();
+        let integers = !shown.is_empty() && shown.iter().all(|v| v.fract() == 0.0);
+        let mut lo = shown.iter().copied().fold(f64::INFINITY, f64::min);
+        let mut hi = shown.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         if let Some((a, b)) = extra {
             lo = lo.min(a);
             hi = hi.max(b);
@@ -23,47 +30,107 @@ impl Scale {
         if !lo.is_finite() || !hi.is_finite() {
             (lo, hi) = (if log { 1.0 } else { 0.0 }, if log { 2.0 } else { 1.0 });
         }
+        let mut axis = Axis { lo, hi, log, integers };
         if log {
-            lo = 2f64.powf(lo.log2().floor());
-            hi = 2f64.powf(hi.log2().ceil().max(lo.log2() + 1.0));
+            axis.lo = 2f64.powf(lo.log2().floor());
+            axis.hi = 2f64.powf(hi.log2().ceil().max(axis.lo.log2() + 1.0));
         } else {
             if hi - lo < 1e-12 {
-                hi = lo + 1.0;
+                axis.hi = lo + 1.0;
             }
-            let step = nice_step((hi - lo) / 6.0);
-            lo = (lo / step).floor() * step;
-            hi = (hi / step).ceil() * step;
+            let step = axis.step();
+            axis.lo = (axis.lo / step).floor() * step;
+            axis.hi = (axis.hi / step).ceil() * step;
         }
-        Scale { lo, hi, log, p0, p1 }
+        axis
     }
 
-    /// The pixel of data value `v` (values outside the range map outside `[p0, p1]`).
-    pub fn px(&self, v: f64) -> f64 {
-        let t = if self.log {
-            (v.max(1e-300).log2() - self.lo.log2()) / (self.hi.log2() - self.lo.log2())
+    /// The distance between ticks of a linear axis: 1, 2 or 5 times a power of ten,
+    /// at least 1 on an integer axis (no tick at 1.5 ranks).
+    fn step(&self) -> f64 {
+        let step = nice_step((self.hi - self.lo) / 6.0);
+        if self.integers {
+            step.max(1.0)
         } else {
-            (v - self.lo) / (self.hi - self.lo)
-        };
-        self.p0 + t * (self.p1 - self.p0)
+            step
+        }
     }
 
-    /// Whether `v` lies in the range (with a small tolerance).
-    pub fn contains(&self, v: f64) -> bool {
-        let eps = 1e-9 * (self.hi - self.lo).abs();
-        v.is_finite() && v >= self.lo - eps && v <= self.hi + eps
+    /// Where value `v` lies in axis units.
+    pub fn pos(&self, v: f64) -> f64 {
+        if self.log {
+            v.log2()
+        } else {
+            v
+        }
     }
 
-    /// Tick values: powers of two (log, at most about 11) or multiples of a nice step.
+    /// The value at axis position `x`.
+    pub fn value(&self, x: f64) -> f64 {
+        if self.log {
+            x.exp2()
+        } else {
+            x
+        }
+    }
+
+    /// Whether value `v` can be drawn on this axis.
+    pub fn shows(&self, v: f64) -> bool {
+        v.is_finite() && (!self.log || v > 0.0)
+    }
+
+    /// The range drawn, in axis units: the ticks' range and a margin of 3%, so that
+    /// markers at the ends stay whole.
+    pub fn drawn(&self) -> Range<f64> {
+        let (a, b) = (self.pos(self.lo), self.pos(self.hi));
+        let pad = 0.03 * (b - a);
+        a - pad..b + pad
+    }
+
+    /// The ticks, in axis units: powers of two on a log axis (at most about 11), else
+    /// multiples of the step.
     pub fn ticks(&self) -> Vec<f64> {
         if self.log {
             let (a, b) = (self.lo.log2().round() as i32, self.hi.log2().round() as i32);
-            let every = ((b - a) / 10 + 1).max(1);
-            (a..=b).filter(|k| (k - a) % every == 0).map(|k| 2f64.powi(k)).collect()
+            let every = (b - a) / 11 + 1;
+            (a..=b).filter(|k| (k - a) % every == 0).map(f64::from).collect()
         } else {
-            let step = nice_step((self.hi - self.lo) / 6.0);
+            let step = self.step();
             let n = ((self.hi - self.lo) / step).round() as i64;
             (0..=n).map(|i| self.lo + i as f64 * step).collect()
         }
+    }
+}
+
+/// The axis as a plotters coordinate: positions in axis units, grid lines and labels
+/// only at the ticks, labels in data units.
+impl Ranged for Axis {
+    type FormatOption = NoDefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, v: &f64, limit: (i32, i32)) -> i32 {
+        let r = self.drawn();
+        let t = (v - r.start) / (r.end - r.start);
+        limit.0 + (t * f64::from(limit.1 - limit.0)).round() as i32
+    }
+
+    fn key_points<H: KeyPointHint>(&self, hint: H) -> Vec<f64> {
+        // Bold lines at the ticks; no light lines between them.
+        if hint.weight().allow_light_points() {
+            Vec::new()
+        } else {
+            self.ticks()
+        }
+    }
+
+    fn range(&self) -> Range<f64> {
+        self.drawn()
+    }
+}
+
+impl ValueFormatter<f64> for Axis {
+    fn format_ext(&self, x: &f64) -> String {
+        tick_label(self.value(*x))
     }
 }
 
@@ -88,15 +155,26 @@ pub(crate) fn tick_label(v: f64) -> String {
 mod tests {
     use super::*;
 
+    fn labels(a: &Axis) -> Vec<String> {
+        a.ticks().iter().map(|&t| tick_label(a.value(t))).collect()
+    }
+
     #[test]
     fn ticks_are_round_numbers() {
-        let s = Scale::covering(&[0.0, 1.03], None, false, 0.0, 100.0);
-        assert_eq!(
-            s.ticks().iter().map(|&t| tick_label(t)).collect::<Vec<_>>(),
-            ["0", "0.2", "0.4", "0.6", "0.8", "1", "1.2"]
-        );
-        let s = Scale::covering(&[1.0, 3.0], None, true, 0.0, 100.0);
-        assert_eq!(s.ticks(), [1.0, 2.0, 4.0]);
-        assert_eq!((s.px(1.0), s.px(4.0)), (0.0, 100.0));
+        let a = Axis::covering(&[0.0, 1.03], None, false);
+        assert_eq!(labels(&a), ["0", "0.2", "0.4", "0.6", "0.8", "1", "1.2"]);
+        let a = Axis::covering(&[1.0, 3.0], None, true);
+        assert_eq!(labels(&a), ["1", "2", "4"]);
+    }
+
+    #[test]
+    fn rank_axes_have_no_half_ranks() {
+        let a = Axis::covering(&[1.0, 2.0, 3.0, 4.0], None, false);
+        assert_eq!(labels(&a), ["1", "2", "3", "4"]);
+        let a = Axis::covering(&[1.0, 1024.0], None, true);
+        assert_eq!(labels(&a), ["1", "2", "4", "8", "16", "32", "64", "128", "256", "512", "1024"]);
+        let a = Axis::covering(&[1.0, (1u64 << 20) as f64], None, true);
+        assert!(labels(&a).iter().all(|l| l.parse::<u64>().unwrap().is_power_of_two()));
+        assert!(a.ticks().len() <= 11);
     }
 }

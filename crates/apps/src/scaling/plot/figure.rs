@@ -12,6 +12,9 @@ pub enum Style {
     Dashed,
     /// A marker at each point, joined by a thin line.
     Points,
+    /// An open marker at each point, not joined: points that count less (measured with
+    /// more ranks than cores, say); the legend says why.
+    Hollow,
 }
 
 /// One labelled set of points.
