@@ -9,11 +9,18 @@ use std::time::{Duration, Instant};
 /// The rank counts every conformance check runs at (odd and non-power-of-two sizes matter).
 pub const SIZES: [usize; 5] = [1, 2, 3, 4, 7];
 
+/// How much longer than usual a test may take: `PARSCI_TEST_TIME_SCALE` (CI sets it for
+/// the ThreadSanitizer run, whose spinning ranks are many times slower), else 1.
+pub fn time_scale() -> u32 {
+    std::env::var("PARSCI_TEST_TIME_SCALE").ok().and_then(|v| v.parse().ok()).filter(|&k| k >= 1).unwrap_or(1)
+}
+
 /// Runs `f` on a helper thread and returns its result, or panics if it takes longer than
-/// `limit` (the job is then left hanging in the background; the test process still exits).
-/// A panic inside `f` is re-raised here.
+/// `limit` times [`time_scale`] (the job is then left hanging in the background; the test
+/// process still exits). A panic inside `f` is re-raised here.
 #[track_caller]
 pub fn with_timeout<R: Send + 'static>(limit: Duration, what: &str, f: impl FnOnce() -> R + Send + 'static) -> R {
+    let limit = limit * time_scale();
     let (tx, rx) = mpsc::channel();
     let handle = thread::Builder::new()
         .name(format!("timeout-guard: {what}"))
