@@ -8,6 +8,7 @@ use super::super::channel::{type_tag, TypeTag};
 use super::super::sync::AtomicU64;
 use super::super::world::Padded;
 use crate::collective::Layout;
+use crate::copy::FastCopy;
 use crate::data::{Data, OpKind};
 
 #[derive(Clone, Copy)]
@@ -211,6 +212,28 @@ pub(super) fn share<T>(n: usize, part: usize, parts: usize) -> std::ops::Range<u
     let l = Layout::balanced(units, parts);
     let r = l.range(part);
     (r.start * unit).min(n)..(r.end * unit).min(n)
+}
+
+/// Copies, into this rank's receive buffer, every other rank's share of the result from
+/// that rank's receive buffer: the second half of a large allreduce, in which each rank
+/// reduced its own share ([`share`]) of `n` elements.
+///
+/// # Safety
+/// Every rank must have finished writing its share (the caller passed the barrier after
+/// the reduction), and nobody may write the others' shares until the next barrier.
+pub(super) unsafe fn copy_others_shares<T: Data>(s: &Calls, me: usize, p: usize, n: usize) {
+    for r in (0..p).filter(|&r| r != me) {
+        let theirs = share::<T>(n, r, p);
+        // SAFETY: rank r's share of its buffer is final and only read (the caller's
+        // contract); that range of our buffer is written by us alone.
+        unsafe {
+            dst::<T>(s.get(me).recv, theirs.start, theirs.len()).fast_copy_from(src(
+                s.get(r).recv,
+                theirs.start,
+                theirs.len(),
+            ))
+        };
+    }
 }
 
 /// Elements per reduction chunk: small enough to stay in L1 while ranks are combined.

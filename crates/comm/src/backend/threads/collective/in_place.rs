@@ -20,7 +20,7 @@
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
 
 use super::super::comm::ThreadComm;
-use super::area::{chunk, dst, share, src, stageable, Call, Calls, STAGE_BYTES};
+use super::area::{chunk, copy_others_shares, dst, share, src, stageable, Call, Calls, STAGE_BYTES};
 use super::verdict::counts_equal;
 use crate::copy::FastCopy;
 use crate::data::{Data, Op};
@@ -171,19 +171,8 @@ impl ThreadComm {
             }));
             let middle = self.phase(name, false);
             if middle.is_ok() {
-                for r in (0..p).filter(|&r| r != me) {
-                    let theirs = share::<T>(n, r, p);
-                    // SAFETY: after the middle barrier rank r's share of its buffer is final
-                    // and only read; that share of our buffer is read by nobody and written
-                    // by us alone.
-                    unsafe {
-                        dst::<T>(s.get(me).recv, theirs.start, theirs.len()).fast_copy_from(src(
-                            s.get(r).recv,
-                            theirs.start,
-                            theirs.len(),
-                        ))
-                    };
-                }
+                // SAFETY: every rank passed the middle barrier: its share is final.
+                unsafe { copy_others_shares::<T>(s, me, p, n) };
             }
             (computed, middle)
         })?;
