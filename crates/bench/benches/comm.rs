@@ -19,7 +19,7 @@ struct Cli {
 
 fn main() {
     let cli = Cli::parse();
-    match parsci_bench::run(&cli.args, parsci_comm::Backend::Threads(cli.ranks), cli.json) {
+    match parsci_bench::run(&cli.args, parsci_comm::Backend::Threads(cli.ranks), cli.json, &|_, _| {}) {
         Ok(s) => print!("{}", s.unwrap_or_default()),
         Err(e) => {
             eprintln!("error: {e}");

@@ -89,6 +89,7 @@ pub(crate) fn run(
     sizes: &[usize],
     rounds: u32,
     scale: f64,
+    progress: crate::Progress,
 ) -> Result<Option<CheckCost>, String> {
     let cases = cases(kinds, sizes);
     let raw = backend.name() == "mpi";
@@ -108,6 +109,7 @@ pub(crate) fn run(
         if a.is_empty() {
             continue; // not rank 0
         }
+        progress(u64::from(round) + 1, u64::from(rounds));
         for i in 0..cases.len() {
             off[i].push(a[i].0);
             on[i].push(b[i].0);

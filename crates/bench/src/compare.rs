@@ -23,10 +23,13 @@ pub(crate) fn run(
     sizes: &[usize],
     runs: u32,
     scale: f64,
+    progress: crate::Progress,
 ) -> Result<Option<(Vec<Row>, Floor)>, Error> {
     let raw = Raw::world();
     let cases = cases(kinds, sizes);
     let mut times = vec![Times::default(); cases.len()];
+    let total = u64::from(runs) * cases.len() as u64;
+    let mut done = 0;
     for _ in 0..runs {
         for (&(kind, bytes), t) in cases.iter().zip(&mut times) {
             let iters = iterations(bytes, scale);
@@ -43,6 +46,10 @@ pub(crate) fn run(
             t.mpi.extend([m1, m2]);
             t.ratio.push((m1 + m2) / (r1 + r2));
             t.diff.push((m1 + m2 - r1 - r2) / 2.0);
+            done += 1;
+            if comm.rank() == 0 {
+                progress(done, total);
+            }
         }
         let threads = alone_on_rank0(comm, || threads_round(comm.size(), &cases, scale))?;
         if let Some(threads) = threads {

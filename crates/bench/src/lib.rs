@@ -73,9 +73,12 @@ impl BenchArgs {
     }
 }
 
+/// Told on rank 0 after each measured step: (steps done, steps in all); for a progress bar.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Sync);
+
 /// Runs the benchmarks on `backend`; returns the report as a table or as JSON (`None` in
-/// the processes of an MPI job other than rank 0's).
-pub fn run(args: &BenchArgs, backend: Backend, json: bool) -> Result<Option<String>, String> {
+/// the processes of an MPI job other than rank 0's). `progress` hears of each step.
+pub fn run(args: &BenchArgs, backend: Backend, json: bool, progress: Progress) -> Result<Option<String>, String> {
     let ranks = backend.ranks();
     if ranks < 2 {
         return Err(format!("bench needs at least 2 ranks (got --ranks {ranks})"));
@@ -89,14 +92,14 @@ pub fn run(args: &BenchArgs, backend: Backend, json: bool) -> Result<Option<Stri
     let sizes = args.sizes();
     let kinds = args.kinds();
     if args.compare {
-        return compare(args, backend, &kinds, &sizes, json);
+        return compare(args, backend, &kinds, &sizes, json, progress);
     }
     if args.check_cost {
-        let report = check_cost::run(backend, &kinds, &sizes, args.runs, args.scale)?;
+        let report = check_cost::run(backend, &kinds, &sizes, args.runs, args.scale, progress)?;
         return Ok(report.map(|r| if json { r.json() } else { r.table() }));
     }
-    let out =
-        launch(backend, |comm| measure::all(comm, &kinds, &sizes, args.runs, args.scale)).map_err(|e| e.to_string())?;
+    let out = launch(backend, |comm| measure::all(comm, &kinds, &sizes, args.runs, args.scale, progress))
+        .map_err(|e| e.to_string())?;
     let Some(samples) = out.into_root() else { return Ok(None) };
     let floor = floor::measure(&sizes, args.runs);
     let report =
@@ -106,12 +109,19 @@ pub fn run(args: &BenchArgs, backend: Backend, json: bool) -> Result<Option<Stri
 
 /// `--compare`: one MPI job measures all three; rank 0's process reports.
 #[cfg(feature = "mpi")]
-fn compare(args: &BenchArgs, backend: Backend, kinds: &[Kind], sizes: &[usize], json: bool) -> CompareResult {
+fn compare(
+    args: &BenchArgs,
+    backend: Backend,
+    kinds: &[Kind],
+    sizes: &[usize],
+    json: bool,
+    progress: Progress,
+) -> CompareResult {
     if backend.name() != "mpi" {
         return Err(COMPARE_UNDER_MPIRUN.into());
     }
-    let out =
-        launch(backend, |comm| compare::run(comm, kinds, sizes, args.runs, args.scale)).map_err(|e| e.to_string())?;
+    let out = launch(backend, |comm| compare::run(comm, kinds, sizes, args.runs, args.scale, progress))
+        .map_err(|e| e.to_string())?;
     let Some(Some((rows, floor))) = out.into_root() else { return Ok(None) };
     let cores = affinity::with_all_cpus(parsci_comm::available_cores);
     let report = Comparison { ranks: backend.ranks(), cores, rounds: args.runs, rows, floor };
@@ -120,7 +130,7 @@ fn compare(args: &BenchArgs, backend: Backend, kinds: &[Kind], sizes: &[usize], 
 
 /// `--compare` in a build without the MPI backend: refused.
 #[cfg(not(feature = "mpi"))]
-fn compare(_: &BenchArgs, _: Backend, _: &[Kind], _: &[usize], _: bool) -> CompareResult {
+fn compare(_: &BenchArgs, _: Backend, _: &[Kind], _: &[usize], _: bool, _: Progress) -> CompareResult {
     Err(format!("this parsci was built without the MPI backend; {COMPARE_UNDER_MPIRUN}"))
 }
 

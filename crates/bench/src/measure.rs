@@ -160,9 +160,18 @@ pub(crate) fn warm_up(l: &impl Loops, kind: Kind, b: &mut Buffers, iters: usize)
     l.timed(kind, b, iters.div_ceil(10).max(1)).map(|_| ())
 }
 
-pub(crate) fn all(comm: &Comm, kinds: &[Kind], sizes: &[usize], runs: u32, scale: f64) -> Result<Vec<Sample>, Error> {
+pub(crate) fn all(
+    comm: &Comm,
+    kinds: &[Kind],
+    sizes: &[usize],
+    runs: u32,
+    scale: f64,
+    progress: crate::Progress,
+) -> Result<Vec<Sample>, Error> {
     let mut out = Vec::new();
-    for (kind, bytes) in cases(kinds, sizes) {
+    let cases = cases(kinds, sizes);
+    let total = cases.len() as u64;
+    for (kind, bytes) in cases {
         let iters = iterations(bytes, scale);
         // Buffers are made and touched once per size, as an application reuses its
         // buffers: the timed loops then measure messages, not page faults.
@@ -170,6 +179,9 @@ pub(crate) fn all(comm: &Comm, kinds: &[Kind], sizes: &[usize], runs: u32, scale
         warm_up(comm, kind, &mut bufs, iters)?;
         let times = (0..runs).map(|_| timed_run(comm, kind, &mut bufs, iters)).collect::<Result<_, _>>()?;
         out.push(Sample::of(kind, bytes, times));
+        if comm.rank() == 0 {
+            progress(out.len() as u64, total);
+        }
     }
     Ok(out)
 }

@@ -47,7 +47,12 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
             Ok(if run.result.passed { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Bench(args) => {
-            if let Some(report) = parsci_bench::run(args, g.backend()?, g.json)? {
+            // Drawn by rank 0 once it knows how many steps there are (only on a terminal).
+            let bar = std::sync::OnceLock::new();
+            let progress = |_done: u64, total: u64| {
+                bar.get_or_init(|| parsci_apps::progress::Bar::new(0, total, "bench")).inc(1);
+            };
+            if let Some(report) = parsci_bench::run(args, g.backend()?, g.json, &progress)? {
                 print(&report)?;
             }
             Ok(ExitCode::SUCCESS)
