@@ -415,3 +415,24 @@ fn train_prints_a_line_per_epoch_and_the_same_weights_at_any_rank_count() {
     let err = stderr(&out);
     assert!(!out.status.success() && err.contains("rank 1"), "{err}");
 }
+
+#[test]
+fn train_fashion_mnist_reads_idx_files_and_names_the_package_when_they_are_missing() {
+    use parsci_apps::train::idx;
+    let dir = std::env::temp_dir().join(format!("parsci-cli-fashion-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = idx::Dataset { train: idx::synthetic(200, 28, 28, 1), test: idx::synthetic(50, 28, 28, 2) };
+    idx::write(&dir, &data).unwrap();
+    let d = dir.to_str().unwrap();
+    let args = ["train", "fashion-mnist", "--data", d, "--samples", "200", "--hidden", "16", "--epochs", "2"];
+    let out = parsci(&[&args[..], &["-n", "3"]].concat());
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    for want in ["layers 784-16-10", "epoch   2  loss", "test accuracy", "samples/s", "allreduce wait", "optimizer"] {
+        assert!(text.contains(want), "{want} missing in:\n{text}");
+    }
+    let out = parsci(&["train", "fashion-mnist", "--data", "/nonexistent/fm", "--epochs", "1"]);
+    let err = stderr(&out);
+    assert!(!out.status.success() && err.contains("dataset-fashion-mnist") && err.contains("--data"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
