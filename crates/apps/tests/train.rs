@@ -201,3 +201,53 @@ mod fashion {
         assert_eq!(run(&p, 3).weights, r.weights);
     }
 }
+
+mod resume {
+    use super::*;
+
+    fn temp(name: &str) -> String {
+        std::env::temp_dir().join(format!("parsci-train-{name}-{}.ckpt", std::process::id())).display().to_string()
+    }
+
+    #[test]
+    fn a_resumed_run_is_identical_to_an_uninterrupted_one_at_any_rank_count() {
+        let ck = temp("resume");
+        for p in [Train { epochs: 4, ..small_mlp() }, Train { epochs: 4, shuffle: true, ..small_logreg() }] {
+            let whole = run(&p, 2);
+            // Stopped by a failing rank at the start of epoch 3: the file holds epoch 2.
+            let stopped = Train { checkpoint: Some(ck.clone()), fail_at: Some((1, 3)), ..p.clone() };
+            assert!(execute(&stopped, Backend::Threads(3)).is_err());
+            for n in [1, 4, 7] {
+                let r = run(&Train { restart: Some(ck.clone()), ..p.clone() }, n);
+                assert_eq!(history(&r), history(&whole), "{:?} resumed on {n} ranks", p.model);
+                assert_eq!((r.initial_loss, &r.weights), (whole.initial_loss, &whole.weights), "{n} ranks");
+            }
+        }
+        std::fs::remove_file(&ck).unwrap();
+    }
+
+    #[test]
+    fn damaged_or_foreign_checkpoints_are_refused() {
+        let ck = temp("bad");
+        let p = Train { epochs: 2, checkpoint: Some(ck.clone()), ..small_mlp() };
+        run(&p, 2);
+        let good = std::fs::read(&ck).unwrap();
+        let resume = Train { restart: Some(ck.clone()), checkpoint: None, epochs: 3, ..small_mlp() };
+        assert_eq!(run(&resume, 3).epochs.len(), 3);
+        let refused = |p: &Train| execute(p, Backend::Threads(2)).unwrap_err().to_string();
+        std::fs::write(&ck, &good[..good.len() - 100]).unwrap();
+        assert!(refused(&resume).contains("truncated"));
+        std::fs::write(&ck, &good[..10]).unwrap();
+        assert!(refused(&resume).contains("not a parsci train checkpoint"));
+        let mut flipped = good.clone();
+        let at = good.len() - 200;
+        flipped[at] ^= 0x10;
+        std::fs::write(&ck, &flipped).unwrap();
+        assert!(refused(&resume).contains("checksum"));
+        std::fs::write(&ck, &good).unwrap();
+        assert!(refused(&Train { lr: 0.1, ..resume.clone() }).contains("another run"));
+        assert!(refused(&Train { epochs: 1, ..resume.clone() }).contains("past the 1 epochs"));
+        std::fs::remove_file(&ck).unwrap();
+        assert!(refused(&resume).contains("cannot open"));
+    }
+}

@@ -74,6 +74,13 @@ pub struct TrainArgs {
     /// Visit the samples in the same order every epoch (fashion-mnist reshuffles by default)
     #[arg(long)]
     pub no_shuffle: bool,
+    /// Save the weights, the optimizer's state and the epoch to FILE after every epoch
+    /// (durably, checksummed)
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Resume from a checkpoint, at any rank count: the same result as without the stop
+    #[arg(long, value_name = "FILE")]
+    pub restart: Option<std::path::PathBuf>,
     /// For tests: rank R fails at the start of epoch E
     #[arg(long, hide = true, value_name = "R:E", value_parser = parse_fail_at)]
     pub fail_at: Option<(usize, usize)>,
@@ -142,6 +149,8 @@ impl TrainModel {
             seed: a.seed,
             fail_at: a.fail_at,
             data: a.data.as_ref().map(|d| d.display().to_string()).or(base.data),
+            checkpoint: a.checkpoint.as_ref().map(|d| d.display().to_string()),
+            restart: a.restart.as_ref().map(|d| d.display().to_string()),
             ..base
         }
     }
@@ -172,6 +181,8 @@ mod tests {
         assert_eq!(parse(&["parsci", "train", "fashion-mnist"]), Train::fashion_mnist());
         let f = parse(&["parsci", "train", "fashion-mnist", "--hidden", "32", "--data", "d", "--no-shuffle"]);
         assert_eq!((f.layers, f.data.as_deref(), f.shuffle), (vec![784, 32, 10], Some("d"), false));
+        let r = parse(&["parsci", "train", "mlp", "--checkpoint", "a.ckpt", "--restart", "b.ckpt"]);
+        assert_eq!((r.checkpoint.as_deref(), r.restart.as_deref()), (Some("a.ckpt"), Some("b.ckpt")));
         let p = parse(&["parsci", "train", "logreg", "--features", "8", "--batch-per-rank", "--no-overlap"]);
         assert_eq!((p.layers, p.batch_per_rank, p.overlap), (vec![8, 1], true, false));
         assert_eq!(parse(&["parsci", "train", "mlp", "--fail-at", "1:3"]).fail_at, Some((1, 3)));

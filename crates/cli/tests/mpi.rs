@@ -375,6 +375,19 @@ fn fashion_mnist_training_is_identical_on_both_backends_at_any_rank_count() {
 }
 
 #[test]
+fn training_stopped_under_mpi_resumes_at_another_rank_count_identically() {
+    let ck = std::env::temp_dir().join(format!("parsci-mpi-train-{}.ckpt", std::process::id()));
+    let c = ck.to_str().unwrap();
+    let base = ["train", "mlp", "--samples", "600", "--epochs", "4", "--batch", "64", "--json"];
+    let want = training(&threads(2, &base), "train mlp on 2 threads");
+    let stopped: Vec<&str> = base.iter().copied().chain(["--checkpoint", c, "--fail-at", "1:3"]).collect();
+    assert!(!mpirun(2, &stopped).status.success());
+    let resumed: Vec<&str> = base.iter().copied().chain(["--restart", c]).collect();
+    assert_eq!(training(&mpirun(3, &resumed), "train mlp resumed under mpirun -n 3"), want);
+    std::fs::remove_file(&ck).unwrap();
+}
+
+#[test]
 fn a_failing_rank_stops_training_with_its_rank_named() {
     let start = std::time::Instant::now();
     let out = mpirun(3, &["train", "mlp", "--samples", "600", "--epochs", "5", "--fail-at", "2:2"]);

@@ -27,6 +27,7 @@
 //! assert!(small.check(&three, 3).is_ok());
 //! ```
 
+pub mod checkpoint;
 pub mod data;
 pub mod idx;
 pub mod net;
@@ -114,6 +115,10 @@ pub struct Train {
     pub data: Option<String>,
     /// Visit the samples in a new order every epoch (drawn from the seed and the epoch).
     pub shuffle: bool,
+    /// Save the run's state to this file after every epoch (see [`checkpoint`]).
+    pub checkpoint: Option<String>,
+    /// Resume from this checkpoint.
+    pub restart: Option<String>,
 }
 
 impl Train {
@@ -137,6 +142,8 @@ impl Train {
             fail_at: None,
             data: None,
             shuffle: false,
+            checkpoint: None,
+            restart: None,
         }
     }
 

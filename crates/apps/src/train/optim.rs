@@ -57,3 +57,27 @@ impl State {
         }
     }
 }
+
+impl State {
+    /// The state to save: the step count and the moments (`m`, then `v`).
+    pub fn export(&self) -> (i32, Vec<f64>) {
+        (self.t, [&self.m[..], &self.v[..]].concat())
+    }
+
+    /// Takes back a saved state; `None` if `moments` does not fit this optimizer.
+    pub fn restore(&mut self, t: i32, moments: &[f64]) -> Option<()> {
+        let (m, v) = (self.m.len(), self.v.len());
+        if moments.len() != m + v {
+            return None;
+        }
+        self.t = t;
+        self.m.copy_from_slice(&moments[..m]);
+        self.v.copy_from_slice(&moments[m..]);
+        Some(())
+    }
+
+    /// The number of values [`export`](State::export) gives.
+    pub fn moments(&self) -> usize {
+        self.m.len() + self.v.len()
+    }
+}

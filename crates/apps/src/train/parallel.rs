@@ -3,10 +3,12 @@
 //! the backward pass of earlier layers goes on), and every rank takes the same step.
 
 use std::ops::Range;
+use std::path::Path;
 use std::time::Instant;
 
 use parsci_comm::{wait_all, Comm, Op};
 
+use super::checkpoint;
 use super::net::{Net, Trace};
 use super::optim::State;
 use super::schedule::Step;
@@ -77,10 +79,29 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
     let mut bufs: Vec<Vec<f64>> = vec![Vec::new(); buckets.len()];
     let mut g = vec![0.0; p.len()];
     let mut scratch = Vec::new();
-    let initial = evaluate(comm, net, &p, &shard, &mut traces)?;
-    let mut out = Trained { initial, teacher_right: right[0], ..Trained::default() };
+    let saved = params.restart.as_deref().map(|f| checkpoint::read(Path::new(f), params)).transpose()?;
+    let mut out = Trained { teacher_right: right[0], ..Trained::default() };
+    let first = match saved {
+        Some(saved) => {
+            let fits = saved.params.len() == p.len() && opt.restore(saved.optimizer_steps, &saved.moments).is_some();
+            if !fits {
+                let msg = format!("{}: its weights do not fit this network", params.restart.as_deref().unwrap_or(""));
+                return Err(Error::InvalidInput { program: "train", msg });
+            }
+            p = saved.params;
+            (out.initial, out.epochs) = (saved.initial, saved.epochs);
+            saved.epoch + 1
+        }
+        None => {
+            out.initial = evaluate(comm, net, &p, &shard, &mut traces)?;
+            1
+        }
+    };
     let ph = &mut out.phases;
-    for epoch in 1..=params.epochs {
+    // On a terminal, rank 0 shows the steps and each finished epoch's figures as it goes.
+    let left = (params.epochs + 1 - first) * schedule.steps();
+    let bar = crate::progress::Bar::new(rank, left as u64, "train steps");
+    for epoch in first..=params.epochs {
         if params.fail_at == Some((rank, epoch)) {
             let msg = format!("failure injected at the start of epoch {epoch} (--fail-at)");
             return Err(Error::Protocol { program: "train", rank, msg });
@@ -117,6 +138,7 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
             g.iter_mut().for_each(|v| *v *= scale);
             opt.step(&mut p, &g);
             ph.optimizer_s += t2.elapsed().as_secs_f64();
+            bar.inc(1);
         }
         let seconds = start.elapsed().as_secs_f64();
         let start = Instant::now();
@@ -124,6 +146,10 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
         let tested = test.as_ref().map(|t| evaluate(comm, net, &p, t, &mut traces)).transpose()?;
         ph.evaluate_s += start.elapsed().as_secs_f64();
         let samples_per_s = schedule.n as f64 / seconds;
+        let test_text = tested.map_or(String::new(), |t| format!(", test accuracy {:.4}", t.1));
+        bar.message(format!(
+            "epoch {epoch}: loss {loss:.4e}, accuracy {accuracy:.4}{test_text}, {samples_per_s:.3e} samples/s"
+        ));
         out.epochs.push(EpochStats {
             epoch,
             loss,
@@ -133,6 +159,18 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
             train_time_s: seconds,
             samples_per_s,
         });
+        if let (Some(path), 0) = (&params.checkpoint, rank) {
+            let (optimizer_steps, moments) = opt.export();
+            let saved = checkpoint::Saved {
+                epoch,
+                initial: out.initial,
+                epochs: out.epochs.clone(),
+                params: p.clone(),
+                optimizer_steps,
+                moments,
+            };
+            checkpoint::write(Path::new(path), params, &saved)?;
+        }
     }
     out.params = p;
     Ok(out)
