@@ -81,6 +81,9 @@ pub struct TrainArgs {
     /// Resume from a checkpoint, at any rank count: the same result as without the stop
     #[arg(long, value_name = "FILE")]
     pub restart: Option<std::path::PathBuf>,
+    /// Draw the training (and test) loss and accuracy per epoch into FILE (.png or .svg)
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<std::path::PathBuf>,
     /// For tests: rank R fails at the start of epoch E
     #[arg(long, hide = true, value_name = "R:E", value_parser = parse_fail_at)]
     pub fail_at: Option<(usize, usize)>,
@@ -151,6 +154,7 @@ impl TrainModel {
             data: a.data.as_ref().map(|d| d.display().to_string()).or(base.data),
             checkpoint: a.checkpoint.as_ref().map(|d| d.display().to_string()),
             restart: a.restart.as_ref().map(|d| d.display().to_string()),
+            plot: a.plot.as_ref().map(|d| d.display().to_string()),
             ..base
         }
     }

@@ -123,7 +123,7 @@ fn tour_passes() {
         assert!(out.lines().any(|l| l.starts_with(program) && l.contains("passed")), "{program} missing:\n{out}");
     }
     assert!(out.contains("M = 1234567: sum = 914494295.631"), "{out}");
-    assert!(out.contains("All 17 checks passed."), "{out}");
+    assert!(out.contains("All 18 checks passed."), "{out}");
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn tour_json() {
     assert_eq!(v["program"], "tour");
     assert_eq!(v["result"]["passed"], true);
     let rows = v["result"]["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 17);
+    assert_eq!(rows.len(), 18);
     assert!(rows.iter().all(|r| r["passed"] == true));
     assert_eq!(rows[1]["program"], "sendrecv");
     assert_eq!(rows[1]["ranks"], 2, "sendrecv runs on at least 2 ranks");
@@ -425,9 +425,12 @@ fn train_fashion_mnist_reads_idx_files_and_names_the_package_when_they_are_missi
     idx::write(&dir, &data).unwrap();
     let d = dir.to_str().unwrap();
     let args = ["train", "fashion-mnist", "--data", d, "--samples", "200", "--hidden", "16", "--epochs", "2"];
-    let out = parsci(&[&args[..], &["-n", "3"]].concat());
+    let png = dir.join("loss.png");
+    let out = parsci(&[&args[..], &["-n", "3", "--plot", png.to_str().unwrap()]].concat());
     let text = stdout(&out);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"), "a PNG plot");
+    assert!(text.contains("curves written to"), "{text}");
     for want in ["layers 784-16-10", "epoch   2  loss", "test accuracy", "samples/s", "allreduce wait", "optimizer"] {
         assert!(text.contains(want), "{want} missing in:\n{text}");
     }

@@ -33,6 +33,7 @@ pub mod idx;
 pub mod net;
 pub mod optim;
 pub mod parallel;
+pub mod plot;
 pub mod schedule;
 pub mod serial;
 pub mod shard;
@@ -119,6 +120,8 @@ pub struct Train {
     pub checkpoint: Option<String>,
     /// Resume from this checkpoint.
     pub restart: Option<String>,
+    /// Draw the loss and accuracy curves into this file (`.png` or `.svg`).
+    pub plot: Option<String>,
 }
 
 impl Train {
@@ -144,6 +147,7 @@ impl Train {
             shuffle: false,
             checkpoint: None,
             restart: None,
+            plot: None,
         }
     }
 
@@ -415,7 +419,16 @@ impl Program for Train {
             phases: trained.phases,
             weights: trained.params,
         };
-        let lines = self.lines(&result, comm.size());
+        let mut lines = self.lines(&result, comm.size());
+        if let Some(path) = &self.plot {
+            let fig = plot::figure(&result);
+            crate::scaling::plot::write_plot(Path::new(path), &fig).map_err(|msg| Error::Output {
+                program: "train",
+                path: path.clone(),
+                msg,
+            })?;
+            lines.push(format!("loss and accuracy curves written to {path}"));
+        }
         Ok(Some(Output { lines, result }))
     }
 
