@@ -138,7 +138,7 @@ fn tour_passes_at_several_rank_counts() {
             tour::Tour { rootsum_sizes: vec![1_234_567, 50_000], mandelbrot, scaling: None, ..tour::Tour::default() };
         let run = tour::execute(&params, Backend::Threads(n)).unwrap();
         assert!(run.result.passed, "{}", run.text());
-        assert_eq!(run.result.rows.len(), 17);
+        assert_eq!(run.result.rows.len(), 18);
         let strategies: Vec<&str> = run
             .result
             .rows
@@ -147,12 +147,12 @@ fn tour_passes_at_several_rank_counts() {
             .map(|r| r.result.split(' ').nth(1).unwrap())
             .collect();
         assert_eq!(strategies, ["cyclic:", "block:", "dynamic:", "reduce:"]);
-        for program in ["taskfarm", "heat1d", "heat", "matmul"] {
+        for program in ["taskfarm", "heat1d", "heat", "matmul", "train"] {
             assert!(run.result.rows.iter().any(|r| r.program == program && r.passed), "{program}");
         }
         let sendrecv = run.result.rows.iter().find(|r| r.program == "sendrecv").unwrap();
         assert_eq!(sendrecv.ranks, n.max(2));
-        assert!(run.text().contains("All 17 checks passed."));
+        assert!(run.text().contains("All 18 checks passed."));
     }
 }
 

@@ -101,3 +101,153 @@ fn bad_parameters_are_refused_before_any_work() {
         assert!(err.starts_with("train: "), "{err}");
     }
 }
+
+mod fashion {
+    use super::*;
+    use parsci_apps::train::idx::{self, Dataset};
+    use std::path::{Path, PathBuf};
+
+    /// A small Fashion-MNIST of 6x6 images in a directory of its own, removed on drop.
+    struct Files(PathBuf);
+
+    impl Files {
+        fn new(name: &str, train: usize, test: usize) -> Files {
+            let dir = std::env::temp_dir().join(format!("parsci-train-{name}-{}", std::process::id()));
+            std::fs::create_dir_all(&dir).unwrap();
+            let data = Dataset { train: idx::synthetic(train, 6, 6, 1), test: idx::synthetic(test, 6, 6, 2) };
+            idx::write(&dir, &data).unwrap();
+            Files(dir)
+        }
+    }
+
+    impl Drop for Files {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    fn small(files: &Files) -> Train {
+        Train {
+            samples: 700,
+            layers: vec![36, 16, 12, 10],
+            epochs: 3,
+            lr: 0.01,
+            batch: 32,
+            block: 4,
+            bucket_mb: 0.0005,
+            data: Some(files.0.display().to_string()),
+            ..Train::fashion_mnist()
+        }
+    }
+
+    #[test]
+    fn a_small_idx_data_set_trains_identically_at_any_rank_count() {
+        let files = Files::new("invariant", 700, 150);
+        for p in
+            [small(&files), Train { optimizer: parsci_apps::train::Optimizer::Momentum, lr: 0.05, ..small(&files) }]
+        {
+            let one = run(&p, 1);
+            p.check(&one, 1).unwrap(); // the serial reference's history and weights, bit for bit
+            let test: Vec<f64> = one.epochs.iter().map(|e| e.test_accuracy.unwrap()).collect();
+            assert!(test[2] > 0.8, "test accuracy per epoch {test:?}");
+            for n in SIZES {
+                let r = run(&p, n);
+                assert_eq!(history(&r), history(&one), "{n} ranks");
+                let t: Vec<f64> = r.epochs.iter().map(|e| e.test_accuracy.unwrap()).collect();
+                assert_eq!(t, test, "{n} ranks");
+                assert_eq!(r.weights, one.weights, "{n} ranks");
+            }
+        }
+    }
+
+    #[test]
+    fn reshuffling_and_overlap_keep_the_result_invariant() {
+        let files = Files::new("shuffle", 300, 40);
+        let p = Train { samples: 300, epochs: 2, ..small(&files) };
+        let shuffled = run(&p, 3);
+        let fixed = run(&Train { shuffle: false, ..p.clone() }, 3);
+        assert_ne!(shuffled.weights, fixed.weights, "the order changes the steps");
+        let off = run(&Train { overlap: false, bucket_mb: 100.0, ..p.clone() }, 2);
+        assert_eq!(off.weights, shuffled.weights);
+    }
+
+    #[test]
+    fn missing_or_damaged_data_are_clear_errors() {
+        let p = Train { data: Some("/nonexistent/fashion".into()), ..Train::fashion_mnist() };
+        let err = execute(&p, Backend::Threads(2)).unwrap_err().to_string();
+        assert!(err.contains("dataset-fashion-mnist") && err.contains("/nonexistent/fashion"), "{err}");
+        let files = Files::new("damaged", 100, 20);
+        let too_many = Train { samples: 101, ..small(&files) };
+        assert!(execute(&too_many, Backend::Threads(1)).unwrap_err().to_string().contains("holds 100 training"));
+        let wrong = Train { layers: vec![784, 16, 10], samples: 100, ..small(&files) };
+        assert!(execute(&wrong, Backend::Threads(1)).unwrap_err().to_string().contains("36 pixels"));
+        let labels = files.0.join("train-labels-idx1-ubyte.gz");
+        std::fs::write(&labels, b"\x1f\x8b not gzip").unwrap();
+        let err = execute(&Train { samples: 100, ..small(&files) }, Backend::Threads(2)).unwrap_err().to_string();
+        assert!(err.contains("train-labels-idx1-ubyte.gz") && err.contains("damaged"), "{err}");
+    }
+
+    /// On the real data where Debian's package is installed (CI installs it); short.
+    #[test]
+    fn real_fashion_mnist_learns_where_installed() {
+        if !Path::new(idx::DEFAULT_DIR).join("train-images-idx3-ubyte.gz").exists() {
+            eprintln!("skipped: dataset-fashion-mnist is not installed");
+            return;
+        }
+        let p = Train { samples: 4000, epochs: 2, layers: vec![784, 32, 10], ..Train::fashion_mnist() };
+        let r = run(&p, 2);
+        let acc = r.epochs.last().unwrap().test_accuracy.unwrap();
+        assert!(acc > 0.7, "test accuracy {acc} after 2 epochs on 4000 images");
+        assert_eq!(run(&p, 3).weights, r.weights);
+    }
+}
+
+mod resume {
+    use super::*;
+
+    fn temp(name: &str) -> String {
+        std::env::temp_dir().join(format!("parsci-train-{name}-{}.ckpt", std::process::id())).display().to_string()
+    }
+
+    #[test]
+    fn a_resumed_run_is_identical_to_an_uninterrupted_one_at_any_rank_count() {
+        let ck = temp("resume");
+        for p in [Train { epochs: 4, ..small_mlp() }, Train { epochs: 4, shuffle: true, ..small_logreg() }] {
+            let whole = run(&p, 2);
+            // Stopped by a failing rank at the start of epoch 3: the file holds epoch 2.
+            let stopped = Train { checkpoint: Some(ck.clone()), fail_at: Some((1, 3)), ..p.clone() };
+            assert!(execute(&stopped, Backend::Threads(3)).is_err());
+            for n in [1, 4, 7] {
+                let r = run(&Train { restart: Some(ck.clone()), ..p.clone() }, n);
+                assert_eq!(history(&r), history(&whole), "{:?} resumed on {n} ranks", p.model);
+                assert_eq!((r.initial_loss, &r.weights), (whole.initial_loss, &whole.weights), "{n} ranks");
+            }
+        }
+        std::fs::remove_file(&ck).unwrap();
+    }
+
+    #[test]
+    fn damaged_or_foreign_checkpoints_are_refused() {
+        let ck = temp("bad");
+        let p = Train { epochs: 2, checkpoint: Some(ck.clone()), ..small_mlp() };
+        run(&p, 2);
+        let good = std::fs::read(&ck).unwrap();
+        let resume = Train { restart: Some(ck.clone()), checkpoint: None, epochs: 3, ..small_mlp() };
+        assert_eq!(run(&resume, 3).epochs.len(), 3);
+        let refused = |p: &Train| execute(p, Backend::Threads(2)).unwrap_err().to_string();
+        std::fs::write(&ck, &good[..good.len() - 100]).unwrap();
+        assert!(refused(&resume).contains("truncated"));
+        std::fs::write(&ck, &good[..10]).unwrap();
+        assert!(refused(&resume).contains("not a parsci train checkpoint"));
+        let mut flipped = good.clone();
+        let at = good.len() - 200;
+        flipped[at] ^= 0x10;
+        std::fs::write(&ck, &flipped).unwrap();
+        assert!(refused(&resume).contains("checksum"));
+        std::fs::write(&ck, &good).unwrap();
+        assert!(refused(&Train { lr: 0.1, ..resume.clone() }).contains("another run"));
+        assert!(refused(&Train { epochs: 1, ..resume.clone() }).contains("past the 1 epochs"));
+        std::fs::remove_file(&ck).unwrap();
+        assert!(refused(&resume).contains("cannot open"));
+    }
+}

@@ -1,5 +1,5 @@
-//! The arguments of `train logreg` and `train mlp` and their conversion to the
-//! library's parameters (defaults: the workshop's).
+//! The arguments of `train logreg`, `train mlp` and `train fashion-mnist` and their
+//! conversion to the library's parameters (defaults: the workshop's).
 
 use clap::{Args, Subcommand, ValueEnum};
 use parsci_apps::train::{Optimizer, Reduction, Train};
@@ -13,27 +13,30 @@ pub enum TrainModel {
     Logreg(TrainArgs),
     /// A 16-32-16-1 tanh MLP fitted to a teacher network of its shape (10,000 samples, Adam)
     Mlp(TrainArgs),
+    /// A 784-256-128-10 ReLU MLP on Fashion-MNIST's 60,000 images (Adam, 10 epochs); reads the
+    /// IDX files of Debian's package dataset-fashion-mnist, or of --data DIR
+    FashionMnist(TrainArgs),
 }
 
 /// Options of both models; left out, the model's default.
 #[derive(Debug, Clone, Args)]
 pub struct TrainArgs {
-    /// Samples [logreg: 200000, mlp: 10000]
+    /// Samples [logreg: 200000, mlp: 10000, fashion-mnist: 60000 (the first N images)]
     #[arg(long, value_name = "N", value_parser = parse_count)]
     pub samples: Option<usize>,
     /// Features (logreg) [default: 64]
     #[arg(long, value_name = "D", value_parser = parse_count)]
     pub features: Option<usize>,
-    /// Passes over the data [logreg: 15, mlp: 100]
+    /// Passes over the data [logreg: 15, mlp: 100, fashion-mnist: 10]
     #[arg(long, value_parser = parse_count)]
     pub epochs: Option<usize>,
-    /// Learning rate [logreg: 0.05, mlp: 0.003]
+    /// Learning rate [logreg: 0.05, mlp: 0.003, fashion-mnist: 0.001]
     #[arg(long, value_parser = parse_number)]
     pub lr: Option<f64>,
-    /// Optimizer [logreg: sgd, mlp: adam]
+    /// Optimizer [logreg: sgd, mlp and fashion-mnist: adam]
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerArg>,
-    /// The global batch, split across the ranks [logreg: 256, mlp: 128]
+    /// The global batch, split across the ranks [logreg: 256, mlp and fashion-mnist: 128]
     #[arg(long, value_name = "B", value_parser = parse_count)]
     pub batch: Option<usize>,
     /// The workshop's semantics: each rank takes B samples per step, so the batch grows
@@ -41,17 +44,17 @@ pub struct TrainArgs {
     #[arg(long)]
     pub batch_per_rank: bool,
     /// Samples per block of a global batch: each block's gradient has its own slot in
-    /// the exchange, and the slots are added in block order
-    #[arg(long, value_name = "K", default_value_t = 16, value_parser = parse_count)]
-    pub block: usize,
+    /// the exchange, and the slots are added in block order [fashion-mnist: 32, else 16]
+    #[arg(long, value_name = "K", value_parser = parse_count)]
+    pub block: Option<usize>,
     /// How gradients are summed: ordered (identical at any rank count) or plain (one
     /// partial sum per rank and a plain allreduce: faster, last bits vary with the ranks)
     #[arg(long, value_enum, default_value_t = ReductionArg::Ordered)]
     pub reduction: ReductionArg,
     /// Gradients travel in buckets of at least this many MB, filled from the output layer
-    /// back (the default makes each layer of the small models a bucket)
-    #[arg(long, value_name = "MB", default_value_t = 0.001, value_parser = parse_number)]
-    pub bucket_mb: f64,
+    /// back [0.001: each layer of the small models a bucket; fashion-mnist: 1]
+    #[arg(long, value_name = "MB", value_parser = parse_number)]
+    pub bucket_mb: Option<f64>,
     /// Sum all gradients after the backward pass instead of overlapping
     #[arg(long)]
     pub no_overlap: bool,
@@ -61,6 +64,26 @@ pub struct TrainArgs {
     /// Seed of the data, the teacher and the initial weights
     #[arg(long, default_value_t = 2024)]
     pub seed: u64,
+    /// Fashion-MNIST's directory, with the four IDX files (.gz or not)
+    /// [default: /usr/share/datasets/fashion-mnist]
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
+    /// Hidden layer widths (fashion-mnist) [default: 256,128]
+    #[arg(long, value_name = "W,W", value_delimiter = ',', value_parser = parse_count)]
+    pub hidden: Option<Vec<usize>>,
+    /// Visit the samples in the same order every epoch (fashion-mnist reshuffles by default)
+    #[arg(long)]
+    pub no_shuffle: bool,
+    /// Save the weights, the optimizer's state and the epoch to FILE after every epoch
+    /// (durably, checksummed)
+    #[arg(long, value_name = "FILE")]
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Resume from a checkpoint, at any rank count: the same result as without the stop
+    #[arg(long, value_name = "FILE")]
+    pub restart: Option<std::path::PathBuf>,
+    /// Draw the training (and test) loss and accuracy per epoch into FILE (.png or .svg)
+    #[arg(long, value_name = "FILE")]
+    pub plot: Option<std::path::PathBuf>,
     /// For tests: rank R fails at the start of epoch E
     #[arg(long, hide = true, value_name = "R:E", value_parser = parse_fail_at)]
     pub fail_at: Option<(usize, usize)>,
@@ -71,6 +94,8 @@ pub struct TrainArgs {
 pub enum OptimizerArg {
     /// Mini-batch gradient descent
     Sgd,
+    /// Gradient descent with momentum 0.9
+    Momentum,
     /// Adam
     Adam,
 }
@@ -96,6 +121,14 @@ impl TrainModel {
                 (base, a)
             }
             TrainModel::Mlp(a) => (Train::mlp(), a),
+            TrainModel::FashionMnist(a) => {
+                let mut base = Train::fashion_mnist();
+                if let Some(h) = &a.hidden {
+                    base.layers = [&[784][..], h, &[10]].concat();
+                }
+                base.shuffle = !a.no_shuffle;
+                (base, a)
+            }
         };
         Train {
             samples: a.samples.unwrap_or(base.samples),
@@ -103,20 +136,25 @@ impl TrainModel {
             lr: a.lr.unwrap_or(base.lr),
             optimizer: a.optimizer.map_or(base.optimizer, |o| match o {
                 OptimizerArg::Sgd => Optimizer::Sgd,
+                OptimizerArg::Momentum => Optimizer::Momentum,
                 OptimizerArg::Adam => Optimizer::Adam,
             }),
             batch: a.batch.unwrap_or(base.batch),
             batch_per_rank: a.batch_per_rank,
-            block: a.block,
+            block: a.block.unwrap_or(base.block),
             reduction: match a.reduction {
                 ReductionArg::Ordered => Reduction::Ordered,
                 ReductionArg::Plain => Reduction::Plain,
             },
-            bucket_mb: a.bucket_mb,
+            bucket_mb: a.bucket_mb.unwrap_or(base.bucket_mb),
             overlap: !a.no_overlap,
             noise: a.noise,
             seed: a.seed,
             fail_at: a.fail_at,
+            data: a.data.as_ref().map(|d| d.display().to_string()).or(base.data),
+            checkpoint: a.checkpoint.as_ref().map(|d| d.display().to_string()),
+            restart: a.restart.as_ref().map(|d| d.display().to_string()),
+            plot: a.plot.as_ref().map(|d| d.display().to_string()),
             ..base
         }
     }
@@ -144,6 +182,11 @@ mod tests {
     fn defaults_are_the_workshops() {
         assert_eq!(parse(&["parsci", "train", "logreg"]), Train::logreg());
         assert_eq!(parse(&["parsci", "train", "mlp"]), Train::mlp());
+        assert_eq!(parse(&["parsci", "train", "fashion-mnist"]), Train::fashion_mnist());
+        let f = parse(&["parsci", "train", "fashion-mnist", "--hidden", "32", "--data", "d", "--no-shuffle"]);
+        assert_eq!((f.layers, f.data.as_deref(), f.shuffle), (vec![784, 32, 10], Some("d"), false));
+        let r = parse(&["parsci", "train", "mlp", "--checkpoint", "a.ckpt", "--restart", "b.ckpt"]);
+        assert_eq!((r.checkpoint.as_deref(), r.restart.as_deref()), (Some("a.ckpt"), Some("b.ckpt")));
         let p = parse(&["parsci", "train", "logreg", "--features", "8", "--batch-per-rank", "--no-overlap"]);
         assert_eq!((p.layers, p.batch_per_rank, p.overlap), (vec![8, 1], true, false));
         assert_eq!(parse(&["parsci", "train", "mlp", "--fail-at", "1:3"]).fail_at, Some((1, 3)));

@@ -123,7 +123,7 @@ fn tour_passes() {
         assert!(out.lines().any(|l| l.starts_with(program) && l.contains("passed")), "{program} missing:\n{out}");
     }
     assert!(out.contains("M = 1234567: sum = 914494295.631"), "{out}");
-    assert!(out.contains("All 17 checks passed."), "{out}");
+    assert!(out.contains("All 18 checks passed."), "{out}");
 }
 
 #[test]
@@ -134,7 +134,7 @@ fn tour_json() {
     assert_eq!(v["program"], "tour");
     assert_eq!(v["result"]["passed"], true);
     let rows = v["result"]["rows"].as_array().unwrap();
-    assert_eq!(rows.len(), 17);
+    assert_eq!(rows.len(), 18);
     assert!(rows.iter().all(|r| r["passed"] == true));
     assert_eq!(rows[1]["program"], "sendrecv");
     assert_eq!(rows[1]["ranks"], 2, "sendrecv runs on at least 2 ranks");
@@ -414,4 +414,28 @@ fn train_prints_a_line_per_epoch_and_the_same_weights_at_any_rank_count() {
     let out = parsci(&["train", "mlp", "--samples", "300", "--epochs", "2", "-n", "3", "--fail-at", "1:1"]);
     let err = stderr(&out);
     assert!(!out.status.success() && err.contains("rank 1"), "{err}");
+}
+
+#[test]
+fn train_fashion_mnist_reads_idx_files_and_names_the_package_when_they_are_missing() {
+    use parsci_apps::train::idx;
+    let dir = std::env::temp_dir().join(format!("parsci-cli-fashion-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = idx::Dataset { train: idx::synthetic(200, 28, 28, 1), test: idx::synthetic(50, 28, 28, 2) };
+    idx::write(&dir, &data).unwrap();
+    let d = dir.to_str().unwrap();
+    let args = ["train", "fashion-mnist", "--data", d, "--samples", "200", "--hidden", "16", "--epochs", "2"];
+    let png = dir.join("loss.png");
+    let out = parsci(&[&args[..], &["-n", "3", "--plot", png.to_str().unwrap()]].concat());
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::read(&png).unwrap().starts_with(b"\x89PNG"), "a PNG plot");
+    assert!(text.contains("curves written to"), "{text}");
+    for want in ["layers 784-16-10", "epoch   2  loss", "test accuracy", "samples/s", "allreduce wait", "optimizer"] {
+        assert!(text.contains(want), "{want} missing in:\n{text}");
+    }
+    let out = parsci(&["train", "fashion-mnist", "--data", "/nonexistent/fm", "--epochs", "1"]);
+    let err = stderr(&out);
+    assert!(!out.status.success() && err.contains("dataset-fashion-mnist") && err.contains("--data"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -351,6 +351,43 @@ fn training_is_identical_on_both_backends_at_any_rank_count() {
 }
 
 #[test]
+fn fashion_mnist_training_is_identical_on_both_backends_at_any_rank_count() {
+    use parsci_apps::train::idx;
+    let dir = std::env::temp_dir().join(format!("parsci-mpi-fashion-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let data = idx::Dataset { train: idx::synthetic(300, 28, 28, 1), test: idx::synthetic(60, 28, 28, 2) };
+    idx::write(&dir, &data).unwrap();
+    let d = dir.to_str().unwrap();
+    let base = ["train", "fashion-mnist", "--data", d, "--samples", "300", "--hidden", "16,12", "--epochs", "2"];
+    let args: Vec<&str> = base.iter().copied().chain(["--batch", "64", "--block", "8", "--json"]).collect();
+    let want = training(&threads(1, &args), "train fashion-mnist on 1 thread");
+    for n in 1..=4 {
+        let out = mpirun(n, &args);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(n as u64)), "mpirun -n {n}");
+        let what = format!("train fashion-mnist under mpirun -n {n}");
+        assert_eq!(training(&out, &what), want, "{what}");
+        let test: Vec<Value> =
+            result_of(&out, &what)["epochs"].as_array().unwrap().iter().map(|e| e["test_accuracy"].clone()).collect();
+        assert!(test.iter().all(Value::is_f64), "{what}: {test:?}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn training_stopped_under_mpi_resumes_at_another_rank_count_identically() {
+    let ck = std::env::temp_dir().join(format!("parsci-mpi-train-{}.ckpt", std::process::id()));
+    let c = ck.to_str().unwrap();
+    let base = ["train", "mlp", "--samples", "600", "--epochs", "4", "--batch", "64", "--json"];
+    let want = training(&threads(2, &base), "train mlp on 2 threads");
+    let stopped: Vec<&str> = base.iter().copied().chain(["--checkpoint", c, "--fail-at", "1:3"]).collect();
+    assert!(!mpirun(2, &stopped).status.success());
+    let resumed: Vec<&str> = base.iter().copied().chain(["--restart", c]).collect();
+    assert_eq!(training(&mpirun(3, &resumed), "train mlp resumed under mpirun -n 3"), want);
+    std::fs::remove_file(&ck).unwrap();
+}
+
+#[test]
 fn a_failing_rank_stops_training_with_its_rank_named() {
     let start = std::time::Instant::now();
     let out = mpirun(3, &["train", "mlp", "--samples", "600", "--epochs", "5", "--fail-at", "2:2"]);

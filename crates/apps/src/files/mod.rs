@@ -1,7 +1,8 @@
-//! What the programs share for their files: atomic and durable writes, the magma
-//! colormap, RGB PNG images, and NumPy's `.npy` format.
+//! What the programs share for their files: atomic and durable writes, checksummed
+//! checkpoints, the magma colormap, RGB PNG images, and NumPy's `.npy` format.
 
 mod atomic;
+pub mod checkpoint;
 mod colormap;
 pub mod npy;
 mod rgb;

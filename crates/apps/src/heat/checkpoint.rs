@@ -1,11 +1,10 @@
-//! Checkpoints: the field at a step, with the parameters that produced it, written
-//! durably (temporary file, fsync, rename) and verified by a checksum when read back.
+//! Checkpoints: the field at a step, with the parameters that produced it, in the
+//! project's checkpoint files ([`crate::files::checkpoint`]: durable, checksummed).
 //!
 //! Layout: the line `PARSCI-HEAT-CHECKPOINT`, a little-endian `u32` header length, the
 //! header as JSON ([`Header`]), the `ny x nx` field as little-endian `f64`, and a `u64`
 //! checksum of the header and the field.
 
-use std::io::Read;
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
@@ -13,9 +12,9 @@ use serde::{Deserialize, Serialize};
 use super::params::{invalid, Boundary};
 use super::Heat;
 use crate::error::Result;
-use crate::files::{npy, write_durably};
+use crate::files::checkpoint::{self, Kind};
 
-const MAGIC: &[u8] = b"PARSCI-HEAT-CHECKPOINT\n";
+const KIND: Kind = Kind { magic: b"PARSCI-HEAT-CHECKPOINT\n", program: "heat" };
 const VERSION: u32 = 1;
 
 /// What a checkpoint records besides the field.
@@ -101,109 +100,24 @@ impl Header {
 
 /// Writes a checkpoint durably: the old file stays whole until the new one is.
 pub fn write(path: &Path, header: &Header, field: &[f64]) -> std::io::Result<()> {
-    let json = serde_json::to_vec(header).map_err(std::io::Error::other)?;
-    let mut sum = Checksum::default();
-    sum.add(&json);
-    write_durably(path, |w| {
-        w.write_all(MAGIC)?;
-        w.write_all(&(json.len() as u32).to_le_bytes())?;
-        w.write_all(&json)?;
-        npy::le_pieces(field, |bytes| {
-            sum.add(bytes);
-            w.write_all(bytes)
-        })?;
-        w.write_all(&sum.finish().to_le_bytes())
-    })
+    checkpoint::write(path, &KIND, header, field)
 }
 
 /// Reads and checks a checkpoint's header and its length (not the checksum).
 pub fn read_header(path: &Path) -> Result<Header> {
-    let (header, _, _) = open(path)?;
-    Ok(header)
+    checkpoint::read_header(path, &KIND, cells)
 }
 
 /// Reads a checkpoint whole, checking its length and checksum.
 pub fn read(path: &Path) -> Result<(Header, Vec<f64>)> {
-    let (header, json, mut r) = open(path)?;
-    let n = header.nx * header.ny;
-    let mut sum = Checksum::default();
-    sum.add(&json);
-    let mut field = Vec::with_capacity(n);
-    let mut buf = vec![0u8; 1 << 16];
-    while field.len() < n {
-        let take = (n - field.len()).min(buf.len() / 8) * 8;
-        r.read_exact(&mut buf[..take]).map_err(|e| bad(path, format!("cannot read its field: {e}")))?;
-        sum.add(&buf[..take]);
-        field.extend(buf[..take].chunks_exact(8).map(|b| f64::from_le_bytes(b.try_into().expect("8 bytes"))));
-    }
-    let mut stored = [0u8; 8];
-    r.read_exact(&mut stored).map_err(|e| bad(path, format!("cannot read its checksum: {e}")))?;
-    if u64::from_le_bytes(stored) != sum.finish() {
-        return Err(bad(path, "its checksum does not match its contents: the file is corrupted".into()));
-    }
-    Ok((header, field))
+    checkpoint::read(path, &KIND, cells)
 }
 
-/// Opens a checkpoint: checks the magic line, parses the header and checks the file's
-/// length against the grid. Returns the header, its bytes, and the reader at the field.
-fn open(path: &Path) -> Result<(Header, Vec<u8>, impl Read)> {
-    let file = std::fs::File::open(path).map_err(|e| invalid(format!("cannot open {}: {e}", path.display())))?;
-    let len = file.metadata().map_err(|e| bad(path, e.to_string()))?.len();
-    let mut r = std::io::BufReader::with_capacity(1 << 16, file);
-    let mut magic = vec![0u8; MAGIC.len()];
-    if r.read_exact(&mut magic).is_err() || magic != MAGIC {
-        return Err(bad(path, "it is not a parsci heat checkpoint".into()));
-    }
-    let mut l = [0u8; 4];
-    r.read_exact(&mut l).map_err(|_| bad(path, "it is truncated (in its header)".into()))?;
-    let hlen = u32::from_le_bytes(l) as u64;
-    if hlen > 1 << 16 || (MAGIC.len() as u64 + 4 + hlen) > len {
-        return Err(bad(path, "it is truncated or corrupted (its header length is wrong)".into()));
-    }
-    let mut json = vec![0u8; hlen as usize];
-    r.read_exact(&mut json).map_err(|_| bad(path, "it is truncated (in its header)".into()))?;
-    let header: Header =
-        serde_json::from_slice(&json).map_err(|e| bad(path, format!("its header is corrupted ({e})")))?;
+/// The header's version and grid, checked: the cells that follow it.
+fn cells(header: &Header) -> Result<usize, String> {
     if header.version != VERSION {
-        return Err(bad(path, format!("it has format version {}, this parsci reads {VERSION}", header.version)));
+        return Err(format!("it has format version {}, this parsci reads {VERSION}", header.version));
     }
     let cells = header.nx.checked_mul(header.ny).filter(|&n| n > 0 && n <= super::params::MAX_CELLS);
-    let cells = cells.ok_or_else(|| bad(path, format!("its grid {} x {} is corrupted", header.nx, header.ny)))?;
-    let want = MAGIC.len() as u64 + 4 + hlen + 8 * cells as u64 + 8;
-    if len != want {
-        let what = if len < want { "truncated" } else { "longer than its grid" };
-        return Err(bad(
-            path,
-            format!("it is {what}: {len} bytes, a {} x {} checkpoint has {want}", header.nx, header.ny),
-        ));
-    }
-    Ok((header, json, r))
-}
-
-fn bad(path: &Path, msg: String) -> crate::error::Error {
-    invalid(format!("checkpoint {}: {msg}", path.display()))
-}
-
-/// A 64-bit checksum of a byte stream fed in pieces of whole 8-byte words (every piece
-/// but the last): one bijective multiply-xorshift step per word, so any change of one
-/// word changes the sum.
-#[derive(Debug, Default)]
-struct Checksum {
-    h: u64,
-    bytes: u64,
-}
-
-impl Checksum {
-    fn add(&mut self, bytes: &[u8]) {
-        for w in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..w.len()].copy_from_slice(w);
-            self.h = (self.h ^ u64::from_le_bytes(word)).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(23);
-        }
-        self.bytes += bytes.len() as u64;
-    }
-
-    fn finish(&self) -> u64 {
-        (self.h ^ self.bytes).wrapping_mul(0x9e37_79b9_7f4a_7c15)
-    }
+    cells.ok_or_else(|| format!("its grid {} x {} is corrupted", header.nx, header.ny))
 }

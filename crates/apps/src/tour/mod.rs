@@ -10,7 +10,7 @@
 //! let params = Tour { rootsum_sizes: vec![1000], mandelbrot: small, scaling: None, ..Tour::default() };
 //! let run = tour::execute(&params, Backend::Threads(2)).unwrap();
 //! assert!(run.result.passed);
-//! assert_eq!(run.result.rows.len(), 16); // 5 programs, rootsum, mandelbrot x 4, taskfarm, heat1d, heat, matmul x 3
+//! assert_eq!(run.result.rows.len(), 17); // 5 programs, rootsum, mandelbrot x 4, taskfarm, heat1d, heat, matmul x 3, train
 //! ```
 
 mod scaling;
@@ -31,6 +31,7 @@ use crate::matmul::{Matmul, Strategy as MatmulStrategy};
 use crate::program::Program;
 use crate::rootsum::{RootSum, WORKSHOP_M};
 use crate::taskfarm::TaskFarm;
+use crate::train::Train;
 use crate::{bcast::Bcast, hello::Hello, scatter_gather::ScatterGather};
 use crate::{error::Result, sendrecv::SendRecv, squares::Squares};
 
@@ -50,6 +51,9 @@ pub struct Tour {
     /// The `matmul` run, once with every strategy (its own strategy is ignored).
     #[serde(default)]
     pub matmul: Matmul,
+    /// The `train` run (a short logistic regression).
+    #[serde(default = "short_training")]
+    pub train: Train,
     /// The closing scaling study (none to skip it).
     pub scaling: Option<TourScaling>,
 }
@@ -57,8 +61,9 @@ pub struct Tour {
 impl Default for Tour {
     /// `rootsum` at the workshop's `M = 1234567` and at `M = 10^8`, `mandelbrot` at the
     /// lesson's `200 200 -1.5 0.5 -1 1 1000`, the lesson's 20 jobs in milliseconds, the
-    /// workshop's `heat1d`, `heat` on a 400 x 300 grid for 500 steps, and the lesson's `matmul`
-    /// (300 x 400 times 400 x 500) with every strategy.
+    /// workshop's `heat1d`, `heat` on a 400 x 300 grid for 500 steps, the lesson's `matmul`
+    /// (300 x 400 times 400 x 500) with every strategy, and 3 epochs of `train logreg` on
+    /// 20,000 samples.
     fn default() -> Self {
         Tour {
             rootsum_sizes: vec![WORKSHOP_M, 100_000_000],
@@ -67,9 +72,15 @@ impl Default for Tour {
             heat1d: Heat1d::default(),
             heat: Heat { nx: 400, ny: 300, steps: 500, bc_x: Boundary::Periodic, ..Heat::default() },
             matmul: Matmul::default(),
+            train: short_training(),
             scaling: Some(TourScaling::default()),
         }
     }
+}
+
+/// The tour's training row: the workshop's logistic regression on 20,000 samples, 3 epochs.
+fn short_training() -> Train {
+    Train { samples: 20_000, epochs: 3, ..Train::logreg() }
 }
 
 /// One program's line of the tour.
@@ -114,6 +125,7 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     tour.heat1d.validate()?;
     tour.heat.validate()?;
     tour.matmul.validate()?;
+    tour.train.validate()?;
     if let Some(s) = &tour.scaling {
         s.validate()?;
     }
@@ -127,6 +139,7 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     rows.push(row(&tour.heat1d, backend));
     rows.push(row(&tour.heat, backend));
     rows.extend(MatmulStrategy::ALL.map(|strategy| row(&Matmul { strategy, ..tour.matmul.clone() }, backend)));
+    rows.push(row(&tour.train, backend));
     let studies = match &tour.scaling {
         Some(s) => s.run()?,
         None => Vec::new(),

@@ -4,7 +4,7 @@
 
 use crate::taskfarm::SplitMix64;
 
-use super::net::Net;
+use super::net::{Activation, Net};
 
 /// Streams of the generator, so that features, noise and teachers never share numbers.
 #[derive(Debug, Clone, Copy)]
@@ -14,6 +14,7 @@ enum Stream {
     Noise = 2,
     Teacher = 3,
     Student = 4,
+    Order = 5,
 }
 
 /// A generator for one purpose and one index (a sample, a layer).
@@ -67,19 +68,33 @@ pub fn logreg_label(seed: u64, i: u64, x: &[f64], w: &[f64], noise_std: f64) -> 
     f64::from(score(x, w) + noise_std * noise(seed, i) > 0.0)
 }
 
+/// The order of epoch `epoch`'s `n` samples: a permutation drawn from the seed and the
+/// epoch alone (Fisher-Yates), so that every rank, at any rank count, agrees on it.
+pub fn permutation(seed: u64, epoch: usize, n: usize) -> Vec<usize> {
+    let mut g = rng(seed, Stream::Order, epoch as u64);
+    let mut order: Vec<usize> = (0..n).collect();
+    for i in (1..n).rev() {
+        let j = (g.next_u64() % (i as u64 + 1)) as usize;
+        order.swap(i, j);
+    }
+    order
+}
+
 /// Initial parameters of `net`: weights `N(0, 1/fan_in)` (LeCun's scaling, right for
-/// tanh), biases `N(0, 0.1^2)`; `teacher` picks the teacher's stream, else the student's.
+/// tanh) and biases `N(0, 0.1^2)`, or for ReLU `N(0, 2/fan_in)` (He's) and zero biases;
+/// `teacher` picks the teacher's stream, else the student's.
 pub fn net_params(net: &Net, seed: u64, teacher: bool) -> Vec<f64> {
+    let relu = net.activation() == Activation::Relu;
     let stream = if teacher { Stream::Teacher } else { Stream::Student };
     let mut p = vec![0.0; net.n_params()];
     for (l, layer) in net.layers().iter().enumerate() {
         let g = &mut rng(seed, stream, 1 + l as u64);
         let (w, b) = (layer.weights.clone(), layer.bias.clone());
         normals(g, &mut p[w.clone()]);
-        let scale = 1.0 / (layer.inputs as f64).sqrt();
+        let scale = (if relu { 2.0 } else { 1.0 } / layer.inputs as f64).sqrt();
         p[w].iter_mut().for_each(|v| *v *= scale);
         normals(g, &mut p[b.clone()]);
-        p[b].iter_mut().for_each(|v| *v *= 0.1);
+        p[b].iter_mut().for_each(|v| *v *= if relu { 0.0 } else { 0.1 });
     }
     p
 }
@@ -98,6 +113,16 @@ mod tests {
         assert_ne!(a, b);
         features(4, 12, &mut b);
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn an_epochs_order_is_a_permutation_of_its_seed_and_epoch() {
+        let a = permutation(7, 1, 1000);
+        let mut sorted = a.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, (0..1000).collect::<Vec<_>>());
+        assert_eq!(a, permutation(7, 1, 1000));
+        assert_ne!(a, permutation(7, 2, 1000));
     }
 
     #[test]

@@ -6,6 +6,9 @@
 //!   and the teacher's own accuracy, the bound.
 //! - `train mlp`: a 16-32-16-1 `tanh` network fitted by mini-batch Adam to 10,000
 //!   samples labelled by a seeded teacher network of the same shape.
+//! - `train fashion-mnist`: a 784-256-128-10 ReLU network with softmax cross-entropy,
+//!   trained by Adam on the 60,000 images of Fashion-MNIST (read from their gzip IDX
+//!   files, see [`idx`]), reshuffled every epoch, with the test accuracy per epoch.
 //!
 //! Every rank makes only its shard of the data (from the seed and the samples' global
 //! indices), computes the gradients of its blocks, and the gradients are summed across
@@ -24,13 +27,19 @@
 //! assert!(small.check(&three, 3).is_ok());
 //! ```
 
+pub mod checkpoint;
 pub mod data;
+pub mod idx;
 pub mod net;
 pub mod optim;
 pub mod parallel;
+pub mod plot;
 pub mod schedule;
 pub mod serial;
 pub mod shard;
+
+use std::path::Path;
+use std::sync::Arc;
 
 use parsci_comm::Comm;
 use serde::{Deserialize, Serialize};
@@ -38,7 +47,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 use crate::heat::fingerprint;
 use crate::program::{Output, Program};
-use net::{Loss, Net};
+use net::{Activation, Loss, Net};
 pub use optim::Optimizer;
 pub use schedule::{Reduction, Schedule};
 use shard::Teacher;
@@ -51,6 +60,19 @@ pub enum Model {
     Logreg,
     /// A `tanh` MLP fitted to a teacher network of its own shape.
     Mlp,
+    /// A ReLU MLP classifying the images of Fashion-MNIST (softmax cross-entropy).
+    FashionMnist,
+}
+
+impl Model {
+    /// The name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Model::Logreg => "logreg",
+            Model::Mlp => "mlp",
+            Model::FashionMnist => "fashion-mnist",
+        }
+    }
 }
 
 /// The parameters of `train`.
@@ -58,9 +80,10 @@ pub enum Model {
 pub struct Train {
     /// The model.
     pub model: Model,
-    /// Samples in all.
+    /// Samples in all (Fashion-MNIST: the first this many training images).
     pub samples: usize,
-    /// The layer widths, inputs first, ending with 1 (`[64, 1]`, `[16, 32, 16, 1]`).
+    /// The layer widths, inputs first, ending with 1 (`[64, 1]`, `[16, 32, 16, 1]`) or
+    /// the classes (`[784, 256, 128, 10]`).
     pub layers: Vec<usize>,
     /// Passes over the data.
     pub epochs: usize,
@@ -89,6 +112,16 @@ pub struct Train {
     pub seed: u64,
     /// For tests: rank `.0` fails at the start of epoch `.1`.
     pub fail_at: Option<(usize, usize)>,
+    /// Fashion-MNIST's directory (default: [`idx::DEFAULT_DIR`], Debian's package).
+    pub data: Option<String>,
+    /// Visit the samples in a new order every epoch (drawn from the seed and the epoch).
+    pub shuffle: bool,
+    /// Save the run's state to this file after every epoch (see [`checkpoint`]).
+    pub checkpoint: Option<String>,
+    /// Resume from this checkpoint.
+    pub restart: Option<String>,
+    /// Draw the loss and accuracy curves into this file (`.png` or `.svg`).
+    pub plot: Option<String>,
 }
 
 impl Train {
@@ -110,6 +143,29 @@ impl Train {
             noise: 1.0,
             seed: 2024,
             fail_at: None,
+            data: None,
+            shuffle: false,
+            checkpoint: None,
+            restart: None,
+            plot: None,
+        }
+    }
+
+    /// Fashion-MNIST: 784-256-128-10 ReLU, softmax, Adam at 0.001, global batch 128,
+    /// 10 epochs, reshuffled every epoch.
+    pub fn fashion_mnist() -> Train {
+        Train {
+            model: Model::FashionMnist,
+            samples: 60_000,
+            layers: vec![784, 256, 128, 10],
+            epochs: 10,
+            lr: 0.001,
+            optimizer: Optimizer::Adam,
+            batch: 128,
+            block: 32,
+            bucket_mb: 1.0,
+            shuffle: true,
+            ..Train::logreg()
         }
     }
 
@@ -139,23 +195,59 @@ impl Train {
         }
     }
 
-    /// The network, its teacher and its initial weights.
-    pub fn setup(&self) -> Setup {
+    /// The network, its teacher (or data set) and its initial weights; reads
+    /// Fashion-MNIST's files.
+    pub fn setup(&self) -> Result<Setup> {
         let d = self.layers[0];
-        match self.model {
+        Ok(match self.model {
             Model::Logreg => {
                 let net = Net::new(&self.layers, Loss::Logistic);
                 let teacher = Teacher::Linear { w: data::logreg_teacher(self.seed, d), noise: self.noise };
                 let initial = vec![0.0; net.n_params()];
-                Setup { net, teacher, initial }
+                Setup { net, teacher, initial, test: None }
             }
             Model::Mlp => {
                 let net = Net::new(&self.layers, Loss::Squared);
                 let teacher = Teacher::Net { net: net.clone(), params: data::net_params(&net, self.seed, true) };
                 let initial = data::net_params(&net, self.seed, false);
-                Setup { net, teacher, initial }
+                Setup { net, teacher, initial, test: None }
             }
-        }
+            Model::FashionMnist => {
+                let dir = self.data.as_deref().unwrap_or(idx::DEFAULT_DIR);
+                let set = idx::load(Path::new(dir))?;
+                let pixels = set.train.pixels_per_image();
+                if pixels != d || set.test.pixels_per_image() != d {
+                    let msg = format!(
+                        "the images in {dir} have {pixels} pixels (test: {}) but the network takes {d} inputs",
+                        set.test.pixels_per_image()
+                    );
+                    return Err(Train::invalid(msg));
+                }
+                if self.samples > set.train.len() || set.test.is_empty() {
+                    let msg = format!(
+                        "--samples {} but {dir} holds {} training and {} test images",
+                        self.samples,
+                        set.train.len(),
+                        set.test.len()
+                    );
+                    return Err(Train::invalid(msg));
+                }
+                let net = Net::with_activation(&self.layers, Loss::Softmax, Activation::Relu);
+                let initial = data::net_params(&net, self.seed, false);
+                let test = Teacher::Images(Arc::new(set.test));
+                Setup { net, teacher: Teacher::Images(Arc::new(set.train)), initial, test: Some(test) }
+            }
+        })
+    }
+
+    /// The order of epoch `epoch`'s samples (`None`: in index order).
+    pub fn order(&self, epoch: usize) -> Option<Vec<usize>> {
+        self.shuffle.then(|| data::permutation(self.seed, epoch, self.samples))
+    }
+
+    /// The plan of the test set's evaluation on `ranks` ranks (fixed blocks, in order).
+    pub fn test_schedule(&self, ranks: usize, n: usize) -> Schedule {
+        Schedule { n, per_rank: false, reduction: Reduction::Ordered, ..self.schedule(ranks) }
     }
 
     fn invalid(msg: String) -> Error {
@@ -172,6 +264,18 @@ pub struct Setup {
     pub teacher: Teacher,
     /// The initial parameters (zeros for logistic regression).
     pub initial: Vec<f64>,
+    /// The test set, if the model has one (Fashion-MNIST).
+    pub test: Option<Teacher>,
+}
+
+impl Setup {
+    /// The test set's size.
+    pub fn test_samples(&self) -> usize {
+        match &self.test {
+            Some(Teacher::Images(set)) => set.len(),
+            _ => 0,
+        }
+    }
 }
 
 /// One epoch's figures.
@@ -181,8 +285,12 @@ pub struct EpochStats {
     pub epoch: usize,
     /// The mean loss over all samples after the epoch.
     pub loss: f64,
-    /// The fraction predicted right (the sign of the output).
+    /// The fraction predicted right (the sign of the output, or the largest class).
     pub accuracy: f64,
+    /// The mean loss over the test set (Fashion-MNIST).
+    pub test_loss: Option<f64>,
+    /// The fraction of the test set predicted right (Fashion-MNIST).
+    pub test_accuracy: Option<f64>,
     /// Rank 0's time in the epoch's steps, in seconds.
     pub train_time_s: f64,
     /// Samples per second of the epoch's steps.
@@ -216,10 +324,26 @@ pub struct TrainResult {
     pub teacher_accuracy: Option<f64>,
     /// A digest of the final weights' bits (equal digests: equal weights).
     pub weights_fingerprint: String,
-    /// Rank 0's time waiting for gradient sums after its backward passes, in seconds.
-    pub exchange_wait_s: f64,
+    /// Rank 0's time per phase over all epochs.
+    pub phases: Phases,
     /// The final weights.
     pub weights: Vec<f64>,
+}
+
+/// Where rank 0's time went, in seconds, over all epochs.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct Phases {
+    /// Forward passes and the loss (training steps only).
+    pub forward_s: f64,
+    /// Backward passes (with the posting of the overlapped sums).
+    pub backward_s: f64,
+    /// Waiting for the gradient sums after the backward pass (all of the sums without
+    /// overlap).
+    pub allreduce_wait_s: f64,
+    /// Adding the block slots, scaling, and the optimizer's step.
+    pub optimizer_s: f64,
+    /// The loss and accuracy after each epoch (training and test sets), and reshuffling.
+    pub evaluate_s: f64,
 }
 
 impl TrainResult {
@@ -235,8 +359,10 @@ impl Program for Train {
 
     fn validate(&self) -> Result<()> {
         let l = &self.layers;
-        if l.len() < 2 || l.contains(&0) || l.last() != Some(&1) {
-            return Err(Train::invalid(format!("the layer widths must be positive and end with 1, got {l:?}")));
+        let classes = if self.model == Model::FashionMnist { idx::CLASSES } else { 1 };
+        if l.len() < 2 || l.contains(&0) || l.last() != Some(&classes) {
+            let msg = format!("the layer widths must be positive and end with {classes}, got {l:?}");
+            return Err(Train::invalid(msg));
         }
         if self.model == Model::Logreg && l.len() != 2 {
             return Err(Train::invalid(format!("logistic regression has one layer (features, 1), got {l:?}")));
@@ -270,7 +396,7 @@ impl Program for Train {
     fn run(&self, comm: &Comm) -> Result<Option<Output<TrainResult>>> {
         self.validate()?;
         self.validate_ranks(comm.size())?;
-        let setup = self.setup();
+        let setup = self.setup()?;
         let trained = parallel::train(comm, self, &setup)?;
         if comm.rank() != 0 {
             return Ok(None);
@@ -290,10 +416,19 @@ impl Program for Train {
             epochs: trained.epochs,
             teacher_accuracy: (self.model == Model::Logreg).then(|| trained.teacher_right as f64 / n),
             weights_fingerprint: fingerprint::hex(fingerprint::of(&trained.params)),
-            exchange_wait_s: trained.exchange_s,
+            phases: trained.phases,
             weights: trained.params,
         };
-        let lines = self.lines(&result, comm.size());
+        let mut lines = self.lines(&result, comm.size());
+        if let Some(path) = &self.plot {
+            let fig = plot::figure(&result);
+            crate::scaling::plot::write_plot(Path::new(path), &fig).map_err(|msg| Error::Output {
+                program: "train",
+                path: path.clone(),
+                msg,
+            })?;
+            lines.push(format!("loss and accuracy curves written to {path}"));
+        }
         Ok(Some(Output { lines, result }))
     }
 
@@ -305,7 +440,8 @@ impl Program for Train {
         if !(result.rank_invariant && self.fail_at.is_none()) {
             return Ok(());
         }
-        let (history, weights) = serial::train(self, &self.setup());
+        let setup = self.setup().map_err(|e| e.to_string())?;
+        let (history, weights) = serial::train(self, &setup);
         let got: Vec<(f64, f64)> = std::iter::once((result.initial_loss, result.initial_accuracy))
             .chain(result.epochs.iter().map(|e| (e.loss, e.accuracy)))
             .collect();
@@ -343,10 +479,7 @@ impl Train {
         let mut lines = vec![
             format!(
                 "train {}: {} samples, layers {} ({} parameters), {:?} lr {}, batch {batch}, {ranks} ranks",
-                match self.model {
-                    Model::Logreg => "logreg",
-                    Model::Mlp => "mlp",
-                },
+                self.model.name(),
                 r.samples,
                 widths.join("-"),
                 r.params,
@@ -356,8 +489,9 @@ impl Train {
             format!("epoch {:>3}  loss {:.6e}  accuracy {:.4}", 0, r.initial_loss, r.initial_accuracy),
         ];
         for e in &r.epochs {
+            let test = e.test_accuracy.map_or(String::new(), |a| format!("  test accuracy {a:.4}"));
             lines.push(format!(
-                "epoch {:>3}  loss {:.6e}  accuracy {:.4}  {:.3e} samples/s",
+                "epoch {:>3}  loss {:.6e}  accuracy {:.4}{test}  {:.3e} samples/s",
                 e.epoch, e.loss, e.accuracy, e.samples_per_s
             ));
         }
@@ -365,10 +499,13 @@ impl Train {
             lines.push(format!("teacher accuracy {t:.4} (the bound: the labels are noisy)"));
         }
         let fell = r.initial_loss / r.final_loss();
+        let ph = &r.phases;
         lines.push(format!(
-            "loss fell {fell:.3e}x; gradient wait after backward {:.3} s; weights {}",
-            r.exchange_wait_s, r.weights_fingerprint
+            "time on rank 0: forward {:.3} s, backward {:.3} s, allreduce wait {:.3} s, optimizer {:.3} s, \
+             evaluation {:.3} s",
+            ph.forward_s, ph.backward_s, ph.allreduce_wait_s, ph.optimizer_s, ph.evaluate_s
         ));
+        lines.push(format!("loss fell {fell:.3e}x; weights {}", r.weights_fingerprint));
         lines
     }
 }

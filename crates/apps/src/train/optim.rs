@@ -1,4 +1,4 @@
-//! The optimizers: plain (mini-batch) gradient descent and Adam. Every rank holds the
+//! The optimizers: plain (mini-batch) gradient descent, with momentum, and Adam. Every rank holds the
 //! same parameters and applies the same summed gradient, so they stay equal.
 
 /// Which optimizer.
@@ -7,6 +7,8 @@
 pub enum Optimizer {
     /// `w -= lr g`.
     Sgd,
+    /// Heavy-ball momentum: `v = 0.9 v + g`, `w -= lr v` (PyTorch's `SGD(momentum=0.9)`).
+    Momentum,
     /// Adam (Kingma and Ba, 2015) with `beta1 = 0.9`, `beta2 = 0.999`, `eps = 1e-8`.
     Adam,
 }
@@ -24,14 +26,24 @@ pub struct State {
 impl State {
     /// A fresh optimizer for `n` parameters.
     pub fn new(kind: Optimizer, lr: f64, n: usize) -> State {
-        let moments = if kind == Optimizer::Adam { n } else { 0 };
-        State { kind, lr, m: vec![0.0; moments], v: vec![0.0; moments], t: 0 }
+        let (m, v) = match kind {
+            Optimizer::Sgd => (0, 0),
+            Optimizer::Momentum => (n, 0),
+            Optimizer::Adam => (n, n),
+        };
+        State { kind, lr, m: vec![0.0; m], v: vec![0.0; v], t: 0 }
     }
 
     /// One step along the mean gradient `g`.
     pub fn step(&mut self, p: &mut [f64], g: &[f64]) {
         match self.kind {
             Optimizer::Sgd => p.iter_mut().zip(g).for_each(|(w, g)| *w -= self.lr * g),
+            Optimizer::Momentum => {
+                for ((w, g), v) in p.iter_mut().zip(g).zip(&mut self.m) {
+                    *v = 0.9 * *v + g;
+                    *w -= self.lr * *v;
+                }
+            }
             Optimizer::Adam => {
                 let (b1, b2, eps) = (0.9, 0.999, 1e-8);
                 self.t += 1;
@@ -43,5 +55,29 @@ impl State {
                 }
             }
         }
+    }
+}
+
+impl State {
+    /// The state to save: the step count and the moments (`m`, then `v`).
+    pub fn export(&self) -> (i32, Vec<f64>) {
+        (self.t, [&self.m[..], &self.v[..]].concat())
+    }
+
+    /// Takes back a saved state; `None` if `moments` does not fit this optimizer.
+    pub fn restore(&mut self, t: i32, moments: &[f64]) -> Option<()> {
+        let (m, v) = (self.m.len(), self.v.len());
+        if moments.len() != m + v {
+            return None;
+        }
+        self.t = t;
+        self.m.copy_from_slice(&moments[..m]);
+        self.v.copy_from_slice(&moments[m..]);
+        Some(())
+    }
+
+    /// The number of values [`export`](State::export) gives.
+    pub fn moments(&self) -> usize {
+        self.m.len() + self.v.len()
     }
 }

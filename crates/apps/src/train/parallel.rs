@@ -3,15 +3,17 @@
 //! the backward pass of earlier layers goes on), and every rank takes the same step.
 
 use std::ops::Range;
+use std::path::Path;
 use std::time::Instant;
 
 use parsci_comm::{wait_all, Comm, Op};
 
+use super::checkpoint;
 use super::net::{Net, Trace};
 use super::optim::State;
 use super::schedule::Step;
 use super::shard::Shard;
-use super::{EpochStats, Setup, Train};
+use super::{EpochStats, Phases, Setup, Train};
 use crate::error::{Error, Result};
 
 /// Consecutive layers whose gradients travel together.
@@ -51,8 +53,8 @@ pub struct Trained {
     pub epochs: Vec<EpochStats>,
     /// Samples the teacher gets right, over all ranks.
     pub teacher_right: u64,
-    /// Rank 0's time waiting for gradient sums after its backward pass, in seconds.
-    pub exchange_s: f64,
+    /// This rank's time per phase.
+    pub phases: Phases,
 }
 
 /// Trains on every rank; every rank returns the same parameters and statistics.
@@ -60,7 +62,14 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
     let (rank, size) = (comm.rank(), comm.size());
     let schedule = params.schedule(size);
     let net = &setup.net;
-    let shard = Shard::new(&schedule, rank, &setup.teacher, net.inputs(), params.seed);
+    let make = |order: Option<Vec<usize>>| {
+        Shard::new(&schedule, rank, &setup.teacher, net.inputs(), params.seed, order.as_deref())
+    };
+    let mut shard = make(None);
+    let test = setup.test.as_ref().map(|t| {
+        let s = params.test_schedule(size, setup.test_samples());
+        Shard::new(&s, rank, t, net.inputs(), params.seed, None)
+    });
     let mut right = [shard.teacher_right];
     comm.allreduce_in_place(&mut right, &Op::sum())?;
     let mut p = setup.initial.clone();
@@ -70,39 +79,98 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
     let mut bufs: Vec<Vec<f64>> = vec![Vec::new(); buckets.len()];
     let mut g = vec![0.0; p.len()];
     let mut scratch = Vec::new();
-    let initial = evaluate(comm, net, &p, &shard, &mut traces)?;
-    let mut out = Trained { initial, teacher_right: right[0], ..Trained::default() };
-    for epoch in 1..=params.epochs {
+    let saved = params.restart.as_deref().map(|f| checkpoint::read(Path::new(f), params)).transpose()?;
+    let mut out = Trained { teacher_right: right[0], ..Trained::default() };
+    let first = match saved {
+        Some(saved) => {
+            let fits = saved.params.len() == p.len() && opt.restore(saved.optimizer_steps, &saved.moments).is_some();
+            if !fits {
+                let msg = format!("{}: its weights do not fit this network", params.restart.as_deref().unwrap_or(""));
+                return Err(Error::InvalidInput { program: "train", msg });
+            }
+            p = saved.params;
+            (out.initial, out.epochs) = (saved.initial, saved.epochs);
+            saved.epoch + 1
+        }
+        None => {
+            out.initial = evaluate(comm, net, &p, &shard, &mut traces)?;
+            1
+        }
+    };
+    let ph = &mut out.phases;
+    // On a terminal, rank 0 shows the steps and each finished epoch's figures as it goes.
+    let left = (params.epochs + 1 - first) * schedule.steps();
+    let bar = crate::progress::Bar::new(rank, left as u64, "train steps");
+    for epoch in first..=params.epochs {
         if params.fail_at == Some((rank, epoch)) {
             let msg = format!("failure injected at the start of epoch {epoch} (--fail-at)");
             return Err(Error::Protocol { program: "train", rank, msg });
         }
+        if params.shuffle {
+            let start = Instant::now();
+            shard = make(params.order(epoch));
+            ph.evaluate_s += start.elapsed().as_secs_f64();
+        }
         let start = Instant::now();
         for (step, rows) in shard.steps.iter().zip(&shard.rows) {
+            let t0 = Instant::now();
             let units: Vec<(&[f64], &[f64])> = rows.iter().map(|r| shard.unit(r)).collect();
             traces.resize_with(units.len().max(traces.len()), Trace::default);
             for ((x, y), t) in units.iter().zip(traces.iter_mut()) {
                 net.forward(&p, x, y.len(), t);
                 net.loss_and_seed(t, y);
             }
+            let t1 = Instant::now();
+            ph.forward_s += (t1 - t0).as_secs_f64();
             for (buf, b) in bufs.iter_mut().zip(&buckets) {
                 buf.clear();
                 buf.resize(step.slots * b.params.len(), 0.0);
             }
             let waited =
                 exchange(comm, params.overlap, net, &p, step, &units, &mut traces, &buckets, &mut bufs, &mut scratch)?;
-            out.exchange_s += waited;
+            let t2 = Instant::now();
+            ph.allreduce_wait_s += waited;
+            ph.backward_s += (t2 - t1).as_secs_f64() - waited;
             for (buf, b) in bufs.iter().zip(&buckets) {
                 fold_slots(buf, step.slots, &mut g[b.params.clone()]);
             }
             let scale = 1.0 / step.count as f64;
             g.iter_mut().for_each(|v| *v *= scale);
             opt.step(&mut p, &g);
+            ph.optimizer_s += t2.elapsed().as_secs_f64();
+            bar.inc(1);
         }
         let seconds = start.elapsed().as_secs_f64();
+        let start = Instant::now();
         let (loss, accuracy) = evaluate(comm, net, &p, &shard, &mut traces)?;
+        let tested = test.as_ref().map(|t| evaluate(comm, net, &p, t, &mut traces)).transpose()?;
+        ph.evaluate_s += start.elapsed().as_secs_f64();
         let samples_per_s = schedule.n as f64 / seconds;
-        out.epochs.push(EpochStats { epoch, loss, accuracy, train_time_s: seconds, samples_per_s });
+        let test_text = tested.map_or(String::new(), |t| format!(", test accuracy {:.4}", t.1));
+        bar.message(format!(
+            "epoch {epoch}: loss {loss:.4e}, accuracy {accuracy:.4}{test_text}, {samples_per_s:.3e} samples/s"
+        ));
+        out.epochs.push(EpochStats {
+            epoch,
+            loss,
+            accuracy,
+            test_loss: tested.map(|t| t.0),
+            test_accuracy: tested.map(|t| t.1),
+            train_time_s: seconds,
+            samples_per_s,
+        });
+        if let (Some(path), 0) = (&params.checkpoint, rank) {
+            let (optimizer_steps, moments) = opt.export();
+            let saved = checkpoint::Saved {
+                epoch,
+                initial: out.initial,
+                epochs: out.epochs.clone(),
+                params: p.clone(),
+                optimizer_steps,
+                moments,
+            };
+            checkpoint::write(Path::new(path), params, &saved)?;
+        }
     }
     out.params = p;
     Ok(out)

@@ -11,11 +11,17 @@ use super::{Setup, Train};
 pub fn train(params: &Train, setup: &Setup) -> (Vec<(f64, f64)>, Vec<f64>) {
     let schedule = params.schedule(1);
     let net = &setup.net;
-    let shard = Shard::new(&schedule, 0, &setup.teacher, net.inputs(), params.seed);
+    let make = |order: Option<Vec<usize>>| {
+        Shard::new(&schedule, 0, &setup.teacher, net.inputs(), params.seed, order.as_deref())
+    };
+    let mut shard = make(None);
     let mut p = setup.initial.clone();
     let mut opt = State::new(params.optimizer, params.lr, p.len());
     let mut history = vec![evaluate(net, &p, &shard)];
-    for _ in 0..params.epochs {
+    for epoch in 1..=params.epochs {
+        if params.shuffle {
+            shard = make(params.order(epoch));
+        }
         for (step, rows) in shard.steps.iter().zip(&shard.rows) {
             let mut sum: Option<Vec<f64>> = None;
             for r in rows {

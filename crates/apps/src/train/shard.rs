@@ -1,9 +1,11 @@
 //! A rank's shard: the samples of its units, made from the seed and their global
-//! indices, in the order the rank visits them.
+//! indices (or read from a data set's images), in the order the rank visits them.
 
 use std::ops::Range;
+use std::sync::Arc;
 
 use super::data;
+use super::idx::Images;
 use super::net::{Net, Trace};
 use super::schedule::{Schedule, Step};
 
@@ -24,6 +26,8 @@ pub enum Teacher {
         /// Its parameters.
         params: Vec<f64>,
     },
+    /// Labelled images (Fashion-MNIST): sample `i` is image `i`, its label the class.
+    Images(Arc<Images>),
 }
 
 /// One rank's samples, grouped by step and unit.
@@ -44,8 +48,16 @@ pub struct Shard {
 }
 
 impl Shard {
-    /// Makes rank `rank`'s samples.
-    pub fn new(schedule: &Schedule, rank: usize, teacher: &Teacher, d: usize, seed: u64) -> Shard {
+    /// Makes rank `rank`'s samples; with an `order`, the sample at position `k` of the
+    /// epoch is `order[k]` (a shuffled epoch), else `k`.
+    pub fn new(
+        schedule: &Schedule,
+        rank: usize,
+        teacher: &Teacher,
+        d: usize,
+        seed: u64,
+        order: Option<&[usize]>,
+    ) -> Shard {
         let steps: Vec<Step> = (0..schedule.steps()).map(|t| schedule.step(t, rank)).collect();
         let n: usize = steps.iter().flat_map(|s| &s.units).map(|u| u.samples.len()).sum();
         let (mut x, mut y) = (vec![0.0; n * d], Vec::with_capacity(n));
@@ -56,9 +68,14 @@ impl Shard {
             let mut mine = Vec::with_capacity(step.units.len());
             for unit in &step.units {
                 mine.push(at..at + unit.samples.len());
-                for i in unit.samples.clone() {
+                for k in unit.samples.clone() {
+                    let i = order.map_or(k, |o| o[k]);
                     let row = &mut x[at * d..(at + 1) * d];
-                    data::features(seed, i as u64, row);
+                    if let Teacher::Images(set) = teacher {
+                        set.features(i, row);
+                    } else {
+                        data::features(seed, i as u64, row);
+                    }
                     y.push(match teacher {
                         Teacher::Linear { w, noise } => {
                             let label = data::logreg_label(seed, i as u64, row, w, *noise);
@@ -69,6 +86,7 @@ impl Shard {
                             net.forward(params, row, 1, &mut trace);
                             net.outputs(&trace)[0]
                         }
+                        Teacher::Images(set) => f64::from(set.labels[i]),
                     });
                     at += 1;
                 }
