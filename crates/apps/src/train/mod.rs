@@ -505,7 +505,9 @@ impl Train {
              evaluation {:.3} s",
             ph.forward_s, ph.backward_s, ph.allreduce_wait_s, ph.optimizer_s, ph.evaluate_s
         ));
-        lines.push(format!("loss fell {fell:.3e}x; weights {}", r.weights_fingerprint));
+        // Orders of magnitude (the MLP) in powers of ten; a few times (logreg) plainly.
+        let fell = if fell >= 1000.0 { format!("{fell:.2e}") } else { format!("{fell:.2}") };
+        lines.push(format!("loss fell {fell} times; weights {}", r.weights_fingerprint));
         lines
     }
 }
