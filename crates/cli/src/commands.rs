@@ -54,6 +54,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         }
         Command::Scale(args) => args.run(g),
         Command::Amdahl(args) => args.run(g),
+        Command::Trace(args) => args.run(g),
         Command::Slurm(args) => {
             print(&args.script(g)?)?;
             Ok(ExitCode::SUCCESS)
@@ -96,6 +97,13 @@ pub(crate) fn program_on<P: Program>(
         }
     } else if let Some(run) = execute_with(p, backend, &options)? {
         emit(&run, g.json)?;
+        if let (Some(path), false) = (&g.trace_file, g.json) {
+            eprintln!(
+                "parsci: trace written to {} (open it in ui.perfetto.dev, or: parsci trace {})",
+                path.display(),
+                path.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

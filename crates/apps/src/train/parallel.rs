@@ -81,10 +81,12 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
         for (step, rows) in shard.steps.iter().zip(&shard.rows) {
             let units: Vec<(&[f64], &[f64])> = rows.iter().map(|r| shard.unit(r)).collect();
             traces.resize_with(units.len().max(traces.len()), Trace::default);
+            let phase = comm.span("forward");
             for ((x, y), t) in units.iter().zip(traces.iter_mut()) {
                 net.forward(&p, x, y.len(), t);
                 net.loss_and_seed(t, y);
             }
+            drop(phase);
             for (buf, b) in bufs.iter_mut().zip(&buckets) {
                 buf.clear();
                 buf.resize(step.slots * b.params.len(), 0.0);
@@ -127,6 +129,7 @@ fn exchange(
 ) -> Result<f64> {
     let sum = Op::sum();
     let backward = |b: &Bucket, buf: &mut [f64], traces: &mut [Trace], scratch: &mut Vec<f64>| {
+        let _phase = comm.span("backward");
         let len = b.params.len();
         for l in b.layers.clone().rev() {
             let range = net.layers()[l].params();
@@ -149,6 +152,7 @@ fn exchange(
             backward(b, buf, traces, scratch);
         }
         let start = Instant::now();
+        let _phase = comm.span("allreduce");
         for buf in bufs.iter_mut().rev() {
             comm.allreduce_in_place(buf, &sum)?;
         }
@@ -161,6 +165,7 @@ fn exchange(
             pending.push(s.iallreduce_in_place(buf, &sum)?); // travels during the next bucket's layers
         }
         let start = Instant::now();
+        let _phase = comm.span("allreduce");
         wait_all(pending)?;
         Ok(start.elapsed().as_secs_f64())
     })
