@@ -34,7 +34,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::Train(model) => program(&model.params(), g),
         Command::Petsc(args) => crate::petsc_args::run(args, g),
         Command::Tour { large_m } => {
-            let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
+            let mut params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
+            if let Some(path) = &g.trace_file {
+                params.trace = Some(path.clone());
+            }
             let backend = g.backend()?;
             if backend.name() != "threads" {
                 return Err("the tour runs every program at several rank counts in one process: run it on \
