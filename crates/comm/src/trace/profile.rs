@@ -58,7 +58,7 @@ pub struct Profile {
 }
 
 impl Profile {
-    /// The profile of `trace`, restricted to calls that end within `[from, to]` (us) if given.
+    /// The profile of `trace`.
     pub fn of(trace: &Trace) -> Profile {
         let n = trace.ranks.len();
         let mut ranks = Vec::with_capacity(n);
