@@ -71,8 +71,10 @@ fn the_timeline_is_a_png_and_can_be_zoomed() {
     let v: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(v["ranks"].as_array().unwrap().len(), 4);
     assert_eq!(v["matrix_bytes"].as_array().unwrap().len(), 4);
-    let bad = parsci(&["trace", f, "--png", p, "--from", "1e9"]);
-    assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("window"));
+    for window in [&["--from", "1e9"][..], &["--from", "1e9", "--to", "2e9"][..]] {
+        let bad = parsci(&[&["trace", f, "--png", p][..], window].concat());
+        assert!(!bad.status.success() && String::from_utf8_lossy(&bad.stderr).contains("window"), "{window:?}");
+    }
     std::fs::remove_file(&file).unwrap();
     std::fs::remove_file(&png).unwrap();
 }

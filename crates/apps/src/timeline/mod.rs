@@ -53,7 +53,7 @@ pub fn draw(trace: &Trace, profile: &Profile, window: (Option<f64>, Option<f64>)
     let (first, last) = trace.span();
     let t0 = first + window.0.unwrap_or(0.0).max(0.0);
     let t1 = window.1.map_or(last, |to| first + to).min(last.max(t0 + 1.0));
-    if t1 <= t0 {
+    if t1 <= t0 || t0 >= last {
         return Err(format!("the window --from/--to is empty: the trace lasts {:.3} ms", (last - first) / 1e3));
     }
     let band = (600.0 / n as f64).clamp(14.0, 70.0);
