@@ -33,6 +33,7 @@ pub mod scatter_gather;
 pub mod sendrecv;
 pub mod squares;
 pub mod taskfarm;
+pub mod timeline;
 pub mod tour;
 pub mod train;
 

@@ -60,6 +60,10 @@ pub struct GlobalArgs {
     /// backend always checks
     #[arg(long, global = true)]
     pub check: bool,
+    /// Record a communication trace of the run (every call, message and phase of every
+    /// rank) to FILE.json: open it in Perfetto (ui.perfetto.dev) or read it with `parsci trace`
+    #[arg(long = "trace", global = true, value_name = "FILE.json")]
+    pub trace_file: Option<std::path::PathBuf>,
     /// Run the program N times in this one job and print a JSON array of the runs (what
     /// `parsci scale --launcher` asks of each MPI job)
     #[arg(long, global = true, hide = true, value_name = "N", default_value_t = 1, value_parser = crate::programs::parse_count)]
@@ -106,6 +110,9 @@ impl GlobalArgs {
         }
         if self.check {
             options = options.with_check_collectives();
+        }
+        if let Some(path) = &self.trace_file {
+            options = options.with_trace(path);
         }
         options
     }
@@ -204,6 +211,9 @@ pub enum Command {
     /// Scaling study: run a program at several rank counts (--ranks 1,2,4 --repeat 5), report
     /// speedup, efficiency, Karp-Flatt and an Amdahl fit, as a table, CSV, JSON and a plot
     Scale(crate::scale::ScaleArgs),
+    /// Read a trace (--trace FILE.json): per-rank compute and communication time, per-call
+    /// statistics, the communication matrix and wait states; --png draws the timeline
+    Trace(crate::trace_args::TraceArgs),
     /// Amdahl's and Gustafson's laws for a serial fraction (or one fitted to measured times)
     Amdahl(crate::amdahl::AmdahlArgs),
     /// Print a shell completion script (e.g. parsci completions bash > /etc/bash_completion.d/parsci)

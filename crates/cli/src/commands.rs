@@ -34,7 +34,10 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::Train(model) => program(&model.params(), g),
         Command::Petsc(args) => crate::petsc_args::run(args, g),
         Command::Tour { large_m } => {
-            let params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
+            let mut params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };
+            if let Some(path) = &g.trace_file {
+                params.trace = Some(path.clone());
+            }
             let backend = g.backend()?;
             if backend.name() != "threads" {
                 return Err("the tour runs every program at several rank counts in one process: run it on \
@@ -59,6 +62,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         }
         Command::Scale(args) => args.run(g),
         Command::Amdahl(args) => args.run(g),
+        Command::Trace(args) => args.run(g),
         Command::Slurm(args) => {
             print(&args.script(g)?)?;
             Ok(ExitCode::SUCCESS)
@@ -101,6 +105,13 @@ pub(crate) fn program_on<P: Program>(
         }
     } else if let Some(run) = execute_with(p, backend, &options)? {
         emit(&run, g.json)?;
+        if let (Some(path), false) = (&g.trace_file, g.json) {
+            eprintln!(
+                "parsci: trace written to {} (open it in ui.perfetto.dev, or: parsci trace {})",
+                path.display(),
+                path.display()
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,7 @@ mod programs;
 mod ranks;
 mod scale;
 mod slurm;
+mod trace_args;
 mod train_args;
 
 use std::process::ExitCode;

@@ -124,6 +124,8 @@ fn tour_passes() {
     }
     assert!(out.contains("M = 1234567: sum = 914494295.631"), "{out}");
     assert!(out.contains("All 18 checks passed."), "{out}");
+    assert!(out.contains("The heat run's communication trace: "), "{out}");
+    assert!(out.contains("Time per rank") && out.contains("comm %"), "{out}");
 }
 
 #[test]

@@ -6,7 +6,7 @@ use crate::comm::{dispatch, Comm};
 use crate::data::{Data, ObjByte, Op};
 use crate::error::{Error, Result};
 use crate::p2p::{decode, encode};
-use crate::timing::{self, Kind};
+use crate::timing::Kind;
 
 #[cfg(any(feature = "mpi", test))]
 pub(crate) mod agree;
@@ -103,52 +103,52 @@ impl Layout {
 impl Comm {
     /// Waits until every rank has called `barrier`.
     pub fn barrier(&self) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "barrier", crate::p2p::PROC_NULL, -1, 0);
         dispatch!(self, c => c.barrier())
     }
 
     /// Copies `buf` of `root` into `buf` of every rank (all pass the same length).
     pub fn bcast<T: Data>(&self, buf: &mut [T], root: usize) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "bcast", root, -1, std::mem::size_of_val(buf));
         dispatch!(self, c => c.bcast(buf, root))
     }
 
     /// Root's `send` (length `size * recv.len()`, ignored elsewhere) is cut into equal blocks;
     /// rank `i` receives block `i`.
     pub fn scatter<T: Data>(&self, send: Option<&[T]>, recv: &mut [T], root: usize) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "scatter", root, -1, std::mem::size_of_val(recv));
         dispatch!(self, c => c.scatter(send, recv, root))
     }
 
     /// Rank `i` receives block `i` of root's `send` as laid out by root's `layout`;
     /// `recv` must hold at least `layout.counts()[i]` elements.
     pub fn scatterv<T: Data>(&self, send: Option<(&[T], &Layout)>, recv: &mut [T], root: usize) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "scatterv", root, -1, std::mem::size_of_val(recv));
         dispatch!(self, c => c.scatterv(send, recv, root))
     }
 
     /// Root receives every rank's `send` (all of one length) in rank order into `recv`
     /// (length `size * send.len()`, only significant at root).
     pub fn gather<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, root: usize) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "gather", root, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.gather(send, recv, root))
     }
 
     /// Root receives rank `i`'s `send` into block `i` of `recv` as laid out by `layout`.
     pub fn gatherv<T: Data>(&self, send: &[T], recv: Option<(&mut [T], &Layout)>, root: usize) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "gatherv", root, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.gatherv(send, recv, root))
     }
 
     /// Every rank receives every rank's `send` in rank order.
     pub fn allgather<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "allgather", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.allgather(send, recv))
     }
 
     /// Every rank receives rank `i`'s `send` into block `i` of `recv` (same layout everywhere).
     pub fn allgatherv<T: Data>(&self, send: &[T], recv: &mut [T], layout: &Layout) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "allgatherv", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.allgatherv(send, recv, layout))
     }
 
@@ -167,31 +167,31 @@ impl Comm {
     /// assert_eq!(out.root(), Some(&[6.0, 4.0]));
     /// ```
     pub fn reduce<T: Data>(&self, send: &[T], recv: Option<&mut [T]>, op: &Op<T>, root: usize) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "reduce", root, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.reduce(send, recv, op, root))
     }
 
     /// Every rank receives `send(0) op ... op send(size-1)`; the same bits everywhere.
     pub fn allreduce<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "allreduce", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.allreduce(send, recv, op))
     }
 
     /// Rank `i` receives `send(0) op ... op send(i)` (inclusive prefix).
     pub fn scan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "scan", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.scan(send, recv, op))
     }
 
     /// Rank `i > 0` receives `send(0) op ... op send(i-1)`; rank 0's `recv` is left as it is.
     pub fn exscan<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "exscan", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.exscan(send, recv, op))
     }
 
     /// Block `j` of rank `i`'s `send` lands in block `i` of rank `j`'s `recv` (equal blocks).
     pub fn alltoall<T: Data>(&self, send: &[T], recv: &mut [T]) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "alltoall", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.alltoall(send, recv))
     }
 
@@ -204,7 +204,7 @@ impl Comm {
         recv: &mut [T],
         recv_layout: &Layout,
     ) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "alltoallv", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.alltoallv(send, send_layout, recv, recv_layout))
     }
 }
@@ -227,7 +227,7 @@ impl Comm {
     /// assert!(out.into_vec().iter().all(|c| c == &("demo".to_string(), 0.05)));
     /// ```
     pub fn bcast_obj<T: Serialize + DeserializeOwned>(&self, value: Option<T>, root: usize) -> Result<T> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "bcast_obj", root, -1, 0);
         self.check_root("bcast_obj", root)?;
         let me = self.rank();
         // The root's own failure (no value, or one that cannot be encoded) travels in the
@@ -260,7 +260,7 @@ impl Comm {
 
     /// Root passes one value per rank; rank `i` gets value `i`.
     pub fn scatter_obj<T: Serialize + DeserializeOwned>(&self, values: Option<Vec<T>>, root: usize) -> Result<T> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "scatter_obj", root, -1, 0);
         self.check_root("scatter_obj", root)?;
         let (me, size) = (self.rank(), self.size());
         // One length per rank, then a flag telling whether the root failed.
@@ -306,7 +306,7 @@ impl Comm {
 
     /// Root gets every rank's value in rank order; the others get `None`.
     pub fn gather_obj<T: Serialize + DeserializeOwned>(&self, value: &T, root: usize) -> Result<Option<Vec<T>>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "gather_obj", root, -1, 0);
         self.check_root("gather_obj", root)?;
         let (me, size) = (self.rank(), self.size());
         let bytes = encode(value, "gather_obj", me, root, -1)?;
@@ -325,7 +325,7 @@ impl Comm {
 
     /// Every rank gets every rank's value in rank order.
     pub fn allgather_obj<T: Serialize + DeserializeOwned>(&self, value: &T) -> Result<Vec<T>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "allgather_obj", crate::p2p::PROC_NULL, -1, 0);
         let (me, size) = (self.rank(), self.size());
         let bytes = encode(value, "allgather_obj", me, me, -1)?;
         let mut counts = vec![0u64; size];
@@ -342,7 +342,7 @@ impl Comm {
         T: Serialize + DeserializeOwned,
         F: Fn(T, T) -> T,
     {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "reduce_obj", root, -1, 0);
         Ok(self.gather_obj(value, root)?.map(|all| fold(all, f)))
     }
 
@@ -367,7 +367,7 @@ impl Comm {
         T: Serialize + DeserializeOwned,
         F: Fn(T, T) -> T,
     {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "scan_obj", crate::p2p::PROC_NULL, -1, 0);
         let mut all = self.allgather_obj(value)?;
         all.truncate(self.rank() + 1);
         Ok(fold(all, f))
@@ -380,7 +380,7 @@ impl Comm {
         T: Serialize + DeserializeOwned,
         F: Fn(T, T) -> T,
     {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "exscan_obj", crate::p2p::PROC_NULL, -1, 0);
         let mut all = self.allgather_obj(value)?;
         all.truncate(self.rank());
         Ok((!all.is_empty()).then(|| fold(all, f)))
@@ -392,13 +392,13 @@ impl Comm {
         T: Serialize + DeserializeOwned,
         F: Fn(T, T) -> T,
     {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "allreduce_obj", crate::p2p::PROC_NULL, -1, 0);
         Ok(fold(self.allgather_obj(value)?, f))
     }
 
     /// Rank `i` sends `values[j]` to rank `j` and gets back one value from every rank, in rank order.
     pub fn alltoall_obj<T: Serialize + DeserializeOwned>(&self, values: Vec<T>) -> Result<Vec<T>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "alltoall_obj", crate::p2p::PROC_NULL, -1, 0);
         let (me, size) = (self.rank(), self.size());
         // A rank that cannot send (wrong number of values, or one that cannot be encoded)
         // sends FAILED as every length, so that every rank returns an error instead of waiting.

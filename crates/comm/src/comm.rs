@@ -2,7 +2,8 @@
 
 use crate::backend::threads::ThreadComm;
 use crate::error::Result;
-use crate::timing::{self, Kind};
+use crate::p2p::PROC_NULL;
+use crate::timing::Kind;
 
 /// Which backend a communicator runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +40,8 @@ impl BackendKind {
 /// ```
 pub struct Comm {
     pub(crate) inner: CommImpl,
+    /// Its identity in the trace, set only while tracing (see [`crate::trace`]).
+    pub(crate) trace: std::cell::OnceCell<std::rc::Rc<crate::trace::CommTrace>>,
 }
 
 pub(crate) enum CommImpl {
@@ -67,12 +70,12 @@ impl std::fmt::Debug for Comm {
 
 impl Comm {
     pub(crate) fn from_threads(c: ThreadComm) -> Self {
-        Comm { inner: CommImpl::Threads(c) }
+        Comm { inner: CommImpl::Threads(c), trace: std::cell::OnceCell::new() }
     }
 
     #[cfg(feature = "mpi")]
     pub(crate) fn from_mpi(c: crate::backend::mpi::MpiComm) -> Self {
-        Comm { inner: CommImpl::Mpi(c) }
+        Comm { inner: CommImpl::Mpi(c), trace: std::cell::OnceCell::new() }
     }
 
     /// This rank's number, `0..size()`.
@@ -113,12 +116,13 @@ impl Comm {
     /// A new communicator with the same ranks and a separate message space
     /// (messages and collectives on one never match the other). Collective.
     pub fn dup(&self) -> Result<Comm> {
-        let _t = timing::enter(Kind::Collective);
-        Ok(match &self.inner {
+        let _t = self.traced(Kind::Collective, "dup", PROC_NULL, -1, 0);
+        let c = match &self.inner {
             CommImpl::Threads(c) => Comm::from_threads(c.dup()?),
             #[cfg(feature = "mpi")]
             CommImpl::Mpi(c) => Comm::from_mpi(c.dup()?),
-        })
+        };
+        Ok(self.derive_trace(Some(c))?.expect("a communicator"))
     }
 
     /// Splits into one communicator per `color`; within each, ranks are ordered by
@@ -134,12 +138,13 @@ impl Comm {
     /// assert_eq!(r.into_vec(), vec![(0, 2), (0, 2), (1, 2), (1, 2)]);
     /// ```
     pub fn split(&self, color: Option<u32>, key: i32) -> Result<Option<Comm>> {
-        let _t = timing::enter(Kind::Collective);
-        Ok(match &self.inner {
+        let _t = self.traced(Kind::Collective, "split", PROC_NULL, -1, 0);
+        let c = match &self.inner {
             CommImpl::Threads(c) => c.split(color, key)?.map(Comm::from_threads),
             #[cfg(feature = "mpi")]
             CommImpl::Mpi(c) => c.split(color, key)?.map(Comm::from_mpi),
-        })
+        };
+        self.derive_trace(c)
     }
 
     /// The ranks that share this rank's node (its memory), as a communicator ordered by
@@ -156,11 +161,12 @@ impl Comm {
     /// assert_eq!(sizes.into_vec(), vec![(0, 3), (1, 3), (2, 3)]);
     /// ```
     pub fn split_shared(&self, key: i32) -> Result<Comm> {
-        let _t = timing::enter(Kind::Collective);
-        Ok(match &self.inner {
+        let _t = self.traced(Kind::Collective, "split_shared", PROC_NULL, -1, 0);
+        let c = match &self.inner {
             CommImpl::Threads(c) => Comm::from_threads(c.split(Some(0), key)?.expect("every rank has color 0")),
             #[cfg(feature = "mpi")]
             CommImpl::Mpi(c) => Comm::from_mpi(c.split_shared(key)),
-        })
+        };
+        Ok(self.derive_trace(Some(c))?.expect("a communicator"))
     }
 }

@@ -144,6 +144,9 @@ pub enum Error {
     /// The job could not be started as asked.
     #[error("launch: {0}")]
     Launch(String),
+    /// A communication trace could not be written (see [`JobOptions::trace`](crate::JobOptions)).
+    #[error("trace: {0}")]
+    Trace(String),
     /// MPI reported an error the other variants do not describe (MPI backend).
     #[error("{op} on rank {caller}: MPI error: {msg}")]
     Mpi {

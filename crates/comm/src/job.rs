@@ -117,6 +117,25 @@ pub struct JobOptions {
     /// variable `PARSCI_CHECK=1`. The thread backend always checks (for free): there
     /// this changes nothing.
     pub check_collectives: bool,
+    /// Record a communication trace of the job and write it where these options say
+    /// (see [`crate::trace`]); `None` (the default) records nothing.
+    ///
+    /// ```
+    /// use parsci_comm::{launch_with, Backend, JobOptions};
+    /// let path = std::env::temp_dir().join(format!("parsci-doc-{}.json", std::process::id()));
+    /// let opts = JobOptions::default().with_trace(&path);
+    /// launch_with(Backend::Threads(2), &opts, |comm| {
+    ///     let _phase = comm.span("exchange");
+    ///     let other = 1 - comm.rank();
+    ///     let mut got = [0u32];
+    ///     comm.sendrecv(&[comm.rank() as u32], other, 0, &mut got, other, 0)
+    /// })
+    /// .unwrap();
+    /// let text = std::fs::read_to_string(&path).unwrap();
+    /// assert!(text.contains("\"sendrecv\"") && text.contains("\"exchange\""));
+    /// # std::fs::remove_file(path).unwrap();
+    /// ```
+    pub trace: Option<crate::trace::TraceOptions>,
 }
 
 impl JobOptions {
@@ -168,6 +187,12 @@ impl JobOptions {
     /// ```
     pub fn with_check_collectives(mut self) -> Self {
         self.check_collectives = true;
+        self
+    }
+
+    /// These options with a trace written to `path` (see [`JobOptions::trace`]).
+    pub fn with_trace(mut self, path: impl Into<std::path::PathBuf>) -> Self {
+        self.trace = Some(crate::trace::TraceOptions::new(path));
         self
     }
 
@@ -315,7 +340,11 @@ where
     F: Fn(&Comm) -> Result<R, E> + Sync,
 {
     let timing = options.comm_timing;
-    let f = |comm: &Comm| {
+    let f = |comm: &Comm| -> std::result::Result<R, JobError<E>> {
+        let tracing = match &options.trace {
+            Some(_) => Some(crate::trace::start(comm).map_err(JobError::Trace)?),
+            None => None,
+        };
         if timing {
             comm.start_comm_timer();
         }
@@ -323,7 +352,11 @@ where
         if timing {
             comm.stop_comm_timer();
         }
-        out
+        let out = out.map_err(JobError::Program)?;
+        if let (Some(t), Some(o)) = (tracing, &options.trace) {
+            crate::trace::finish(comm, t, o).map_err(JobError::Trace)?;
+        }
+        Ok(out)
     };
     match backend {
         Backend::Threads(n) => {
@@ -346,6 +379,21 @@ where
             crate::backend::mpi::set_check_collectives(options.checks_collectives());
             let (size, rank, r) = crate::backend::mpi::run(&f, options.watchdog, options.syncs_sends())?;
             Ok(Launched { size, results: vec![(rank, r)] })
+        }
+    }
+}
+
+/// A rank's failure: its program's, or the trace's.
+enum JobError<E> {
+    Program(E),
+    Trace(Error),
+}
+
+impl<E: Display> Display for JobError<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JobError::Program(e) => e.fmt(f),
+            JobError::Trace(e) => e.fmt(f),
         }
     }
 }

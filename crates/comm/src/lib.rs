@@ -43,6 +43,7 @@ mod request_set;
 mod scope;
 mod timing;
 mod topology;
+pub mod trace;
 
 pub use collective::Layout;
 pub use comm::{BackendKind, Comm};

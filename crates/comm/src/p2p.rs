@@ -16,6 +16,14 @@ use crate::comm::{dispatch, Comm, CommImpl};
 use crate::data::{short_type_name, Data, ObjByte};
 use crate::error::{Error, Result};
 use crate::timing::{self, Kind};
+use crate::trace::{CallInfo, CommTrace};
+use std::rc::Rc;
+
+/// Times and traces a `wait` or `test` of a request on the traced communicator `t`.
+#[inline]
+pub(crate) fn wait_call(op: &'static str, t: Option<&CommTrace>) -> Option<timing::Timed> {
+    timing::enter_call(Kind::Wait, || CallInfo { op, comm: t.map_or(0, |t| t.id), ..CallInfo::unnamed(Kind::Wait) })
+}
 
 /// A message tag. User tags go from 0 to [`MAX_TAG`].
 pub type Tag = i32;
@@ -132,6 +140,8 @@ impl Status {
 #[must_use = "a request does nothing until it is waited on"]
 pub struct Request<'a> {
     pub(crate) inner: ReqImpl<'a>,
+    /// A receive's communicator in the trace, while tracing: its completion is a message.
+    pub(crate) trace: Option<Rc<CommTrace>>,
 }
 
 pub(crate) enum ReqImpl<'a> {
@@ -150,6 +160,16 @@ pub(crate) enum ReqImpl<'a> {
 }
 
 impl<'a> Request<'a> {
+    pub(crate) fn new(inner: ReqImpl<'a>) -> Self {
+        Request { inner, trace: None }
+    }
+
+    /// This request, a receive on `comm`, traced as one.
+    pub(crate) fn traced_recv(mut self, comm: &Comm) -> Self {
+        self.trace = comm.trace_request();
+        self
+    }
+
     /// The thread-backend communicator a request waits on, to park on its world.
     pub(crate) fn thread_comm(&self) -> Option<&'a crate::backend::threads::ThreadComm> {
         match &self.inner {
@@ -160,8 +180,9 @@ impl<'a> Request<'a> {
 
     /// Blocks until the operation completes.
     pub fn wait(self) -> Result<Status> {
-        let _t = timing::enter(Kind::Wait);
-        match self.inner {
+        let trace = self.trace;
+        let _t = wait_call("wait", trace.as_deref());
+        let out = match self.inner {
             ReqImpl::Done(s) => Ok(s),
             ReqImpl::Failed(e) => Err(e),
             ReqImpl::Threads(r) => r.wait(),
@@ -171,11 +192,15 @@ impl<'a> Request<'a> {
             ReqImpl::MpiScoped(r) => r.wait(),
             #[cfg(feature = "mpi")]
             ReqImpl::MpiColl(r) => r.wait(),
+        };
+        if let (Some(t), Ok(st)) = (&trace, &out) {
+            crate::trace::trace_recv_on(t, st);
         }
+        out
     }
     /// Completes the operation if it can without blocking.
     pub fn test(&mut self) -> Result<Option<Status>> {
-        let _t = timing::enter(Kind::Wait);
+        let _t = wait_call("test", self.trace.as_deref());
         let out = match &mut self.inner {
             ReqImpl::Done(s) => return Ok(Some(*s)),
             ReqImpl::Failed(e) => return Err(e.clone()),
@@ -189,7 +214,12 @@ impl<'a> Request<'a> {
         };
         // A finished request stays finished: its status, or its error, again and again.
         match &out {
-            Ok(Some(s)) => self.inner = ReqImpl::Done(*s),
+            Ok(Some(s)) => {
+                if let Some(t) = self.trace.take() {
+                    crate::trace::trace_recv_on(&t, s);
+                }
+                self.inner = ReqImpl::Done(*s)
+            }
             Err(e) => self.inner = ReqImpl::Failed(e.clone()),
             Ok(None) => {}
         }
@@ -202,6 +232,7 @@ impl<'a> Request<'a> {
 #[must_use = "a request does nothing until it is waited on"]
 pub struct VecRequest<'c, T: Data> {
     inner: VecReqImpl<'c, T>,
+    trace: Option<Rc<CommTrace>>,
     caller: usize,
     /// Set once `test` has returned the message or an error: what later calls return.
     done: Option<Error>,
@@ -216,20 +247,24 @@ enum VecReqImpl<'c, T: Data> {
 impl<T: Data> VecRequest<'_, T> {
     /// Blocks until the message has arrived.
     pub fn wait(self) -> Result<(Vec<T>, Status)> {
-        let _t = timing::enter(Kind::Wait);
+        let _t = wait_call("wait", self.trace.as_deref());
         if let Some(done) = self.done {
             return Err(done);
         }
-        match self.inner {
+        let out = match self.inner {
             VecReqImpl::Threads(r) => r.wait(),
             #[cfg(feature = "mpi")]
             VecReqImpl::Mpi(r) => r.wait(),
+        };
+        if let (Some(t), Ok((_, st))) = (&self.trace, &out) {
+            crate::trace::trace_recv_on(t, st);
         }
+        out
     }
     /// Takes the message if it has arrived. Once the message (or an error) has been
     /// returned, the request is finished: later calls return an error.
     pub fn test(&mut self) -> Result<Option<(Vec<T>, Status)>> {
-        let _t = timing::enter(Kind::Wait);
+        let _t = wait_call("test", self.trace.as_deref());
         if let Some(done) = &self.done {
             return Err(done.clone());
         }
@@ -241,6 +276,9 @@ impl<T: Data> VecRequest<'_, T> {
         match &out {
             Ok(None) => {}
             Ok(Some((_, st))) => {
+                if let Some(t) = self.trace.take() {
+                    crate::trace::trace_recv_on(&t, st);
+                }
                 let msg = format!(
                     "the request was already completed: its message (from rank {}, tag {}) was returned by an \
                      earlier test",
@@ -265,13 +303,13 @@ pub struct ObjRequest<'c, T> {
 impl<T: DeserializeOwned> ObjRequest<'_, T> {
     /// Blocks until the object has arrived.
     pub fn wait(self) -> Result<(T, Status)> {
-        let _t = timing::enter(Kind::Wait);
+        let _t = wait_call("wait", self.inner.trace.as_deref());
         let (bytes, st) = self.inner.wait()?;
         Ok((decode(&bytes, "irecv_obj", self.caller, st.source, st.tag)?, st))
     }
     /// Takes the object if it has arrived.
     pub fn test(&mut self) -> Result<Option<(T, Status)>> {
-        let _t = timing::enter(Kind::Wait);
+        let _t = wait_call("test", self.inner.trace.as_deref());
         match self.inner.test()? {
             None => Ok(None),
             Some((bytes, st)) => Ok(Some((decode(&bytes, "irecv_obj", self.caller, st.source, st.tag)?, st))),
@@ -343,27 +381,37 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![0.0, 6.0]);
     /// ```
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
-        let _t = timing::enter(Kind::P2p);
-        dispatch!(self, c => c.send(buf, dest, tag))
+        let bytes = std::mem::size_of_val(buf);
+        let _t = self.traced(Kind::P2p, "send", dest, tag, bytes);
+        dispatch!(self, c => c.send(buf, dest, tag))?;
+        self.trace_send(dest, tag, bytes);
+        Ok(())
     }
 
     /// Sends a `Vec`, moving it to the receiver without a copy where the backend can.
     pub fn send_vec<T: Data>(&self, buf: Vec<T>, dest: usize, tag: Tag) -> Result<()> {
-        let _t = timing::enter(Kind::P2p);
-        dispatch!(self, c => c.send_vec(buf, dest, tag))
+        let bytes = std::mem::size_of_val(buf.as_slice());
+        let _t = self.traced(Kind::P2p, "send", dest, tag, bytes);
+        dispatch!(self, c => c.send_vec(buf, dest, tag))?;
+        self.trace_send(dest, tag, bytes);
+        Ok(())
     }
 
     /// Receives into `buf` from `source` (or [`ANY_SOURCE`]) with `tag` (or [`ANY_TAG`]).
     /// The message may be shorter than `buf`; `Status::count` says how long it was.
     pub fn recv<T: Data>(&self, buf: &mut [T], source: usize, tag: Tag) -> Result<Status> {
-        let _t = timing::enter(Kind::P2p);
-        dispatch!(self, c => c.recv(buf, source, tag))
+        let _t = self.traced(Kind::P2p, "recv", source, tag, 0);
+        let st = dispatch!(self, c => c.recv(buf, source, tag))?;
+        self.trace_recv(&st);
+        Ok(st)
     }
 
     /// Receives a message of any length into a new `Vec`.
     pub fn recv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<(Vec<T>, Status)> {
-        let _t = timing::enter(Kind::P2p);
-        dispatch!(self, c => c.recv_vec(source, tag))
+        let _t = self.traced(Kind::P2p, "recv", source, tag, 0);
+        let (v, st) = dispatch!(self, c => c.recv_vec(source, tag))?;
+        self.trace_recv(&st);
+        Ok((v, st))
     }
 
     /// Sends `send` to `dest` and receives into `recv` from `source`, without deadlock
@@ -378,8 +426,12 @@ impl Comm {
         source: usize,
         recv_tag: Tag,
     ) -> Result<Status> {
-        let _t = timing::enter(Kind::P2p);
-        dispatch!(self, c => c.sendrecv(send, dest, send_tag, recv, source, recv_tag))
+        let bytes = std::mem::size_of_val(send);
+        let _t = self.traced(Kind::P2p, "sendrecv", dest, send_tag, bytes);
+        let st = dispatch!(self, c => c.sendrecv(send, dest, send_tag, recv, source, recv_tag))?;
+        self.trace_send(dest, send_tag, bytes);
+        self.trace_recv(&st);
+        Ok(st)
     }
 
     /// Blocks until a matching message is available and describes it without receiving it.
@@ -387,13 +439,13 @@ impl Comm {
     /// On MPI, `Status::count` of a probe is in bytes: MPI does not carry the sender's
     /// element type.
     pub fn probe(&self, source: usize, tag: Tag) -> Result<Status> {
-        let _t = timing::enter(Kind::P2p);
+        let _t = self.traced(Kind::P2p, "probe", source, tag, 0);
         dispatch!(self, c => c.probe(source, tag))
     }
 
     /// Describes a matching message if one is available now.
     pub fn iprobe(&self, source: usize, tag: Tag) -> Result<Option<Status>> {
-        let _t = timing::enter(Kind::P2p);
+        let _t = self.traced(Kind::P2p, "iprobe", source, tag, 0);
         dispatch!(self, c => c.iprobe(source, tag))
     }
 
@@ -401,23 +453,27 @@ impl Comm {
     /// In strict mode ([`JobOptions::sync_sends`](crate::JobOptions::sync_sends)) the
     /// request completes only once a receive has matched the message, as `MPI_Issend`.
     pub fn isend<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<Request<'_>> {
-        let _t = timing::enter(Kind::P2p);
-        match &self.inner {
-            CommImpl::Threads(c) => c.isend(buf, dest, tag),
+        let bytes = std::mem::size_of_val(buf);
+        let _t = self.traced(Kind::P2p, "isend", dest, tag, bytes);
+        let req = match &self.inner {
+            CommImpl::Threads(c) => c.isend(buf, dest, tag)?,
             #[cfg(feature = "mpi")]
-            CommImpl::Mpi(c) => Ok(Request { inner: ReqImpl::Mpi(c.isend(buf, dest, tag)?) }),
-        }
+            CommImpl::Mpi(c) => Request::new(ReqImpl::Mpi(c.isend(buf, dest, tag)?)),
+        };
+        self.trace_send(dest, tag, bytes);
+        Ok(req)
     }
 
     /// Starts a receive into `buf`; the data lands there by the time `wait` or `test` completes.
     /// The request borrows both the communicator and `buf`.
     pub fn irecv<'a, T: Data>(&'a self, buf: &'a mut [T], source: usize, tag: Tag) -> Result<Request<'a>> {
-        let _t = timing::enter(Kind::P2p);
-        match &self.inner {
-            CommImpl::Threads(c) => c.irecv(buf, source, tag),
+        let _t = self.traced(Kind::P2p, "irecv", source, tag, 0);
+        let req = match &self.inner {
+            CommImpl::Threads(c) => c.irecv(buf, source, tag)?,
             #[cfg(feature = "mpi")]
-            CommImpl::Mpi(c) => Ok(Request { inner: ReqImpl::Mpi(c.irecv(buf, source, tag)?) }),
-        }
+            CommImpl::Mpi(c) => Request::new(ReqImpl::Mpi(c.irecv(buf, source, tag)?)),
+        };
+        Ok(req.traced_recv(self))
     }
 
     /// Starts a receive of a message of any length.
@@ -427,10 +483,11 @@ impl Comm {
     /// on: do not block in a send that only this receive can complete before testing it
     /// (post [`irecv`](Comm::irecv) into a sized buffer, or send with `isend`).
     pub fn irecv_vec<T: Data>(&self, source: usize, tag: Tag) -> Result<VecRequest<'_, T>> {
-        let _t = timing::enter(Kind::P2p);
+        let _t = self.traced(Kind::P2p, "irecv", source, tag, 0);
         Ok(VecRequest {
             caller: self.rank(),
             done: None,
+            trace: self.trace_request(),
             inner: match &self.inner {
                 CommImpl::Threads(c) => VecReqImpl::Threads(c.irecv_vec(source, tag)?),
                 #[cfg(feature = "mpi")]
@@ -461,14 +518,14 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![0, 10]);
     /// ```
     pub fn send_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<()> {
-        let _t = timing::enter(Kind::P2p);
         let bytes = encode(value, "send_obj", self.rank(), dest, tag)?;
+        let _t = self.traced(Kind::P2p, "send_obj", dest, tag, bytes.len());
         self.send_vec(bytes, dest, tag)
     }
 
     /// Receives an object sent with [`send_obj`](Comm::send_obj).
     pub fn recv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<(T, Status)> {
-        let _t = timing::enter(Kind::P2p);
+        let _t = self.traced(Kind::P2p, "recv_obj", source, tag, 0);
         let (bytes, st) = self.recv_vec::<ObjByte>(source, tag)?;
         Ok((decode(&bytes, "recv_obj", self.rank(), st.source, st.tag)?, st))
     }
@@ -483,9 +540,9 @@ impl Comm {
         source: usize,
         recv_tag: Tag,
     ) -> Result<(Option<U>, Status)> {
-        let _t = timing::enter(Kind::P2p);
         let me = self.rank();
         let bytes = encode(value, "sendrecv_obj", me, dest, send_tag)?;
+        let _t = self.traced(Kind::P2p, "sendrecv_obj", dest, send_tag, bytes.len());
         // The lengths first, then the bytes from whoever sent the length: two `sendrecv`s,
         // which never deadlock however the peers pair up, on any backend.
         let mut len = [0u64];
@@ -502,14 +559,17 @@ impl Comm {
 
     /// Starts sending an object; it is encoded at once.
     pub fn isend_obj<T: Serialize + ?Sized>(&self, value: &T, dest: usize, tag: Tag) -> Result<Request<'_>> {
-        let _t = timing::enter(Kind::P2p);
         let bytes = encode(value, "isend_obj", self.rank(), dest, tag)?;
-        match &self.inner {
+        let len = bytes.len();
+        let _t = self.traced(Kind::P2p, "isend_obj", dest, tag, len);
+        let req = match &self.inner {
             // The thread backend moves the bytes to the receiver.
-            CommImpl::Threads(c) => c.isend_vec(bytes, dest, tag),
+            CommImpl::Threads(c) => c.isend_vec(bytes, dest, tag)?,
             #[cfg(feature = "mpi")]
-            CommImpl::Mpi(c) => Ok(Request { inner: ReqImpl::Mpi(c.isend(&bytes, dest, tag)?) }),
-        }
+            CommImpl::Mpi(c) => Request::new(ReqImpl::Mpi(c.isend(&bytes, dest, tag)?)),
+        };
+        self.trace_send(dest, tag, len);
+        Ok(req)
     }
 
     /// Starts receiving an object.
@@ -517,7 +577,7 @@ impl Comm {
     /// On MPI, as [`irecv_vec`](Comm::irecv_vec), the message is matched when the request
     /// is tested or waited on.
     pub fn irecv_obj<T: DeserializeOwned>(&self, source: usize, tag: Tag) -> Result<ObjRequest<'_, T>> {
-        let _t = timing::enter(Kind::P2p);
+        let _t = self.traced(Kind::P2p, "irecv_obj", source, tag, 0);
         Ok(ObjRequest { inner: self.irecv_vec(source, tag)?, caller: self.rank(), _t: std::marker::PhantomData })
     }
 }

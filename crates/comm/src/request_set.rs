@@ -7,11 +7,10 @@
 
 use crate::error::Result;
 use crate::p2p::{Request, Status};
-use crate::timing::{self, Kind};
 
 /// Waits for every request, in order; returns their statuses or the first error.
 pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
-    let _t = timing::enter(Kind::Wait);
+    let _t = crate::p2p::wait_call("wait_all", None);
     let mut out = Vec::with_capacity(requests.len());
     let mut first_err = None;
     for r in requests {
@@ -56,7 +55,7 @@ pub fn wait_all(requests: Vec<Request<'_>>) -> Result<Vec<Status>> {
 /// assert_eq!(out.into_root().unwrap(), vec![(0, 1), (1, 2)]);
 /// ```
 pub fn test_any(requests: &mut [Option<Request<'_>>]) -> Result<Option<(usize, Status)>> {
-    let _t = timing::enter(Kind::Wait);
+    let _t = crate::p2p::wait_call("test_any", None);
     for (i, slot) in requests.iter_mut().enumerate() {
         let Some(r) = slot else { continue };
         match r.test() {
@@ -78,7 +77,7 @@ pub fn test_any(requests: &mut [Option<Request<'_>>]) -> Result<Option<(usize, S
 /// On the thread backend a waiting rank parks (and counts for the deadlock detector) as
 /// in any blocking call.
 pub fn wait_any(requests: &mut [Option<Request<'_>>]) -> Result<Option<(usize, Status)>> {
-    let _t = timing::enter(Kind::Wait);
+    let _t = crate::p2p::wait_call("wait_any", None);
     if requests.iter().all(Option::is_none) {
         return Ok(None);
     }
@@ -88,7 +87,7 @@ pub fn wait_any(requests: &mut [Option<Request<'_>>]) -> Result<Option<(usize, S
 /// Blocks until at least one request completes; returns every one that is complete
 /// (index and status), or an empty list if none is left.
 pub fn wait_some(requests: &mut [Option<Request<'_>>]) -> Result<Vec<(usize, Status)>> {
-    let _t = timing::enter(Kind::Wait);
+    let _t = crate::p2p::wait_call("wait_some", None);
     if requests.iter().all(Option::is_none) {
         return Ok(Vec::new());
     }
@@ -100,7 +99,7 @@ pub fn wait_some(requests: &mut [Option<Request<'_>>]) -> Result<Vec<(usize, Sta
 
 /// Every request that is complete now (index and status), taken out of the set.
 pub fn test_some(requests: &mut [Option<Request<'_>>]) -> Result<Vec<(usize, Status)>> {
-    let _t = timing::enter(Kind::Wait);
+    let _t = crate::p2p::wait_call("test_some", None);
     let mut done = Vec::new();
     while let Some(d) = test_any(requests)? {
         done.push(d);
@@ -111,7 +110,7 @@ pub fn test_some(requests: &mut [Option<Request<'_>>]) -> Result<Vec<(usize, Sta
 /// The statuses of all the requests if every one is complete (they are then taken out);
 /// `Ok(None)`, and nothing taken out, if some is not.
 pub fn test_all(requests: &mut [Option<Request<'_>>]) -> Result<Option<Vec<Status>>> {
-    let _t = timing::enter(Kind::Wait);
+    let _t = crate::p2p::wait_call("test_all", None);
     let mut out = Vec::with_capacity(requests.len());
     for r in requests.iter_mut().flatten() {
         // A completed request keeps answering with its status: testing again is free.

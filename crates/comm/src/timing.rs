@@ -6,6 +6,10 @@
 //! is off, a call costs one thread-local flag test; when on, two `Instant::now()`.
 //! Calls made inside another call (an object collective's typed collectives, `wait_all`'s
 //! waits) are counted once, as the outer call.
+//!
+//! The same guard records the call in the rank's trace when tracing is on
+//! ([`crate::trace`]): every front-end call of both backends passes here, and with
+//! timing and tracing off it costs one thread-local test.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -50,6 +54,7 @@ impl CommTime {
 
 struct Clock {
     on: Cell<bool>,
+    trace: Cell<bool>,
     inside: Cell<bool>,
     nanos: [Cell<u64>; 3],
     calls: Cell<u64>,
@@ -57,35 +62,65 @@ struct Clock {
 
 thread_local! {
     static CLOCK: Clock = const {
-        Clock { on: Cell::new(false), inside: Cell::new(false), nanos: [const { Cell::new(0) }; 3], calls: Cell::new(0) }
+        Clock { on: Cell::new(false), trace: Cell::new(false), inside: Cell::new(false), nanos: [const { Cell::new(0) }; 3], calls: Cell::new(0) }
     };
 }
 
-/// A call being timed; adds its time to the counters when dropped.
+/// A call being timed or traced; adds its time to the counters (and its end to the
+/// trace) when dropped.
 pub(crate) struct Timed {
     kind: Kind,
-    start: Instant,
+    start: Option<Instant>,
+    call: Option<crate::trace::CallInfo>,
 }
 
-/// Starts timing a call of `kind`, if counting is on and no outer call is being timed.
+/// True if this rank records a trace now.
 #[inline]
-pub(crate) fn enter(kind: Kind) -> Option<Timed> {
-    CLOCK.with(|c| {
-        if !c.on.get() || c.inside.get() {
-            return None;
+pub(crate) fn tracing() -> bool {
+    CLOCK.with(|c| c.trace.get())
+}
+
+/// Turns this rank's tracing flag on or off (the recorder is installed separately).
+pub(crate) fn set_tracing(on: bool) {
+    CLOCK.with(|c| c.trace.set(on));
+}
+
+/// Starts timing and tracing a call of `kind`, if counting or tracing is on and no
+/// outer call is in progress; `info` (the call's name, peer, bytes) is only evaluated
+/// when tracing.
+#[inline]
+pub(crate) fn enter_call(kind: Kind, info: impl FnOnce() -> crate::trace::CallInfo) -> Option<Timed> {
+    let (timing, trace) = CLOCK.with(|c| {
+        if !(c.on.get() | c.trace.get()) || c.inside.get() {
+            return (false, false);
         }
         c.inside.set(true);
-        Some(Timed { kind, start: Instant::now() })
-    })
+        (c.on.get(), c.trace.get())
+    });
+    if !(timing | trace) {
+        return None;
+    }
+    enter_slow(kind, timing, trace, info)
+}
+
+#[cold]
+fn enter_slow(kind: Kind, timing: bool, trace: bool, info: impl FnOnce() -> crate::trace::CallInfo) -> Option<Timed> {
+    let call = trace.then(|| crate::trace::begin_call(info()));
+    Some(Timed { kind, start: timing.then(Instant::now), call })
 }
 
 impl Drop for Timed {
     fn drop(&mut self) {
-        let ns = u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+        if let Some(call) = self.call.take() {
+            crate::trace::end_call(call);
+        }
+        let ns = self.start.map(|s| u64::try_from(s.elapsed().as_nanos()).unwrap_or(u64::MAX));
         CLOCK.with(|c| {
-            let slot = &c.nanos[self.kind as usize];
-            slot.set(slot.get().saturating_add(ns));
-            c.calls.set(c.calls.get() + 1);
+            if let Some(ns) = ns {
+                let slot = &c.nanos[self.kind as usize];
+                slot.set(slot.get().saturating_add(ns));
+                c.calls.set(c.calls.get() + 1);
+            }
             c.inside.set(false);
         });
     }

@@ -5,7 +5,7 @@ use std::ops::Deref;
 use crate::comm::{Comm, CommImpl};
 use crate::error::{Error, Result};
 use crate::p2p::PROC_NULL;
-use crate::timing::{self, Kind};
+use crate::timing::Kind;
 
 /// A balanced grid of `nnodes` ranks in `dims.len()` dimensions, as `MPI_Dims_create`:
 /// entries of `dims` that are non-zero are kept, the zero ones are filled so that the
@@ -138,7 +138,7 @@ impl Comm {
     /// (wrap-around) dimensions where `periods` says so. Collective. Ranks beyond the
     /// grid's size get `None`. Ranks keep their order (no reordering).
     pub fn cart_create(&self, dims: &[usize], periods: &[bool]) -> Result<Option<CartComm>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "cart_create", crate::p2p::PROC_NULL, -1, 0);
         let caller = self.rank();
         let invalid = |msg: String| Error::InvalidArgument { op: "cart_create", caller, msg };
         if dims.len() != periods.len() {
@@ -157,7 +157,7 @@ impl Comm {
         let comm = match &self.inner {
             CommImpl::Threads(_) => self.split((caller < cells).then_some(0), caller as i32)?,
             #[cfg(feature = "mpi")]
-            CommImpl::Mpi(c) => c.cart_create(dims, periods)?.map(Comm::from_mpi),
+            CommImpl::Mpi(c) => self.derive_trace(c.cart_create(dims, periods)?.map(Comm::from_mpi))?,
         };
         Ok(comm.map(|comm| CartComm { comm, dims: dims.to_vec(), periods: periods.to_vec() }))
     }
@@ -256,7 +256,7 @@ impl CartComm {
     /// assert_eq!(out.get(4), Some(&(vec![3], 1, vec![2], 1)));
     /// ```
     pub fn sub(&self, retain: &[bool]) -> Result<CartComm> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, "cart_sub", crate::p2p::PROC_NULL, -1, 0);
         if retain.len() != self.dims.len() {
             let msg = format!("{} flags for a {}-d grid: one per dimension", retain.len(), self.dims.len());
             return Err(Error::InvalidArgument { op: "cart_sub", caller: self.rank(), msg });
@@ -280,7 +280,10 @@ impl CartComm {
                 self.comm.split(Some(color), self.rank() as i32)?.expect("every rank has a color")
             }
             #[cfg(feature = "mpi")]
-            CommImpl::Mpi(c) => Comm::from_mpi(c.cart_sub(retain).expect("an MPI Cartesian communicator")),
+            CommImpl::Mpi(c) => {
+                let sub = Comm::from_mpi(c.cart_sub(retain).expect("an MPI Cartesian communicator"));
+                self.comm.derive_trace(Some(sub))?.expect("a communicator")
+            }
         };
         Ok(CartComm { comm, dims, periods })
     }

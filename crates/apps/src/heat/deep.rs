@@ -98,6 +98,8 @@ impl Deep {
     pub fn pass(&mut self, cart: &CartComm, steps: usize, a: f64) -> Result<(Duration, Duration)> {
         assert!((1..=self.k).contains(&steps), "pass: {steps} steps with a halo {} deep", self.k);
         let began = Instant::now();
+        // Trace phases (free when not tracing): the exchange, the interior sweep, the boundary.
+        let phase = cart.span("exchange");
         let (k, ny, w) = (self.k, self.ny, self.nx + 2);
         let span = k * w;
         let (first, last) = (self.at(1), self.at(ny as isize + 1 - k as isize));
@@ -125,6 +127,8 @@ impl Deep {
         let ready = if south { bottom } else { u.len() }; // southern ghosts by message come later
         self.wrap_columns(&mut u[..ready]);
         let mut exchange = began.elapsed();
+        drop(phase);
+        let phase = cart.span("interior");
         let swept = Instant::now();
         let kk = steps as isize;
         let end = self.sweep_end(kk);
@@ -132,16 +136,21 @@ impl Deep {
         let split = if south { ny as isize - 1 } else { end };
         self.sweep(&u, a, kk, self.sweep_start(kk)..=split);
         let mut compute = swept.elapsed();
+        drop(phase);
         let waited = Instant::now();
+        let phase = cart.span("exchange");
         if from_south_req.map(|r| r.wait()).transpose()?.is_some() {
             u[bottom..bottom + span].copy_from_slice(&from_south);
             self.wrap_columns(&mut u[bottom..]);
             exchange += waited.elapsed();
+            drop(phase);
+            let _boundary = cart.span("boundary");
             let swept = Instant::now();
             self.sweep(&u, a, kk, split + 1..=end);
             compute += swept.elapsed();
         }
         let waited = Instant::now();
+        let _phase = cart.span("exchange");
         parsci_comm::wait_all(sends)?;
         exchange += waited.elapsed();
         (self.u, self.from_north, self.from_south) = (u, from_north, from_south);

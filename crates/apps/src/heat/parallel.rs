@@ -183,12 +183,17 @@ pub fn advance(
     t: &mut Timers,
 ) -> Result<()> {
     let t0 = Instant::now();
+    // Trace phases (free when not tracing): the exchange, the interior it overlaps, the boundary.
+    let exchange = cart.span("exchange");
     halo.fill_local(u);
     let (remote_y, remote_x) = (halo.remote_y(), halo.remote_x());
     let (ny, nx) = (u.ny, u.nx);
     let rows = if remote_y { 2..ny } else { 1..ny + 1 };
     let cols = if remote_x { 2..nx } else { 1..nx + 1 };
-    let mut interior = |now: &Block| update(now, next, rows.clone(), cols.clone(), a);
+    let mut interior = |now: &Block| {
+        let _phase = cart.span("interior");
+        update(now, next, rows.clone(), cols.clone(), a)
+    };
     let inside = if copied {
         let requests = halo.post(cart, u)?;
         let t1 = Instant::now();
@@ -201,6 +206,8 @@ pub fn advance(
         halo.exchange(cart, u, interior)?.1
     };
     let t3 = Instant::now();
+    drop(exchange);
+    let boundary = cart.span("boundary");
     let edges = |n: usize| if n == 1 { vec![1] } else { vec![1, n] };
     if remote_y {
         for j in edges(ny) {
@@ -213,6 +220,7 @@ pub fn advance(
         }
     }
     let t4 = Instant::now();
+    drop(boundary);
     t.exchange += (t3 - t0) - inside;
     t.compute += inside + (t4 - t3);
     std::mem::swap(u, next);

@@ -166,6 +166,7 @@ pub(super) fn run(comm: &Comm, p: &Matmul) -> Result<Done> {
         comm_t += t.elapsed();
     }
     for (t, q) in panels.iter().enumerate() {
+        let _phase = comm.span("panel");
         let upcoming = panels.get(t + 1);
         let started = Instant::now();
         if let (Some(u), Some(nb)) = (upcoming, next.as_mut()) {

@@ -56,6 +56,9 @@ pub struct Tour {
     pub train: Train,
     /// The closing scaling study (none to skip it).
     pub scaling: Option<TourScaling>,
+    /// Where the `heat` run's communication trace goes (none: not traced).
+    #[serde(default)]
+    pub trace: Option<std::path::PathBuf>,
 }
 
 impl Default for Tour {
@@ -74,6 +77,7 @@ impl Default for Tour {
             matmul: Matmul::default(),
             train: short_training(),
             scaling: Some(TourScaling::default()),
+            trace: Some(std::env::temp_dir().join("parsci-tour-heat-trace.json")),
         }
     }
 }
@@ -137,7 +141,11 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     rows.extend(Strategy::ALL.map(|strategy| row(&Mandelbrot { strategy, ..tour.mandelbrot.clone() }, backend)));
     rows.push(row(&tour.taskfarm, backend));
     rows.push(row(&tour.heat1d, backend));
-    rows.push(row(&tour.heat, backend));
+    let options = match &tour.trace {
+        Some(path) => parsci_comm::JobOptions::default().with_trace(path),
+        None => parsci_comm::JobOptions::default(),
+    };
+    rows.push(row_with(&tour.heat, backend, &options));
     rows.extend(MatmulStrategy::ALL.map(|strategy| row(&Matmul { strategy, ..tour.matmul.clone() }, backend)));
     rows.push(row(&tour.train, backend));
     let studies = match &tour.scaling {
@@ -148,16 +156,46 @@ pub fn execute(tour: &Tour, backend: Backend) -> Result<Run<TourReport>> {
     let passed = rows.iter().all(|r| r.passed) && studies.iter().all(|s| s.results_agree);
     let report = TourReport { passed, rows, scaling: studies };
     let mut lines = table::render(&report);
+    if let Some(path) = &tour.trace {
+        lines.extend(trace_lines(path));
+    }
     lines.extend(scaling::render(&report.scaling));
     lines.push(done_line(wall_time_s));
     let (ranks, name) = (backend.ranks(), backend.name());
     Ok(Run { program: "tour", ranks, backend: name, wall_time_s, result: report, comm_time_s: None, lines })
 }
 
+/// Where the trace went, and the top of its profile.
+fn trace_lines(path: &std::path::Path) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    match parsci_comm::trace::Trace::read(path) {
+        Ok(t) => {
+            lines.push(format!(
+                "The heat run's communication trace: {} (open it in ui.perfetto.dev; parsci trace {} --png timeline.png)",
+                path.display(),
+                path.display()
+            ));
+            let text = parsci_comm::trace::Profile::of(&t).text(3);
+            let top =
+                text.lines().take_while(|l| !l.starts_with("Communication matrix") && !l.starts_with("Wait states"));
+            lines.extend(top.filter(|l| !l.is_empty()).map(|l| format!("  {l}")));
+        }
+        Err(e) => lines.push(format!("The heat run's trace could not be read: {e}")),
+    }
+    lines
+}
+
 /// Runs one program and checks it.
 fn row<P: Program>(program: &P, backend: Backend) -> TourRow {
+    row_with(program, backend, &parsci_comm::JobOptions::default())
+}
+
+/// Runs one program with job options (a trace) and checks it.
+fn row_with<P: Program>(program: &P, backend: Backend, options: &parsci_comm::JobOptions) -> TourRow {
     let backend = with_at_least(backend, P::MIN_RANKS);
-    match crate::execute(program, backend) {
+    let run = crate::execute_with(program, backend, options)
+        .and_then(|r| r.ok_or(crate::error::Error::MissingOutput { program: P::NAME }));
+    match run {
         Ok(run) => {
             let check = program.check(&run.result, run.ranks);
             TourRow {

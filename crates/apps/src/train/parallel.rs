@@ -116,10 +116,12 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
             let t0 = Instant::now();
             let units: Vec<(&[f64], &[f64])> = rows.iter().map(|r| shard.unit(r)).collect();
             traces.resize_with(units.len().max(traces.len()), Trace::default);
+            let phase = comm.span("forward");
             for ((x, y), t) in units.iter().zip(traces.iter_mut()) {
                 net.forward(&p, x, y.len(), t);
                 net.loss_and_seed(t, y);
             }
+            drop(phase);
             let t1 = Instant::now();
             ph.forward_s += (t1 - t0).as_secs_f64();
             for (buf, b) in bufs.iter_mut().zip(&buckets) {
@@ -195,6 +197,7 @@ fn exchange(
 ) -> Result<f64> {
     let sum = Op::sum();
     let backward = |b: &Bucket, buf: &mut [f64], traces: &mut [Trace], scratch: &mut Vec<f64>| {
+        let _phase = comm.span("backward");
         let len = b.params.len();
         for l in b.layers.clone().rev() {
             let range = net.layers()[l].params();
@@ -217,6 +220,7 @@ fn exchange(
             backward(b, buf, traces, scratch);
         }
         let start = Instant::now();
+        let _phase = comm.span("allreduce");
         for buf in bufs.iter_mut().rev() {
             comm.allreduce_in_place(buf, &sum)?;
         }
@@ -229,6 +233,7 @@ fn exchange(
             pending.push(s.iallreduce_in_place(buf, &sum)?); // travels during the next bucket's layers
         }
         let start = Instant::now();
+        let _phase = comm.span("allreduce");
         wait_all(pending)?;
         Ok(start.elapsed().as_secs_f64())
     })

@@ -10,7 +10,7 @@
 use crate::comm::{dispatch, Comm};
 use crate::data::{Data, Op};
 use crate::error::Result;
-use crate::timing::{self, Kind};
+use crate::timing::Kind;
 
 impl Comm {
     /// Replaces `buf` on every rank by `buf(0) op buf(1) op ... op buf(size-1)`,
@@ -28,7 +28,8 @@ impl Comm {
     /// assert!(out.into_vec().iter().all(|g| g == &[6.0, 4.0]));
     /// ```
     pub fn allreduce_in_place<T: Data>(&self, buf: &mut [T], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t =
+            self.traced(Kind::Collective, "allreduce_in_place", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(buf));
         dispatch!(self, c => c.allreduce_in_place(buf, op))
     }
 
@@ -46,7 +47,7 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![1, 2, 6]);
     /// ```
     pub fn reduce_in_place<T: Data>(&self, buf: &mut [T], op: &Op<T>, root: usize) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "reduce_in_place", root, -1, std::mem::size_of_val(buf));
         dispatch!(self, c => c.reduce_in_place(buf, op, root))
     }
 
@@ -63,7 +64,7 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![[1, 0], [2, 1], [3, 3], [4, 6]]);
     /// ```
     pub fn scan_in_place<T: Data>(&self, buf: &mut [T], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(Kind::Collective, "scan_in_place", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(buf));
         dispatch!(self, c => c.scan_in_place(buf, op))
     }
 
@@ -83,7 +84,8 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![0, 10, 20, 30]);
     /// ```
     pub fn exscan_in_place<T: Data>(&self, buf: &mut [T], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t =
+            self.traced(Kind::Collective, "exscan_in_place", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(buf));
         dispatch!(self, c => c.exscan_in_place(buf, op))
     }
 }

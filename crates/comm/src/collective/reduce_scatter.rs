@@ -5,7 +5,7 @@
 use crate::comm::{dispatch, Comm};
 use crate::data::{Data, Op};
 use crate::error::Result;
-use crate::timing::{self, Kind};
+use crate::timing::Kind;
 
 impl Comm {
     /// `send` holds `size` blocks of `recv.len()` elements (every rank passes the same
@@ -25,7 +25,13 @@ impl Comm {
     /// assert!(out.into_vec().iter().all(|m| m == &[6, 6]));
     /// ```
     pub fn reduce_scatter_block<T: Data>(&self, send: &[T], recv: &mut [T], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.traced(
+            Kind::Collective,
+            "reduce_scatter_block",
+            crate::p2p::PROC_NULL,
+            -1,
+            std::mem::size_of_val(send),
+        );
         dispatch!(self, c => c.reduce_scatter_block(send, recv, op))
     }
 
@@ -46,7 +52,8 @@ impl Comm {
     /// assert_eq!(out.into_vec(), vec![vec![1, 21, 0], vec![41, 61, 81]]);
     /// ```
     pub fn reduce_scatter<T: Data>(&self, send: &[T], recv: &mut [T], counts: &[usize], op: &Op<T>) -> Result<()> {
-        let _t = timing::enter(Kind::Collective);
+        let _t =
+            self.traced(Kind::Collective, "reduce_scatter", crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         dispatch!(self, c => c.reduce_scatter(send, recv, counts, op))
     }
 }

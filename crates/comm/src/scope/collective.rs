@@ -26,7 +26,7 @@ use crate::comm::CommImpl;
 use crate::data::{Data, Op};
 use crate::error::{Error, Result};
 use crate::p2p::{ReqImpl, Request};
-use crate::timing::{self, Kind};
+use crate::timing::Kind;
 
 impl<'scope, 'env> Scope<'scope, 'env> {
     fn caller(&self) -> Caller {
@@ -38,19 +38,19 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let req = started?;
         let (comm, pending, op) = req.parts();
         self.ops.borrow_mut().push(ScopeOp::ThreadColl(comm, pending, op));
-        Ok(Request { inner: ReqImpl::Threads(crate::backend::threads::ThreadRequest::Coll(req)) })
+        Ok(Request::new(ReqImpl::Threads(crate::backend::threads::ThreadRequest::Coll(req))))
     }
 
     #[cfg(feature = "mpi")]
     fn mpi_coll(&self, started: Result<crate::backend::mpi::MpiCollRequest>) -> Result<Request<'scope>> {
         let req = started?;
         self.ops.borrow_mut().push(ScopeOp::MpiColl(req.op()));
-        Ok(Request { inner: ReqImpl::MpiColl(req) })
+        Ok(Request::new(ReqImpl::MpiColl(req)))
     }
 
     /// Starts a barrier: the request completes once every rank has started it.
     pub fn ibarrier(&'scope self) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, "ibarrier", crate::p2p::PROC_NULL, -1, 0);
         match &self.comm.inner {
             CommImpl::Threads(c) => self.thread(c.ibarrier()),
             #[cfg(feature = "mpi")]
@@ -75,7 +75,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     /// assert_eq!(out.into_vec(), vec![0.5; 3]);
     /// ```
     pub fn ibcast<T: Data>(&'scope self, buf: &'scope mut [T], root: usize) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, "ibcast", root, -1, std::mem::size_of_val(buf));
         let err = renamed(self.caller().bcast(root), "ibcast");
         match &self.comm.inner {
             CommImpl::Threads(c) => self.thread(c.ibcast(buf, root, err)),
@@ -157,7 +157,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
     }
 
     fn reduction<T: Data>(&'scope self, r: Reduction<'_, T>) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, r.name, r.root, -1, r.len * std::mem::size_of::<T>());
         match &self.comm.inner {
             CommImpl::Threads(c) => self.thread(c.ireduction(r)),
             #[cfg(feature = "mpi")]
@@ -197,7 +197,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         root: usize,
         err: Option<Error>,
     ) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, name, root, -1, std::mem::size_of_val(send));
         match &self.comm.inner {
             CommImpl::Threads(c) => self.thread(c.igather(name, send, recv, root, err)),
             #[cfg(feature = "mpi")]
@@ -235,7 +235,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         root: usize,
         err: Option<Error>,
     ) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, name, root, -1, std::mem::size_of_val(recv));
         match &self.comm.inner {
             CommImpl::Threads(c) => self.thread(c.iscatter(name, send, recv, root, err)),
             #[cfg(feature = "mpi")]
@@ -268,7 +268,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         layout: Option<&Layout>,
         err: Option<Error>,
     ) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, name, crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         match &self.comm.inner {
             CommImpl::Threads(c) => self.thread(c.iallgather(name, send, recv, layout, err)),
             #[cfg(feature = "mpi")]
@@ -302,7 +302,7 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         layouts: Option<(&Layout, &Layout)>,
         err: Option<Error>,
     ) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::Collective);
+        let _t = self.comm.traced(Kind::Collective, name, crate::p2p::PROC_NULL, -1, std::mem::size_of_val(send));
         match &self.comm.inner {
             CommImpl::Threads(c) => self.thread(c.ialltoall(name, send, recv, layouts, err)),
             #[cfg(feature = "mpi")]

@@ -23,7 +23,7 @@ use crate::comm::{Comm, CommImpl};
 use crate::data::Data;
 use crate::error::Result;
 use crate::p2p::{Request, Tag};
-use crate::timing::{self, Kind};
+use crate::timing::Kind;
 
 /// Lends buffers to non-blocking operations without copies; see [`Comm::scope`].
 pub struct Scope<'scope, 'env: 'scope> {
@@ -117,35 +117,39 @@ impl Comm {
 impl<'scope, 'env> Scope<'scope, 'env> {
     /// Starts sending `buf` without copying it: `buf` stays borrowed until the scope ends.
     pub fn isend<T: Data>(&'scope self, buf: &'scope [T], dest: usize, tag: Tag) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::P2p);
-        match &self.comm.inner {
+        let bytes = std::mem::size_of_val(buf);
+        let _t = self.comm.traced(Kind::P2p, "isend", dest, tag, bytes);
+        let req = match &self.comm.inner {
             CommImpl::Threads(c) => {
                 let (req, rdv) = c.isend_borrowed(buf, dest, tag)?;
                 if let Some(rdv) = rdv {
                     self.ops.borrow_mut().push(Op::ThreadSend(c, rdv));
                 }
-                Ok(req)
+                req
             }
             #[cfg(feature = "mpi")]
-            CommImpl::Mpi(c) => Ok(self.mpi(c.isend_scoped(buf, dest, tag)?, self.comm.rank(), tag)),
-        }
+            CommImpl::Mpi(c) => self.mpi(c.isend_scoped(buf, dest, tag)?, self.comm.rank(), tag),
+        };
+        self.comm.trace_send(dest, tag, bytes);
+        Ok(req)
     }
 
     /// Starts receiving into `buf` without a staging copy: `buf` stays borrowed until the
     /// scope ends.
     pub fn irecv<T: Data>(&'scope self, buf: &'scope mut [T], source: usize, tag: Tag) -> Result<Request<'scope>> {
-        let _t = timing::enter(Kind::P2p);
-        match &self.comm.inner {
+        let _t = self.comm.traced(Kind::P2p, "irecv", source, tag, 0);
+        let req = match &self.comm.inner {
             CommImpl::Threads(c) => {
                 let (req, recv) = c.irecv_scoped(buf, source, tag)?;
                 if let Some((posted, target)) = recv {
                     self.ops.borrow_mut().push(Op::ThreadRecv(c, posted, target));
                 }
-                Ok(req)
+                req
             }
             #[cfg(feature = "mpi")]
-            CommImpl::Mpi(c) => Ok(self.mpi(c.irecv_scoped(buf, source, tag)?, crate::p2p::PROC_NULL, tag)),
-        }
+            CommImpl::Mpi(c) => self.mpi(c.irecv_scoped(buf, source, tag)?, crate::p2p::PROC_NULL, tag),
+        };
+        Ok(req.traced_recv(self.comm))
     }
 
     /// The communicator this scope works on.
@@ -163,10 +167,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         use crate::p2p::{ReqImpl, Status};
         match started {
             // PROC_NULL: nothing to do, complete at once.
-            None => Request { inner: ReqImpl::Done(Status { source: null_source, tag, ..Status::null() }) },
+            None => Request::new(ReqImpl::Done(Status { source: null_source, tag, ..Status::null() })),
             Some((req, op)) => {
                 self.ops.borrow_mut().push(Op::Mpi(op));
-                Request { inner: ReqImpl::MpiScoped(req) }
+                Request::new(ReqImpl::MpiScoped(req))
             }
         }
     }

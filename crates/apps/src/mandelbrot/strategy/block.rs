@@ -14,7 +14,10 @@ pub(super) fn run<P: Pixel>(comm: &Comm, maker: &mut RowMaker<'_>) -> Result<Opt
     let rows = Layout::balanced(ni, size);
     let mine = rows.range(rank);
     let mut block = vec![P::default(); mine.len() * len];
-    maker.rows(mine, &mut block);
+    {
+        let _phase = comm.span("rows");
+        maker.rows(mine, &mut block);
+    }
     let elements: Vec<usize> = rows.counts().iter().map(|c| c * len).collect();
     let layout = Layout::from_counts(&elements);
     if rank == 0 {

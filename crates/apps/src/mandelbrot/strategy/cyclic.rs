@@ -19,12 +19,16 @@ pub(super) fn run<P: Pixel>(comm: &Comm, maker: &mut RowMaker<'_>) -> Result<Opt
     let (ni, len) = (maker.grid().ni, maker.row_len::<P>());
     if rank != 0 {
         let mut mine = vec![P::default(); rows_of(rank, size, ni).count() * len];
+        let phase = comm.span("rows");
         maker.rows(rows_of(rank, size, ni), &mut mine);
+        drop(phase);
         comm.send_vec(mine, 0, ROWS_TAG)?;
         return Ok(None);
     }
     let mut image = vec![P::default(); ni * len];
+    let phase = comm.span("rows");
     maker.rows_in_place(rows_of(0, size, ni), &mut image, 0);
+    drop(phase);
     for _ in 1..size {
         let (rows, st) = comm.recv_vec::<P>(ANY_SOURCE, ROWS_TAG)?;
         let expected = rows_of(st.source, size, ni).count() * len;

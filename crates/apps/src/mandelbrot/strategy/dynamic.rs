@@ -26,6 +26,7 @@ pub(super) fn run<P: Pixel>(
         let first = c as usize * chunk;
         let rows = first..(first + chunk).min(ni);
         let mut buf = vec![P::default(); rows.len() * len];
+        let _phase = comm.span("rows");
         maker.borrow_mut().rows(rows, &mut buf);
         Ok::<_, Infallible>(buf)
     };

@@ -24,7 +24,9 @@ pub(super) fn run<P: Pixel>(comm: &Comm, maker: &mut RowMaker<'_>) -> Result<Opt
         let end = (start + band_rows).min(ni);
         let part = &mut band[..(end - start) * len];
         part.fill(P::default());
+        let phase = comm.span("rows");
         maker.rows_in_place((start..end).filter(|ii| ii % size == rank), part, start);
+        drop(phase);
         let dest = image.as_mut().map(|img| &mut img[start * len..end * len]);
         comm.reduce(part, dest, &sum, 0)?;
     }

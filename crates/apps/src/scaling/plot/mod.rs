@@ -3,7 +3,7 @@
 
 mod axes;
 mod figure;
-mod font;
+pub(crate) mod font;
 mod render;
 
 use std::io::Write;

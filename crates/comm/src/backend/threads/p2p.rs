@@ -218,10 +218,10 @@ impl ThreadComm {
         let (rdv, flag) = self.start_send("isend", buf, dest, tag, false)?;
         let st = Status::of::<T>(self.rank, tag, buf.len());
         if rdv.is_none() && flag.is_none() {
-            return Ok((Request { inner: ReqImpl::Done(st) }, None));
+            return Ok((Request::new(ReqImpl::Done(st)), None));
         }
         let send = ThreadRequest::Send { comm: self, flag, rdv: rdv.clone(), dest, tag, st };
-        Ok((Request { inner: ReqImpl::Threads(send) }, rdv))
+        Ok((Request::new(ReqImpl::Threads(send)), rdv))
     }
 
     /// A scoped `irecv`: the request, and what the scope needs to finish it.
@@ -232,11 +232,11 @@ impl ThreadComm {
         tag: Tag,
     ) -> Result<(Request<'a>, Option<ScopedRecvParts>)> {
         let Some(pending) = self.post("irecv", src, tag)? else {
-            return Ok((Request { inner: ReqImpl::Done(Status::null()) }, None));
+            return Ok((Request::new(ReqImpl::Done(Status::null())), None));
         };
         let posted = pending.posted.clone().expect("just posted");
         let (recv, target) = ScopedRecv::new(pending, buf);
-        Ok((Request { inner: ReqImpl::Threads(ThreadRequest::ScopedRecv(recv)) }, Some((posted, target))))
+        Ok((Request::new(ReqImpl::Threads(ThreadRequest::ScopedRecv(recv))), Some((posted, target))))
     }
 
     /// `isend` of a `Vec`, moved (the object sends).
@@ -250,10 +250,15 @@ impl ThreadComm {
     /// strict mode once a receive has matched it.
     fn send_request(&self, flag: Option<Arc<SyncFlag>>, dest: usize, tag: Tag, st: Status) -> Request<'_> {
         match flag {
-            None => Request { inner: ReqImpl::Done(st) },
-            Some(flag) => Request {
-                inner: ReqImpl::Threads(ThreadRequest::Send { comm: self, flag: Some(flag), rdv: None, dest, tag, st }),
-            },
+            None => Request::new(ReqImpl::Done(st)),
+            Some(flag) => Request::new(ReqImpl::Threads(ThreadRequest::Send {
+                comm: self,
+                flag: Some(flag),
+                rdv: None,
+                dest,
+                tag,
+                st,
+            })),
         }
     }
 
@@ -408,9 +413,9 @@ impl ThreadComm {
 
     pub fn irecv<'a, T: Data>(&'a self, buf: &'a mut [T], src: usize, tag: Tag) -> Result<Request<'a>> {
         let Some(pending) = self.post("irecv", src, tag)? else {
-            return Ok(Request { inner: ReqImpl::Done(Status::null()) });
+            return Ok(Request::new(ReqImpl::Done(Status::null())));
         };
-        Ok(Request { inner: ReqImpl::Threads(ThreadRequest::recv(pending, buf)) })
+        Ok(Request::new(ReqImpl::Threads(ThreadRequest::recv(pending, buf))))
     }
 
     pub fn irecv_vec<T: Data>(&self, src: usize, tag: Tag) -> Result<ThreadVecRequest<'_, T>> {
