@@ -67,14 +67,13 @@ impl Workload {
             Workload::Heat(h) => format!("heat {} x {}, {} steps", h.nx, h.ny, h.steps),
             Workload::Matmul(m) => format!("matmul {} x {} x {} (SUMMA)", m.m, m.k, m.n),
             Workload::Train(t) => format!(
-                "train {:?}: {} samples, {} epochs, batch {}, {} parameters",
-                t.model,
+                "train {}: {} samples x {} epochs, batch {}, {} parameters",
+                format!("{:?}", t.model).to_lowercase(),
                 t.samples,
                 t.epochs,
                 t.batch,
                 train_params(t)
-            )
-            .to_lowercase(),
+            ),
         }
     }
 
