@@ -216,6 +216,9 @@ pub enum Command {
     Trace(crate::trace_args::TraceArgs),
     /// Amdahl's and Gustafson's laws for a serial fraction (or one fitted to measured times)
     Amdahl(crate::amdahl::AmdahlArgs),
+    /// Predict strong or weak scaling to thousands of ranks (Hockney model: latency, bandwidth,
+    /// one rank's rate) for heat, matmul (SUMMA) and train, with its error on measured points
+    Model(crate::model::ModelArgs),
     /// Print a shell completion script (e.g. parsci completions bash > /etc/bash_completion.d/parsci)
     Completions {
         /// The shell

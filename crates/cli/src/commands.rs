@@ -63,6 +63,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::Scale(args) => args.run(g),
         Command::Amdahl(args) => args.run(g),
         Command::Trace(args) => args.run(g),
+        Command::Model(args) => args.run(g),
         Command::Slurm(args) => {
             print(&args.script(g)?)?;
             Ok(ExitCode::SUCCESS)

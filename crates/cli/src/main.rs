@@ -6,6 +6,7 @@ mod commands;
 mod heat_args;
 mod launcher;
 mod matmul_args;
+mod model;
 mod petsc_args;
 mod programs;
 mod ranks;

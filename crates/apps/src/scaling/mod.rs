@@ -18,6 +18,7 @@ mod charts;
 mod csv;
 mod fit;
 mod laws;
+pub mod model;
 pub mod plot;
 mod run;
 mod scalable;
