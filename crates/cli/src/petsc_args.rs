@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 
 use crate::args::GlobalArgs;
 use crate::commands::CliError;
-use crate::programs::parse_count;
+use crate::programs::{parse_count, parse_number};
 
 /// `petsc PROGRAM ...`.
 #[derive(Debug, Args)]
@@ -33,13 +33,37 @@ pub enum PetscProgram {
         #[arg(last = true, value_name = "PETSC OPTIONS")]
         options: Vec<String>,
     },
+    /// The Bratu problem -Laplacian(u) - lambda exp(u) = f with SNES on a DMDA, as PETSc's
+    /// snes/tutorials/ex5 (e.g. mpirun -n 4 parsci petsc bratu --nx 81 --ny 81 --lambda 6 --
+    /// -snes_monitor_short)
+    Bratu {
+        /// Grid points along x, edges included (ex5's -da_grid_x)
+        #[arg(long, default_value_t = 64, value_parser = parse_count)]
+        nx: usize,
+        /// Grid points along y, edges included (ex5's -da_grid_y)
+        #[arg(long, default_value_t = 32, value_parser = parse_count)]
+        ny: usize,
+        /// The nonlinearity, 0 to 6.81 (ex5's -par)
+        #[arg(long, default_value_t = 6.0, value_parser = parse_number)]
+        lambda: f64,
+        /// Right-hand side as ex5's -mms: 0 the plain problem (f = 0), 1 the manufactured
+        /// solution x(1-x)y(1-y) (ex5's default), 2 sin(pi x) sin(pi y)
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(0..=2))]
+        mms: u32,
+        /// Newton-Krylov without a Jacobian matrix (adds -snes_mf)
+        #[arg(long)]
+        matrix_free: bool,
+        /// Options for PETSc's options database, after `--`
+        #[arg(last = true, value_name = "PETSC OPTIONS")]
+        options: Vec<String>,
+    },
 }
 
 /// Runs a PETSc program on the MPI backend.
 #[cfg(feature = "petsc")]
 pub fn run(args: &PetscArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
     use crate::args::BackendArg;
-    use parsci_apps::petsc::Poisson;
+    use parsci_apps::petsc::{Bratu, Mms, Poisson};
     use parsci_comm::Backend;
 
     let how = "PETSc's ranks are MPI processes: run `mpirun -n N parsci petsc ...` (or one process \
@@ -56,6 +80,12 @@ pub fn run(args: &PetscArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
     match &args.program {
         PetscProgram::Poisson { m, n, options } => {
             crate::commands::program_on(&Poisson { m: *m, n: *n, options: options.clone() }, g, backend)
+        }
+        PetscProgram::Bratu { nx, ny, lambda, mms, matrix_free, options } => {
+            let mms = Mms::from_number(*mms).ok_or("--mms must be 0, 1 or 2")?;
+            let bratu =
+                Bratu { nx: *nx, ny: *ny, lambda: *lambda, mms, matrix_free: *matrix_free, options: options.clone() };
+            crate::commands::program_on(&bratu, g, backend)
         }
     }
 }

@@ -17,10 +17,40 @@ pub enum InsertMode {
 }
 
 /// A PETSc `Mat` (AIJ by default; `-mat_type` may choose another) on the PETSc
-/// communicator: each rank owns a contiguous block of rows. Destroyed on drop.
+/// communicator: each rank owns a contiguous block of rows. Destroyed on drop, unless
+/// PETSc lent it to a closure (a SNES Jacobian's matrix).
 pub struct Matrix<'p> {
     pub(crate) raw: sys::Mat,
+    /// Whether dropping it destroys the PETSc object.
+    owned: bool,
     _petsc: PhantomData<&'p Petsc<'p>>,
+}
+
+/// A grid point of a DMDA's matrix, by its global grid indices (`MatStencil`): `i` along
+/// x, `j` along y, component `c` (0 with one unknown per point). A ghost point of a
+/// periodic grid may be `-1` or the grid's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stencil {
+    /// Index along x.
+    pub i: isize,
+    /// Index along y.
+    pub j: isize,
+    /// Component.
+    pub c: usize,
+}
+
+impl Stencil {
+    /// Point (i, j), component 0.
+    pub fn at(i: isize, j: isize) -> Stencil {
+        Stencil { i, j, c: 0 }
+    }
+
+    fn raw(self) -> Result<sys::MatStencil> {
+        let int = |v: isize| {
+            sys::PetscInt::try_from(v).map_err(|_| Error::InvalidArgument(format!("stencil index {v} out of range")))
+        };
+        Ok(sys::MatStencil { k: 0, j: int(self.j)?, i: int(self.i)?, c: sys::petsc_int(self.c, "component")? })
+    }
 }
 
 impl std::fmt::Debug for Matrix<'_> {
@@ -30,6 +60,16 @@ impl std::fmt::Debug for Matrix<'_> {
 }
 
 impl<'p> Matrix<'p> {
+    /// Takes ownership of a matrix PETSc created.
+    pub(crate) fn owned(raw: sys::Mat) -> Matrix<'p> {
+        Matrix { raw, owned: true, _petsc: PhantomData }
+    }
+
+    /// A matrix PETSc owns and lends for a call: dropping it leaves it alone.
+    pub(crate) fn borrowed(raw: sys::Mat) -> Matrix<'p> {
+        Matrix { raw, owned: false, _petsc: PhantomData }
+    }
+
     /// A `rows` x `cols` sparse matrix, its rows split among the ranks by PETSc, with room
     /// for `per_row` entries a row in the owned columns and `per_row_off` in the others
     /// (`MatCreate`, `MatSetSizes`, `MatSetFromOptions`, AIJ preallocation). Collective.
@@ -45,7 +85,7 @@ impl<'p> Matrix<'p> {
         let mut raw: sys::Mat = std::ptr::null_mut();
         // SAFETY: creates a matrix on PETSc's live communicator into `raw`.
         check(unsafe { sys::MatCreate(petsc.world(), &mut raw) }, "MatCreate")?;
-        let a = Matrix { raw, _petsc: PhantomData };
+        let a = Matrix::owned(raw);
         // SAFETY: `a.raw` is a matrix just created; the calls below configure it.
         check(unsafe { sys::MatSetSizes(a.raw, sys::PETSC_DECIDE, sys::PETSC_DECIDE, m, n) }, "MatSetSizes")?;
         // SAFETY: as above.
@@ -89,6 +129,40 @@ impl<'p> Matrix<'p> {
         check(code, "MatSetValues")
     }
 
+    /// Sets row `row` at columns `cols` of a DMDA's matrix (made by
+    /// [`Dmda::create_matrix`](crate::Dmda::create_matrix)), by grid points.
+    pub fn set_values_stencil(
+        &mut self,
+        row: Stencil,
+        cols: &[Stencil],
+        values: &[f64],
+        mode: InsertMode,
+    ) -> Result<()> {
+        if values.len() != cols.len() {
+            return Err(Error::InvalidArgument(format!(
+                "set_values_stencil: {} values for {} columns",
+                values.len(),
+                cols.len()
+            )));
+        }
+        let r = row.raw()?;
+        let c = cols.iter().map(|s| s.raw()).collect::<Result<Vec<_>>>()?;
+        let nc = sys::petsc_int(c.len(), "column count")?;
+        let mode = match mode {
+            InsertMode::Insert => sys::InsertMode_INSERT_VALUES,
+            InsertMode::Add => sys::InsertMode_ADD_VALUES,
+        };
+        // SAFETY: a live matrix; one row stencil, `nc` column stencils and `nc` values.
+        let code = unsafe { sys::MatSetValuesStencil(self.raw, 1, &r, nc, c.as_ptr(), values.as_ptr(), mode) };
+        check(code, "MatSetValuesStencil")
+    }
+
+    /// Sets every stored entry to zero (keeping the nonzero structure). Collective.
+    pub fn zero_entries(&mut self) -> Result<()> {
+        // SAFETY: a live matrix.
+        check(unsafe { sys::MatZeroEntries(self.raw) }, "MatZeroEntries")
+    }
+
     /// Final assembly: entries set for other ranks' rows travel to them. Collective.
     pub fn assemble(&mut self) -> Result<()> {
         // SAFETY: a live matrix.
@@ -113,7 +187,10 @@ impl<'p> Matrix<'p> {
 
 impl Drop for Matrix<'_> {
     fn drop(&mut self) {
-        // SAFETY: the matrix is live and dropped once (a KSP using it holds its own reference).
-        let _ = check(unsafe { sys::MatDestroy(&mut self.raw) }, "MatDestroy");
+        if self.owned {
+            // SAFETY: the matrix is live, ours, and dropped once (a KSP or SNES using it
+            // holds its own reference).
+            let _ = check(unsafe { sys::MatDestroy(&mut self.raw) }, "MatDestroy");
+        }
     }
 }

@@ -1,8 +1,11 @@
 //! The programs of the workshop's PETSc part, on the real PETSc (feature `petsc`):
-//! [`poisson`] (KSP on the 2-D Laplacian, as PETSc's `ksp/tutorials/ex2`).
+//! [`poisson`] (KSP on the 2-D Laplacian, as PETSc's `ksp/tutorials/ex2`) and [`bratu`]
+//! (SNES on a DMDA, as PETSc's `snes/tutorials/ex5`).
 
+pub mod bratu;
 pub mod poisson;
 
+pub use bratu::{Bratu, BratuResult, Mms};
 pub use poisson::{Poisson, PoissonResult};
 
 /// A number as C's `%g` prints it (6 significant digits, trailing zeros dropped), so that
