@@ -33,6 +33,17 @@ pub enum PetscProgram {
         #[arg(last = true, value_name = "PETSC OPTIONS")]
         options: Vec<String>,
     },
+    /// The heat equation of `parsci heat`, implicit: backward Euler on a DMDA, one KSP solve
+    /// per step, stable at any time step (e.g. mpirun -n 2 parsci petsc heat 400 --dt 1e-4
+    /// --steps 50 -o field.npy -- -pc_type gamg)
+    Heat {
+        /// The grid, the physics and the files, as for `parsci heat`
+        #[command(flatten)]
+        heat: Box<crate::heat_args::HeatArgs>,
+        /// Options for PETSc's options database, after `--`
+        #[arg(last = true, value_name = "PETSC OPTIONS")]
+        options: Vec<String>,
+    },
     /// The Bratu problem -Laplacian(u) - lambda exp(u) = f with SNES on a DMDA, as PETSc's
     /// snes/tutorials/ex5 (e.g. mpirun -n 4 parsci petsc bratu --nx 81 --ny 81 --lambda 6 --
     /// -snes_monitor_short)
@@ -63,7 +74,7 @@ pub enum PetscProgram {
 #[cfg(feature = "petsc")]
 pub fn run(args: &PetscArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
     use crate::args::BackendArg;
-    use parsci_apps::petsc::{Bratu, Mms, Poisson};
+    use parsci_apps::petsc::{Bratu, ImplicitHeat, Mms, Poisson};
     use parsci_comm::Backend;
 
     let how = "PETSc's ranks are MPI processes: run `mpirun -n N parsci petsc ...` (or one process \
@@ -80,6 +91,10 @@ pub fn run(args: &PetscArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
     match &args.program {
         PetscProgram::Poisson { m, n, options } => {
             crate::commands::program_on(&Poisson { m: *m, n: *n, options: options.clone() }, g, backend)
+        }
+        PetscProgram::Heat { heat, options } => {
+            let heat = ImplicitHeat { heat: heat.params(), options: options.clone() };
+            crate::commands::program_on(&heat, g, backend)
         }
         PetscProgram::Bratu { nx, ny, lambda, mms, matrix_free, options } => {
             let mms = Mms::from_number(*mms).ok_or("--mms must be 0, 1 or 2")?;

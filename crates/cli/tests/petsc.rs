@@ -193,3 +193,105 @@ fn wrong_launches_and_petsc_errors_are_reported() {
     assert!(stderr.contains("Unable to find requested KSP type nonsense"), "{stderr}");
     assert!(stderr.contains("PETSc error 86 in KSPSetType"), "{stderr}");
 }
+
+/// A `.npy` file of f64s written by parsci: its values.
+fn npy_values(path: &Path) -> Vec<f64> {
+    let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let header = usize::from(u16::from_le_bytes([bytes[8], bytes[9]]));
+    bytes[10 + header..].chunks_exact(8).map(|c| f64::from_le_bytes(c.try_into().unwrap())).collect()
+}
+
+fn max_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f64::max)
+}
+
+fn succeeded(out: &Output, what: &str) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{what} failed:\n{text}\n{}", String::from_utf8_lossy(&out.stderr));
+    text
+}
+
+#[test]
+fn implicit_heat_agrees_with_the_explicit_solver_and_is_stable_far_beyond_its_limit() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("petsc-heat");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = |name: &str| dir.join(name).display().to_string();
+    // 32 x 32 cells: h = 1/32, explicit limit h^2 / 4 = 2.44140625e-4.
+    let limit = 1.0 / (32.0 * 32.0 * 4.0);
+    let grid = ["32", "--init", "gaussian", "--bc-x", "periodic"];
+    for ranks in [1, 3] {
+        // Both first order in time: their difference is O(dt), a quarter at dt / 4.
+        let mut diffs = Vec::new();
+        for (dt, steps) in [(0.8 * limit, 100), (0.2 * limit, 400)] {
+            let (dt, steps) = (dt.to_string(), steps.to_string());
+            let (imp, exp) = (file(&format!("imp{ranks}.npy")), file(&format!("exp{ranks}.npy")));
+            let mut args: Vec<&str> = vec!["petsc", "heat"];
+            args.extend(grid);
+            args.extend(["--dt", &dt, "--steps", &steps, "-o", &imp]);
+            let what = format!("mpirun -n {ranks} parsci {}", args.join(" "));
+            succeeded(&mpirun(ranks, Path::new(PARSCI), &args), &what);
+            let mut args: Vec<&str> = vec!["--ranks", "2", "heat"];
+            args.extend(grid);
+            args.extend(["--dt", &dt, "--steps", &steps, "-o", &exp]);
+            succeeded(&Command::new(PARSCI).args(&args).output().unwrap(), "parsci heat");
+            diffs.push(max_diff(&npy_values(Path::new(&imp)), &npy_values(Path::new(&exp))));
+        }
+        let ratio = diffs[0] / diffs[1];
+        assert!(diffs[0] < 5e-3, "implicit and explicit differ by {} at {ranks} ranks", diffs[0]);
+        assert!((3.0..5.0).contains(&ratio), "differences {diffs:?}: not first order (ratio {ratio})");
+        println!("{ranks} rank(s): implicit - explicit {:.3e} at 0.8 x the limit, {:.3e} at 0.2 x", diffs[0], diffs[1]);
+    }
+    // 100 times the explicit limit: the explicit solver refuses, the implicit one stays
+    // between the initial extremes (the Gaussian's peak, 1, and the walls, 0).
+    let big = (100.0 * limit).to_string();
+    let refused = Command::new(PARSCI).args(["heat", "32", "--dt", &big, "--steps", "20"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("the explicit scheme is unstable"));
+    let out = file("big.npy");
+    for ranks in [1, 4] {
+        let args = ["petsc", "heat", "32", "--init", "gaussian", "--dt", &big, "--steps", "20", "-o", &out];
+        let text = succeeded(&mpirun(ranks, Path::new(PARSCI), &args), "petsc heat at 100 x the limit");
+        assert!(text.contains("(100 x the explicit limit)"), "{text}");
+        let u = npy_values(Path::new(&out));
+        assert!(u.iter().all(|v| (0.0..=1.0).contains(v)), "the field left [0, 1] at 100 x the limit");
+    }
+}
+
+#[test]
+fn non_convergent_solves_are_reported_with_their_reason_on_every_rank() {
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["petsc", "poisson", "30", "30", "--", "-ksp_max_it", "2"],
+            "poisson: the linear solve did not converge: DIVERGED_ITS after 2 iterations",
+        ),
+        (
+            &["petsc", "bratu", "--nx", "33", "--ny", "33", "--", "-snes_max_it", "1"],
+            "bratu: the nonlinear solve did not converge: DIVERGED_MAX_IT after 1 iterations",
+        ),
+        (
+            &["petsc", "heat", "32", "--steps", "3", "--", "-ksp_max_it", "1"],
+            "petsc heat: the linear solve did not converge: DIVERGED_ITS after 1 iterations",
+        ),
+    ];
+    for n in 1..=4 {
+        for &(args, want) in cases {
+            let out = mpirun(n, Path::new(PARSCI), args);
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            assert!(!out.status.success(), "{args:?} at {n} ranks succeeded");
+            // Every rank reaches the same reason; MPI_Abort may stop some before they print.
+            assert!(stderr.contains(&format!("failed: {want}")), "{args:?} at {n} ranks:\n{stderr}");
+        }
+        // A misspelt option name, which PETSc itself ignores: reported after the solve.
+        let out = mpirun(n, Path::new(PARSCI), &["petsc", "poisson", "20", "20", "--", "-ksp_typ", "cg"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{stderr}");
+        assert!(stderr.contains("failed: poisson: PETSc did not use the option(s) -ksp_typ: misspelt"), "{stderr}");
+        // An option value PETSc does not know, on every rank: refused before any work.
+        let out = mpirun(n, Path::new(PARSCI), &["petsc", "bratu", "--", "-snes_type", "nosuchmethod"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && stderr.contains("Unable to find requested SNES type nosuchmethod"),
+            "{stderr}"
+        );
+    }
+}

@@ -117,8 +117,11 @@ impl<'p> Matrix<'p> {
                 cols.len()
             )));
         }
-        let ix = |v: &[usize]| v.iter().map(|&i| sys::petsc_int(i, "index")).collect::<Result<Vec<_>>>();
-        let (r, c) = (ix(rows)?, ix(cols)?);
+        // A stencil's row fits on the stack: no allocation per call in assembly loops.
+        let (mut r_small, mut c_small) = ([0; SMALL], [0; SMALL]);
+        let (mut r_big, mut c_big) = (Vec::new(), Vec::new());
+        let r = petsc_indices(rows, &mut r_small, &mut r_big)?;
+        let c = petsc_indices(cols, &mut c_small, &mut c_big)?;
         let (nr, nc) = (sys::petsc_int(r.len(), "row count")?, sys::petsc_int(c.len(), "column count")?);
         let mode = match mode {
             InsertMode::Insert => sys::InsertMode_INSERT_VALUES,
@@ -146,7 +149,18 @@ impl<'p> Matrix<'p> {
             )));
         }
         let r = row.raw()?;
-        let c = cols.iter().map(|s| s.raw()).collect::<Result<Vec<_>>>()?;
+        let zero = sys::MatStencil { k: 0, j: 0, i: 0, c: 0 };
+        let (mut small, big): ([sys::MatStencil; SMALL], Vec<_>);
+        let c: &[sys::MatStencil] = if cols.len() <= SMALL {
+            small = [zero; SMALL];
+            for (to, s) in small.iter_mut().zip(cols) {
+                *to = s.raw()?;
+            }
+            &small[..cols.len()]
+        } else {
+            big = cols.iter().map(|s| s.raw()).collect::<Result<Vec<_>>>()?;
+            &big
+        };
         let nc = sys::petsc_int(c.len(), "column count")?;
         let mode = match mode {
             InsertMode::Insert => sys::InsertMode_INSERT_VALUES,
@@ -182,6 +196,26 @@ impl<'p> Matrix<'p> {
     pub fn mult(&self, x: &Vector<'_>, y: &mut Vector<'_>) -> Result<()> {
         // SAFETY: a live assembled matrix and two live vectors; PETSc checks the layouts.
         check(unsafe { sys::MatMult(self.raw, x.raw, y.raw) }, "MatMult")
+    }
+}
+
+/// How many indices [`petsc_indices`] converts on the stack.
+const SMALL: usize = 16;
+
+/// `indices` as PetscInts, in `small` when they fit, else in `big`.
+fn petsc_indices<'b>(
+    indices: &[usize],
+    small: &'b mut [sys::PetscInt; SMALL],
+    big: &'b mut Vec<sys::PetscInt>,
+) -> Result<&'b [sys::PetscInt]> {
+    if indices.len() <= SMALL {
+        for (to, &i) in small.iter_mut().zip(indices) {
+            *to = sys::petsc_int(i, "index")?;
+        }
+        Ok(&small[..indices.len()])
+    } else {
+        *big = indices.iter().map(|&i| sys::petsc_int(i, "index")).collect::<Result<Vec<_>>>()?;
+        Ok(big)
     }
 }
 

@@ -163,6 +163,22 @@ impl<'p> Vector<'p> {
         Ok(max)
     }
 
+    /// The smallest entry (`inf` for an empty vector). Collective.
+    pub fn min(&self) -> Result<f64> {
+        let mut min = 0.0;
+        // SAFETY: a live vector; writes one PetscReal (and no index: null).
+        check(unsafe { sys::VecMin(self.raw, std::ptr::null_mut(), &mut min) }, "VecMin")?;
+        Ok(min)
+    }
+
+    /// The sum of the entries. Collective.
+    pub fn sum(&self) -> Result<f64> {
+        let mut sum = 0.0;
+        // SAFETY: a live vector; writes one PetscScalar.
+        check(unsafe { sys::VecSum(self.raw, &mut sum) }, "VecSum")?;
+        Ok(sum)
+    }
+
     /// The 2-norm. Collective.
     pub fn norm2(&self) -> Result<f64> {
         let mut norm = 0.0;

@@ -129,7 +129,13 @@ impl Program for Bratu {
         }
         let petsc = Petsc::init(comm, &options)?;
         let result = solve(&petsc, self)?;
+        super::check_options_used(Self::NAME, &petsc)?;
         drop(petsc); // PETSc's own output (-log_view) comes before ours
+        if !result.converged {
+            // The reason is the same on every rank: each reports it, the job stops.
+            let (reason, iterations) = (result.reason, result.iterations);
+            return Err(Error::NotConverged { program: Self::NAME, solver: "nonlinear", reason, iterations });
+        }
         if comm.rank() != 0 {
             return Ok(None);
         }
@@ -144,12 +150,7 @@ impl Program for Bratu {
                 result.snes_type,
                 jacobian
             ),
-            format!(
-                "Nonlinear solve {} due to {} iterations {}",
-                if result.converged { "converged" } else { "did not converge" },
-                result.reason,
-                result.iterations
-            ),
+            format!("Nonlinear solve converged due to {} iterations {}", result.reason, result.iterations),
             format!(
                 "Linear iterations {}, residual norm {}, max u {}",
                 result.linear_iterations,
