@@ -32,7 +32,9 @@ run() { # label ranks program args...
     log=$(mktemp)
     t0=$(date +%s.%N)
     # shellcheck disable=SC2086 # $opts is a list of options
-    mpirun -n "$np" --bind-to core "$@" $opts -log_view >"$log"
+    local bind=core
+    ((np > cores)) && bind=none # more ranks than cores: no core of their own
+    mpirun -n "$np" --bind-to "$bind" "$@" $opts -log_view >"$log"
     t1=$(date +%s.%N)
     python3 - "$label" "$np" "$t0" "$t1" "$log" >>"$out" <<'PY'
 import re, sys

@@ -10,7 +10,7 @@ use crate::commands::CliError;
 use crate::programs::{parse_count, parse_number};
 
 /// `petsc PROGRAM ...`.
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub struct PetscArgs {
     /// The program.
     #[command(subcommand)]
@@ -18,7 +18,7 @@ pub struct PetscArgs {
 }
 
 /// The PETSc programs.
-#[derive(Debug, Subcommand)]
+#[derive(Debug, Clone, Subcommand)]
 pub enum PetscProgram {
     /// The 2-D 5-point Laplacian on an M x N grid solved with KSP, as PETSc's ksp/tutorials/ex2
     /// (e.g. mpirun -n 2 parsci petsc poisson 100 100 -- -ksp_type cg -pc_type gamg -ksp_monitor)
@@ -103,6 +103,42 @@ pub fn run(args: &PetscArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
             crate::commands::program_on(&bratu, g, backend)
         }
     }
+}
+
+/// A scaling study of a PETSc program: one MPI job per rank count, through `--launcher`.
+#[cfg(feature = "petsc")]
+pub fn scale(args: &PetscArgs, study: &crate::scale::ScaleArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
+    use parsci_apps::petsc::{Bratu, ImplicitHeat, Mms, Poisson};
+
+    if study.launcher.is_none() {
+        return Err("scale petsc: PETSc's ranks are MPI processes; give --launcher \"mpirun -n {n}\" (one MPI job \
+                    per rank count)"
+            .into());
+    }
+    match &args.program {
+        PetscProgram::Poisson { m, n, options } => study.study(&Poisson { m: *m, n: *n, options: options.clone() }, g),
+        PetscProgram::Heat { heat, options } => {
+            let p = heat.params();
+            if p.output.is_some() || p.snapshots.is_some() {
+                return Err("scale petsc heat: a study runs the program many times; leave out --output and \
+                            --snapshots"
+                    .into());
+            }
+            study.study(&ImplicitHeat { heat: p, options: options.clone() }, g)
+        }
+        PetscProgram::Bratu { nx, ny, lambda, mms, matrix_free, options } => {
+            let mms = Mms::from_number(*mms).ok_or("--mms must be 0, 1 or 2")?;
+            let bratu =
+                Bratu { nx: *nx, ny: *ny, lambda: *lambda, mms, matrix_free: *matrix_free, options: options.clone() };
+            study.study(&bratu, g)
+        }
+    }
+}
+
+/// Without the feature: says how to get it.
+#[cfg(not(feature = "petsc"))]
+pub fn scale(args: &PetscArgs, _study: &crate::scale::ScaleArgs, g: &GlobalArgs) -> Result<ExitCode, CliError> {
+    run(args, g)
 }
 
 /// Without the feature: says how to get it.

@@ -295,3 +295,33 @@ fn non_convergent_solves_are_reported_with_their_reason_on_every_rank() {
         );
     }
 }
+
+#[test]
+fn scale_runs_the_petsc_programs_one_mpi_job_per_rank_count() {
+    let scale = |args: &[&str]| {
+        Command::new(PARSCI)
+            .args(args)
+            .env("OMPI_ALLOW_RUN_AS_ROOT", "1")
+            .env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
+            .env("OMPI_MCA_rmaps_base_oversubscribe", "1")
+            .output()
+            .unwrap()
+    };
+    let launcher = "mpirun --oversubscribe -n {n}";
+    let studies: &[&[&str]] = &[
+        &["petsc", "poisson", "40", "30", "--", "-ksp_type", "cg"],
+        &["petsc", "bratu", "--nx", "17", "--ny", "17"],
+        &["petsc", "heat", "24", "--steps", "5", "--init", "gaussian"],
+    ];
+    for program in studies {
+        let mut args = vec!["scale", "--ranks", "1,3", "--repeat", "1", "--launcher", launcher];
+        args.extend(program.iter().copied());
+        let out = scale(&args);
+        let text = succeeded(&out, &format!("parsci {}", args.join(" ")));
+        assert!(text.contains("Results: the same at every rank count"), "{text}");
+        assert!(text.contains("on the mpi backend"), "{text}");
+    }
+    let out = scale(&["scale", "--ranks", "1,2", "petsc", "poisson", "10", "10"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("give --launcher \"mpirun -n {n}\""), "{stderr}");
+}

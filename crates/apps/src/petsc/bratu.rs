@@ -6,7 +6,7 @@
 
 use parsci_comm::Comm;
 use parsci_petsc::{Dmda, DmdaInfo, DmdaSpec, InsertMode, Petsc, Snes, Stencil};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fmt_g;
 use crate::error::{Error, Result};
@@ -16,7 +16,7 @@ use crate::program::{Output, Program};
 pub const LAMBDA_MAX: f64 = 6.81;
 
 /// The problem's right-hand side and boundary values, as ex5's `-mms`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Mms {
     /// The plain Bratu problem: f = 0, u = 0 on the edges (`-mms 0`).
     Plain,
@@ -74,7 +74,7 @@ pub struct Bratu {
 }
 
 /// What rank 0 reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BratuResult {
     /// Grid points along x.
     pub nx: usize,

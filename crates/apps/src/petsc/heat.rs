@@ -12,7 +12,7 @@ use std::time::Instant;
 
 use parsci_comm::Comm;
 use parsci_petsc::{Boundary as DaBoundary, Dmda, DmdaInfo, DmdaSpec, InsertMode, Ksp, Petsc, Stencil, Tolerances};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fmt_g;
 use crate::error::{Error, Result};
@@ -31,7 +31,7 @@ pub struct ImplicitHeat {
 }
 
 /// What rank 0 reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ImplicitHeatResult {
     /// Cells per row.
     pub nx: usize,

@@ -6,6 +6,7 @@
 pub mod bratu;
 pub mod heat;
 pub mod poisson;
+mod scalable;
 
 pub use bratu::{Bratu, BratuResult, Mms};
 pub use heat::{ImplicitHeat, ImplicitHeatResult};

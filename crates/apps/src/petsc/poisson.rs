@@ -5,7 +5,7 @@
 
 use parsci_comm::Comm;
 use parsci_petsc::{InsertMode, Ksp, Matrix, Petsc, Tolerances, Vector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fmt_g;
 use crate::error::{Error, Result};
@@ -23,7 +23,7 @@ pub struct Poisson {
 }
 
 /// What rank 0 reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoissonResult {
     /// Grid lines.
     pub m: usize,
