@@ -27,9 +27,12 @@ mod petsc {
             .clang_args(includes.map(|p| format!("-I{}", p.display())))
             .parse_callbacks(Box::new(bindgen::CargoCallbacks::new()))
             .allowlist_var("PETSC_COMM_WORLD")
-            .allowlist_var("KSPConvergedReasons")
+            .allowlist_var("KSPConvergedReasons|SNESConvergedReasons")
             .allowlist_var("PETSC_DECIDE|PETSC_DEFAULT|PETSC_DETERMINE")
-            .allowlist_type("PetscErrorType|InsertMode|MatAssemblyType|MatOption|NormType|KSPConvergedReason")
+            .allowlist_type(
+                "PetscErrorType|InsertMode|MatAssemblyType|MatOption|NormType|KSPConvergedReason|SNESConvergedReason\
+                 |DMBoundaryType|DMDAStencilType|DMDALocalInfo|MatStencil|ScatterMode",
+            )
             .rustified_enum("PetscBool")
             .layout_tests(false)
             .generate_comments(false);
@@ -42,6 +45,8 @@ mod petsc {
             "PetscErrorMessage",
             "PetscOptionsInsertString",
             "PetscOptionsGetInt",
+            "PetscOptionsLeftGet",
+            "PetscOptionsLeftRestore",
             "VecCreate",
             "VecSetSizes",
             "VecSetFromOptions",
@@ -78,6 +83,50 @@ mod petsc {
             "KSPGetPC",
             "PCSetType",
             "PCGetType",
+            "VecGetLocalSize",
+            "VecGetArray",
+            "VecRestoreArray",
+            "VecGetArrayRead",
+            "VecRestoreArrayRead",
+            "VecCopy",
+            "VecMax",
+            "VecMin",
+            "VecSum",
+            "KSPSetInitialGuessNonzero",
+            "VecScatterCreateToZero",
+            "VecScatterBegin",
+            "VecScatterEnd",
+            "VecScatterDestroy",
+            "MatSetValuesStencil",
+            "MatZeroEntries",
+            "DMDACreate2d",
+            "DMSetFromOptions",
+            "DMSetUp",
+            "DMDestroy",
+            "DMDAGetLocalInfo",
+            "DMCreateGlobalVector",
+            "DMCreateLocalVector",
+            "DMGlobalToLocalBegin",
+            "DMGlobalToLocalEnd",
+            "DMLocalToGlobalBegin",
+            "DMLocalToGlobalEnd",
+            "DMCreateMatrix",
+            "DMDACreateNaturalVector",
+            "DMDAGlobalToNaturalBegin",
+            "DMDAGlobalToNaturalEnd",
+            "SNESCreate",
+            "SNESDestroy",
+            "SNESSetDM",
+            "SNESSetFunction",
+            "SNESSetJacobian",
+            "SNESSetFromOptions",
+            "SNESSolve",
+            "SNESGetIterationNumber",
+            "SNESGetLinearSolveIterations",
+            "SNESGetConvergedReason",
+            "SNESGetType",
+            "SNESGetFunction",
+            "SNESGetKSP",
         ] {
             builder = builder.allowlist_function(f);
         }

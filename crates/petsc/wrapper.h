@@ -1,1 +1,3 @@
 #include <petscksp.h>
+#include <petscdmda.h>
+#include <petscsnes.h>

@@ -71,6 +71,19 @@ pub enum Error {
     /// A communication call or the launch failed (including another rank's failure).
     #[error(transparent)]
     Comm(#[from] parsci_comm::Error),
+    /// A PETSc solve stopped without converging (feature `petsc`): the reason PETSc gave.
+    #[cfg(feature = "petsc")]
+    #[error("{program}: the {solver} solve did not converge: {reason} after {iterations} iterations")]
+    NotConverged {
+        /// The program.
+        program: &'static str,
+        /// `linear` or `nonlinear`.
+        solver: &'static str,
+        /// PETSc's reason (`DIVERGED_ITS`, `DIVERGED_LINEAR_SOLVE`, ...).
+        reason: String,
+        /// Iterations done.
+        iterations: usize,
+    },
     /// PETSc reported an error, with its message (feature `petsc`).
     #[cfg(feature = "petsc")]
     #[error(transparent)]

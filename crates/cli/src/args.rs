@@ -196,7 +196,7 @@ pub enum Command {
     /// Data-parallel training (logistic regression, an MLP): the same result at any rank count
     #[command(subcommand)]
     Train(TrainModel),
-    /// Programs on PETSc (build with --features petsc): poisson
+    /// Programs on PETSc (build with --features petsc): poisson, bratu, heat
     Petsc(crate::petsc_args::PetscArgs),
     /// Run every program, check each against its serial reference, print a table
     Tour {

@@ -76,8 +76,10 @@ impl Launcher {
         let words: Vec<String> = self.words.iter().map(|w| w.replace("{n}", &ranks.to_string())).collect();
         let n = self.runs_per_job.to_string();
         let mut cmd = Command::new(&words[0]);
-        cmd.args(&words[1..]).arg(&exe).args(program.args());
-        cmd.args(["--json", "--comm-time", "--backend", "mpi", "--job-runs", &n]);
+        // parsci's own flags before the program's arguments: those of a PETSc program end
+        // with `-- PETSC OPTIONS`, where any later flag would go to PETSc.
+        cmd.args(&words[1..]).arg(&exe);
+        cmd.args(["--json", "--comm-time", "--backend", "mpi", "--job-runs", &n]).args(program.args());
         let shown = format!("{} {} {}", words.join(" "), exe.display(), program.args().join(" "));
         let out = cmd.output().map_err(|e| fail(format!("cannot start `{}`: {e}", words[0])))?;
         let stderr = String::from_utf8_lossy(&out.stderr);

@@ -62,6 +62,9 @@ pub enum ScaleProgram {
     Heat(HeatArgs),
     /// Distributed matrix multiplication (any strategy); weak: M grows as p * M
     Matmul(crate::matmul_args::MatmulArgs),
+    /// A PETSc program (poisson: M grows as p * M; bratu, heat: NY grows as p * NY), one MPI
+    /// job per rank count: needs --launcher "mpirun -n {n}" and a parsci built with --features petsc
+    Petsc(crate::petsc_args::PetscArgs),
 }
 
 impl ScaleArgs {
@@ -96,10 +99,11 @@ impl ScaleArgs {
                 }
                 self.study(&p, g)
             }
+            ScaleProgram::Petsc(a) => crate::petsc_args::scale(a, self, g),
         }
     }
 
-    fn study<P>(&self, program: &P, g: &GlobalArgs) -> Result<ExitCode, CliError>
+    pub(crate) fn study<P>(&self, program: &P, g: &GlobalArgs) -> Result<ExitCode, CliError>
     where
         P: Scalable,
         P::Result: DeserializeOwned,

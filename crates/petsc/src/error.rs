@@ -17,6 +17,9 @@ pub enum Error {
     /// PETSc cannot start on this communicator or with these arguments.
     #[error("PETSc: {0}")]
     Setup(String),
+    /// A closure PETSc called (a SNES residual or Jacobian) failed for a reason of its own.
+    #[error("{0}")]
+    Callback(String),
     /// An argument PETSc cannot take (lengths that disagree, an index too large).
     #[error("PETSc: {0}")]
     InvalidArgument(String),

@@ -71,6 +71,25 @@ impl<'c> Petsc<'c> {
         Ok(petsc)
     }
 
+    /// The options given to PETSc that nothing has used so far (`-options_left`): after a
+    /// solve, a misspelt name (`-ksp_typ`) or an option for a solver that did not run.
+    pub fn unused_options(&self) -> Result<Vec<String>> {
+        let mut n: sys::PetscInt = 0;
+        let mut names: *mut *mut c_char = std::ptr::null_mut();
+        let mut values: *mut *mut c_char = std::ptr::null_mut();
+        // SAFETY: PETSc runs; it allocates two arrays of `n` strings, given back below.
+        let code = unsafe { sys::PetscOptionsLeftGet(std::ptr::null_mut(), &mut n, &mut names, &mut values) };
+        sys::check(code, "PetscOptionsLeftGet")?;
+        let left = (0..sys::from_petsc_int(n))
+            // SAFETY: `names` holds `n` NUL-terminated option names (without the dash).
+            .map(|k| format!("-{}", unsafe { sys::text(*names.add(k)) }))
+            .collect();
+        // SAFETY: gives back the arrays PetscOptionsLeftGet made.
+        let code = unsafe { sys::PetscOptionsLeftRestore(std::ptr::null_mut(), &mut n, &mut names, &mut values) };
+        sys::check(code, "PetscOptionsLeftRestore")?;
+        Ok(left)
+    }
+
     /// The communicator PETSc's objects are created on.
     pub(crate) fn world(&self) -> sys::MPI_Comm {
         self.world

@@ -82,6 +82,13 @@ impl<'p> Ksp<'p> {
         check(unsafe { sys::KSPSetType(self.raw, c.as_ptr()) }, "KSPSetType")
     }
 
+    /// Whether [`solve`](Self::solve) starts from what `x` holds (else from zero).
+    pub fn set_initial_guess_nonzero(&mut self, nonzero: bool) -> Result<()> {
+        let flag = if nonzero { sys::PetscBool::PETSC_TRUE } else { sys::PetscBool::PETSC_FALSE };
+        // SAFETY: a live solver.
+        check(unsafe { sys::KSPSetInitialGuessNonzero(self.raw, flag) }, "KSPSetInitialGuessNonzero")
+    }
+
     /// Applies the options database (`-ksp_type`, `-pc_type`, `-ksp_rtol`, `-ksp_monitor`, ...).
     pub fn set_from_options(&mut self) -> Result<()> {
         // SAFETY: a live solver.

@@ -11,6 +11,11 @@
 //! - [`Vector`], [`Matrix`] (AIJ, assembled by the rows a rank owns), [`Ksp`] and its
 //!   [`Pc`]: created on the PETSc communicator, destroyed on drop, borrowing the
 //!   [`Petsc`] so that none outlives it.
+//! - [`Dmda`]: a 2-D structured grid split into patches, its global and local (ghosted)
+//!   vectors, the ghost exchange, its matrices filled by grid point ([`Stencil`]).
+//! - [`Snes`]: Newton's method and its kin with the residual and the Jacobian as Rust
+//!   closures; an `Err` or a panic in a closure becomes a PETSc error that ends the solve
+//!   (never an unwind into C).
 //! - Every PETSc error code becomes an [`Error`] carrying PETSc's own message.
 //!
 //! Everything is behind the feature `petsc` (which needs PETSc installed); without it
@@ -18,6 +23,10 @@
 
 #![cfg_attr(not(feature = "petsc"), allow(unused))]
 
+#[cfg(feature = "petsc")]
+mod callback;
+#[cfg(feature = "petsc")]
+mod dmda;
 #[cfg(feature = "petsc")]
 mod error;
 #[cfg(feature = "petsc")]
@@ -27,10 +36,14 @@ mod ksp;
 #[cfg(feature = "petsc")]
 mod mat;
 #[cfg(feature = "petsc")]
+mod snes;
+#[cfg(feature = "petsc")]
 mod sys;
 #[cfg(feature = "petsc")]
 mod vec;
 
+#[cfg(feature = "petsc")]
+pub use dmda::{Boundary, Dmda, DmdaInfo, DmdaSpec, Patch, StencilShape};
 #[cfg(feature = "petsc")]
 pub use error::{Error, Result};
 #[cfg(feature = "petsc")]
@@ -38,6 +51,8 @@ pub use init::Petsc;
 #[cfg(feature = "petsc")]
 pub use ksp::{ConvergedReason, Ksp, Pc, Tolerances};
 #[cfg(feature = "petsc")]
-pub use mat::{InsertMode, Matrix};
+pub use mat::{InsertMode, Matrix, Stencil};
 #[cfg(feature = "petsc")]
-pub use vec::Vector;
+pub use snes::Snes;
+#[cfg(feature = "petsc")]
+pub use vec::{VecRead, VecWrite, Vector};

@@ -17,10 +17,40 @@ pub enum InsertMode {
 }
 
 /// A PETSc `Mat` (AIJ by default; `-mat_type` may choose another) on the PETSc
-/// communicator: each rank owns a contiguous block of rows. Destroyed on drop.
+/// communicator: each rank owns a contiguous block of rows. Destroyed on drop, unless
+/// PETSc lent it to a closure (a SNES Jacobian's matrix).
 pub struct Matrix<'p> {
     pub(crate) raw: sys::Mat,
+    /// Whether dropping it destroys the PETSc object.
+    owned: bool,
     _petsc: PhantomData<&'p Petsc<'p>>,
+}
+
+/// A grid point of a DMDA's matrix, by its global grid indices (`MatStencil`): `i` along
+/// x, `j` along y, component `c` (0 with one unknown per point). A ghost point of a
+/// periodic grid may be `-1` or the grid's size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stencil {
+    /// Index along x.
+    pub i: isize,
+    /// Index along y.
+    pub j: isize,
+    /// Component.
+    pub c: usize,
+}
+
+impl Stencil {
+    /// Point (i, j), component 0.
+    pub fn at(i: isize, j: isize) -> Stencil {
+        Stencil { i, j, c: 0 }
+    }
+
+    fn raw(self) -> Result<sys::MatStencil> {
+        let int = |v: isize| {
+            sys::PetscInt::try_from(v).map_err(|_| Error::InvalidArgument(format!("stencil index {v} out of range")))
+        };
+        Ok(sys::MatStencil { k: 0, j: int(self.j)?, i: int(self.i)?, c: sys::petsc_int(self.c, "component")? })
+    }
 }
 
 impl std::fmt::Debug for Matrix<'_> {
@@ -30,6 +60,16 @@ impl std::fmt::Debug for Matrix<'_> {
 }
 
 impl<'p> Matrix<'p> {
+    /// Takes ownership of a matrix PETSc created.
+    pub(crate) fn owned(raw: sys::Mat) -> Matrix<'p> {
+        Matrix { raw, owned: true, _petsc: PhantomData }
+    }
+
+    /// A matrix PETSc owns and lends for a call: dropping it leaves it alone.
+    pub(crate) fn borrowed(raw: sys::Mat) -> Matrix<'p> {
+        Matrix { raw, owned: false, _petsc: PhantomData }
+    }
+
     /// A `rows` x `cols` sparse matrix, its rows split among the ranks by PETSc, with room
     /// for `per_row` entries a row in the owned columns and `per_row_off` in the others
     /// (`MatCreate`, `MatSetSizes`, `MatSetFromOptions`, AIJ preallocation). Collective.
@@ -45,7 +85,7 @@ impl<'p> Matrix<'p> {
         let mut raw: sys::Mat = std::ptr::null_mut();
         // SAFETY: creates a matrix on PETSc's live communicator into `raw`.
         check(unsafe { sys::MatCreate(petsc.world(), &mut raw) }, "MatCreate")?;
-        let a = Matrix { raw, _petsc: PhantomData };
+        let a = Matrix::owned(raw);
         // SAFETY: `a.raw` is a matrix just created; the calls below configure it.
         check(unsafe { sys::MatSetSizes(a.raw, sys::PETSC_DECIDE, sys::PETSC_DECIDE, m, n) }, "MatSetSizes")?;
         // SAFETY: as above.
@@ -77,8 +117,11 @@ impl<'p> Matrix<'p> {
                 cols.len()
             )));
         }
-        let ix = |v: &[usize]| v.iter().map(|&i| sys::petsc_int(i, "index")).collect::<Result<Vec<_>>>();
-        let (r, c) = (ix(rows)?, ix(cols)?);
+        // A stencil's row fits on the stack: no allocation per call in assembly loops.
+        let (mut r_small, mut c_small) = ([0; SMALL], [0; SMALL]);
+        let (mut r_big, mut c_big) = (Vec::new(), Vec::new());
+        let r = petsc_indices(rows, &mut r_small, &mut r_big)?;
+        let c = petsc_indices(cols, &mut c_small, &mut c_big)?;
         let (nr, nc) = (sys::petsc_int(r.len(), "row count")?, sys::petsc_int(c.len(), "column count")?);
         let mode = match mode {
             InsertMode::Insert => sys::InsertMode_INSERT_VALUES,
@@ -87,6 +130,51 @@ impl<'p> Matrix<'p> {
         // SAFETY: a live matrix; the slices hold nr, nc and nr*nc elements (checked above).
         let code = unsafe { sys::MatSetValues(self.raw, nr, r.as_ptr(), nc, c.as_ptr(), values.as_ptr(), mode) };
         check(code, "MatSetValues")
+    }
+
+    /// Sets row `row` at columns `cols` of a DMDA's matrix (made by
+    /// [`Dmda::create_matrix`](crate::Dmda::create_matrix)), by grid points.
+    pub fn set_values_stencil(
+        &mut self,
+        row: Stencil,
+        cols: &[Stencil],
+        values: &[f64],
+        mode: InsertMode,
+    ) -> Result<()> {
+        if values.len() != cols.len() {
+            return Err(Error::InvalidArgument(format!(
+                "set_values_stencil: {} values for {} columns",
+                values.len(),
+                cols.len()
+            )));
+        }
+        let r = row.raw()?;
+        let zero = sys::MatStencil { k: 0, j: 0, i: 0, c: 0 };
+        let (mut small, big): ([sys::MatStencil; SMALL], Vec<_>);
+        let c: &[sys::MatStencil] = if cols.len() <= SMALL {
+            small = [zero; SMALL];
+            for (to, s) in small.iter_mut().zip(cols) {
+                *to = s.raw()?;
+            }
+            &small[..cols.len()]
+        } else {
+            big = cols.iter().map(|s| s.raw()).collect::<Result<Vec<_>>>()?;
+            &big
+        };
+        let nc = sys::petsc_int(c.len(), "column count")?;
+        let mode = match mode {
+            InsertMode::Insert => sys::InsertMode_INSERT_VALUES,
+            InsertMode::Add => sys::InsertMode_ADD_VALUES,
+        };
+        // SAFETY: a live matrix; one row stencil, `nc` column stencils and `nc` values.
+        let code = unsafe { sys::MatSetValuesStencil(self.raw, 1, &r, nc, c.as_ptr(), values.as_ptr(), mode) };
+        check(code, "MatSetValuesStencil")
+    }
+
+    /// Sets every stored entry to zero (keeping the nonzero structure). Collective.
+    pub fn zero_entries(&mut self) -> Result<()> {
+        // SAFETY: a live matrix.
+        check(unsafe { sys::MatZeroEntries(self.raw) }, "MatZeroEntries")
     }
 
     /// Final assembly: entries set for other ranks' rows travel to them. Collective.
@@ -111,9 +199,32 @@ impl<'p> Matrix<'p> {
     }
 }
 
+/// How many indices [`petsc_indices`] converts on the stack.
+const SMALL: usize = 16;
+
+/// `indices` as PetscInts, in `small` when they fit, else in `big`.
+fn petsc_indices<'b>(
+    indices: &[usize],
+    small: &'b mut [sys::PetscInt; SMALL],
+    big: &'b mut Vec<sys::PetscInt>,
+) -> Result<&'b [sys::PetscInt]> {
+    if indices.len() <= SMALL {
+        for (to, &i) in small.iter_mut().zip(indices) {
+            *to = sys::petsc_int(i, "index")?;
+        }
+        Ok(&small[..indices.len()])
+    } else {
+        *big = indices.iter().map(|&i| sys::petsc_int(i, "index")).collect::<Result<Vec<_>>>()?;
+        Ok(big)
+    }
+}
+
 impl Drop for Matrix<'_> {
     fn drop(&mut self) {
-        // SAFETY: the matrix is live and dropped once (a KSP using it holds its own reference).
-        let _ = check(unsafe { sys::MatDestroy(&mut self.raw) }, "MatDestroy");
+        if self.owned {
+            // SAFETY: the matrix is live, ours, and dropped once (a KSP or SNES using it
+            // holds its own reference).
+            let _ = check(unsafe { sys::MatDestroy(&mut self.raw) }, "MatDestroy");
+        }
     }
 }

@@ -62,6 +62,12 @@ unsafe extern "C" fn record(
     code
 }
 
+/// Records an error raised on the Rust side of a callback, as `record` does for PETSc's:
+/// the `check` of the PETSc call that fails because of it returns this message.
+pub(crate) fn report(function: &str, message: String) {
+    REPORTED.with(|r| *r.borrow_mut() = Some((function.to_string(), message)));
+}
+
 /// Makes PETSc report errors through [`record`] (after `PetscInitialize`).
 pub(crate) fn push_error_handler() -> Result<()> {
     // SAFETY: `record` has the handler's signature and ignores its context pointer.

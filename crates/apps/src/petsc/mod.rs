@@ -1,9 +1,34 @@
 //! The programs of the workshop's PETSc part, on the real PETSc (feature `petsc`):
-//! [`poisson`] (KSP on the 2-D Laplacian, as PETSc's `ksp/tutorials/ex2`).
+//! [`poisson`] (KSP on the 2-D Laplacian, as PETSc's `ksp/tutorials/ex2`), [`bratu`]
+//! (SNES on a DMDA, as PETSc's `snes/tutorials/ex5`) and [`heat`] (the heat equation,
+//! implicit: one KSP solve per step on a DMDA).
 
+pub mod bratu;
+pub mod heat;
 pub mod poisson;
+mod scalable;
 
+pub use bratu::{Bratu, BratuResult, Mms};
+pub use heat::{ImplicitHeat, ImplicitHeatResult};
 pub use poisson::{Poisson, PoissonResult};
+
+/// An error naming the options PETSc did not use (misspelt, or for a solver that did not
+/// run), as PETSc's `-options_left` would list them; call after the solve. The same on
+/// every rank (the options database is).
+pub fn check_options_used(program: &'static str, petsc: &parsci_petsc::Petsc<'_>) -> crate::Result<()> {
+    let unused = petsc.unused_options()?;
+    if unused.is_empty() {
+        return Ok(());
+    }
+    Err(crate::Error::InvalidInput {
+        program,
+        msg: format!(
+            "PETSc did not use the option(s) {}: misspelt, or for a solver that did not run? \
+             (-help lists the options PETSc knows)",
+            unused.join(" ")
+        ),
+    })
+}
 
 /// A number as C's `%g` prints it (6 significant digits, trailing zeros dropped), so that
 /// parsci's lines read like those of PETSc's tutorials.

@@ -5,7 +5,7 @@
 
 use parsci_comm::Comm;
 use parsci_petsc::{InsertMode, Ksp, Matrix, Petsc, Tolerances, Vector};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::fmt_g;
 use crate::error::{Error, Result};
@@ -23,7 +23,7 @@ pub struct Poisson {
 }
 
 /// What rank 0 reports.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PoissonResult {
     /// Grid lines.
     pub m: usize,
@@ -74,7 +74,13 @@ impl Program for Poisson {
         self.validate()?;
         let petsc = Petsc::init(comm, &self.options)?;
         let result = solve(&petsc, self.m, self.n)?;
+        super::check_options_used(Self::NAME, &petsc)?;
         drop(petsc); // PETSc's own output (-log_view) comes before ours
+        if !result.converged {
+            // The reason is the same on every rank: each reports it, the job stops.
+            let (reason, iterations) = (result.reason, result.iterations);
+            return Err(Error::NotConverged { program: Self::NAME, solver: "linear", reason, iterations });
+        }
         if comm.rank() != 0 {
             return Ok(None);
         }
@@ -111,10 +117,11 @@ impl Program for Poisson {
 fn solve(petsc: &Petsc<'_>, m: usize, n: usize) -> Result<PoissonResult> {
     let mut a = Matrix::aij(petsc, m * n, m * n, 5, 5)?;
     // Each rank sets the rows it owns; row I is grid point (i, j) = (I / n, I % n).
+    let (mut cols, mut vals) = (Vec::with_capacity(5), Vec::with_capacity(5));
     for row in a.ownership_range()? {
         let (i, j) = (row / n, row % n);
-        let mut cols = Vec::with_capacity(5);
-        let mut vals = Vec::with_capacity(5);
+        cols.clear();
+        vals.clear();
         let neighbours =
             [(i > 0, row.wrapping_sub(n)), (i + 1 < m, row + n), (j > 0, row.wrapping_sub(1)), (j + 1 < n, row + 1)];
         for (inside, col) in neighbours {
