@@ -38,6 +38,7 @@ pub mod memory;
 mod output;
 mod params;
 mod probe;
+pub use probe::Totals;
 mod scatter_gather;
 pub mod serial;
 pub mod source;
@@ -153,21 +154,11 @@ pub struct MatmulResult {
     pub compute_time_s: f64,
     /// The slowest rank's communication time.
     pub comm_time_s: f64,
-    /// The Frobenius norm of `A`.
-    pub norm_a: f64,
-    /// The Frobenius norm of `B`.
-    pub norm_b: f64,
-    /// The Frobenius norm of `C`.
-    pub norm_c: f64,
-    /// The sum of `C`'s elements.
-    pub sum_c: f64,
-    /// `u^T C v` for two fixed pseudo-random vectors `u`, `v` ([`probe`]): compared with
-    /// the serial product's by [`Program::check`].
-    pub probe: f64,
-    /// The smallest element of `C`.
-    pub min_c: f64,
-    /// The largest element of `C`.
-    pub max_c: f64,
+    /// The norms, the sum, the extremes of `C` and its probe `u^T C v`,
+    /// which [`Program::check`] compares with the serial product's (in the JSON, as
+    /// fields of the result itself).
+    #[serde(flatten)]
+    pub totals: Totals,
     /// The bytes of `A`, `B` and `C` together (8 per element).
     pub total_bytes: u64,
     /// Whether all ranks ran in one process (the thread backend): then the process's
@@ -207,14 +198,14 @@ impl Program for Matmul {
         let c = serial::product(self, &a, &b);
         let want = probe::of_whole(self, &a, &b, &c);
         let bound = TOLERANCE * want.norm_a * want.norm_b * probe::weight_norms(self);
-        let err = (result.probe - want.probe).abs();
+        let err = (result.totals.probe - want.probe).abs();
         if result.shape == [self.m, self.k, self.n] && err <= bound {
             return Ok(());
         }
         Err(format!(
             "u^T C v = {:e}, the serial product's is {:e}: they differ by {err:.2e}, more than {bound:.2e} \
              ({TOLERANCE:e} ||A|| ||B|| ||u|| ||v||)",
-            result.probe, want.probe
+            result.totals.probe, want.probe
         ))
     }
 

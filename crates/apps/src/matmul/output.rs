@@ -142,13 +142,7 @@ pub(super) fn finish(comm: &Comm, p: &Matmul, done: Done) -> Result<Option<Outpu
         setup_s: slowest[1],
         compute_time_s: slowest_of(|r| r.compute_s),
         comm_time_s: slowest_of(|r| r.comm_s),
-        norm_a: t.norm_a,
-        norm_b: t.norm_b,
-        norm_c: t.norm_c,
-        sum_c: t.sum_c,
-        probe: t.probe,
-        min_c: t.min_c,
-        max_c: t.max_c,
+        totals: t,
         total_bytes: 8 * (p.m * p.k + p.k * p.n + p.m * p.n) as u64,
         one_process: ranks.iter().all(|r| r.pid == ranks[0].pid),
         ranks,
@@ -219,12 +213,13 @@ fn lines(comm: &Comm, p: &Matmul, r: &MatmulResult) -> Vec<String> {
         let (lo, hi) = (peaks.iter().min().copied().unwrap_or(0), peaks.iter().max().copied().unwrap_or(0));
         format!("Peak resident memory per process (one per rank): {} to {} (rank 0: {})", mb(lo), mb(hi), mb(peaks[0]))
     });
+    let t = &r.totals;
     out.push(format!(
         "||A|| = {:.6}, ||B|| = {:.6}, ||C|| = {:.6}, sum(C) = {:.6}, C from {:.15} to {:.15}",
-        r.norm_a, r.norm_b, r.norm_c, r.sum_c, r.min_c, r.max_c
+        t.norm_a, t.norm_b, t.norm_c, t.sum_c, t.min_c, t.max_c
     ));
     if p.lesson {
-        let worst = (r.min_c - 1.0).abs().max((r.max_c - 1.0).abs());
+        let worst = (t.min_c - 1.0).abs().max((t.max_c - 1.0).abs());
         out.push(format!("Every element of C should be 1: the largest difference is {worst:.1e}"));
     }
     out.extend(r.files.iter().map(|f| format!("Wrote {f}")));

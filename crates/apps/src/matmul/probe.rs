@@ -15,7 +15,7 @@ use crate::error::Result;
 const PROBE_SEED: u64 = 0x5EED_0FC0_FFEE;
 
 /// Norms, sum and probe of the whole matrices.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Totals {
     /// `||A||_F`.
     pub norm_a: f64,

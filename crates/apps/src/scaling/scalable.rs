@@ -136,8 +136,9 @@ impl Scalable for Matmul {
 
     fn agree(&self, a: &MatmulResult, b: &MatmulResult) -> Result<(), String> {
         // Panels and process grids change the order of the sums: within the tolerance.
+        let (a, b, same_shape) = (&a.totals, &b.totals, a.shape == b.shape);
         let scale = crate::matmul::TOLERANCE * b.norm_a * b.norm_b * (self.m * self.n) as f64;
-        if a.shape == b.shape && (a.probe - b.probe).abs() <= scale && (a.sum_c - b.sum_c).abs() <= scale {
+        if same_shape && (a.probe - b.probe).abs() <= scale && (a.sum_c - b.sum_c).abs() <= scale {
             return Ok(());
         }
         Err(format!("u^T C v = {:e} and sum(C) = {:e} vs {:e} and {:e}", a.probe, a.sum_c, b.probe, b.sum_c))
