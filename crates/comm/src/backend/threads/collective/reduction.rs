@@ -120,43 +120,17 @@ impl ThreadComm {
         };
         if p <= WHOLE_RANKS {
             return self.collective(mine, err, counts_equal("allreduce"), |s| {
-                let step = chunk::<T>();
-                let mut at = 0;
-                while at < n {
-                    let len = step.min(n - at);
-                    // SAFETY: send buffers are only read during the call; this rank's receive
-                    // buffer (n elements, checked) is written by this rank alone.
-                    unsafe {
-                        let acc = dst::<T>(s.get(me).recv, at, len);
-                        op.apply_into(acc, src(s.get(0).send, at, len), src(s.get(1).send, at, len));
-                        for r in 2..p {
-                            op.apply(acc, src(s.get(r).send, at, len));
-                        }
-                    }
-                    at += len;
-                }
+                // SAFETY: send buffers are only read during the call; this rank's receive
+                // buffer (n elements, checked) is written by this rank alone.
+                unsafe { reduce_range(s, me, p, 0..n, op) }
             });
         }
         let (computed, middle) = self.collective(mine, err, counts_equal("allreduce"), |s| {
             let part = share::<T>(n, me, p);
-            let step = chunk::<T>();
             // A panic in a user op is held until every rank has passed the middle barrier.
-            let computed = catch_unwind(AssertUnwindSafe(|| {
-                let mut at = part.start;
-                while at < part.end {
-                    let len = step.min(part.end - at);
-                    // SAFETY: send buffers are only read during the call; range `part` of
-                    // this rank's receive buffer is written by this rank alone.
-                    unsafe {
-                        let acc = dst::<T>(s.get(me).recv, at, len);
-                        op.apply_into(acc, src(s.get(0).send, at, len), src(s.get(1).send, at, len));
-                        for r in 2..p {
-                            op.apply(acc, src(s.get(r).send, at, len));
-                        }
-                    }
-                    at += len;
-                }
-            }));
+            // SAFETY: send buffers are only read during the call; range `part` of this
+            // rank's receive buffer is written by this rank alone.
+            let computed = catch_unwind(AssertUnwindSafe(|| unsafe { reduce_range(s, me, p, part, op) }));
             let middle = self.phase("allreduce", false);
             if middle.is_ok() {
                 // SAFETY: every rank passed the middle barrier: its share is final.
@@ -238,4 +212,28 @@ enum Reduction {
     ToAll,
     Inclusive,
     Exclusive,
+}
+
+/// Reduces range `range` of every rank's send buffer, in rank order, into the same range
+/// of this rank's receive buffer, a chunk at a time (so the chunk stays in L1 while the
+/// ranks are combined). `p` is at least 2.
+///
+/// # Safety
+/// The send buffers hold `range` and are only read during the call; that range of this
+/// rank's receive buffer is written by this rank alone.
+unsafe fn reduce_range<T: Data>(s: &Calls, me: usize, p: usize, range: std::ops::Range<usize>, op: &Op<T>) {
+    let step = chunk::<T>();
+    let mut at = range.start;
+    while at < range.end {
+        let len = step.min(range.end - at);
+        // SAFETY: the caller's contract.
+        unsafe {
+            let acc = dst::<T>(s.get(me).recv, at, len);
+            op.apply_into(acc, src(s.get(0).send, at, len), src(s.get(1).send, at, len));
+            for r in 2..p {
+                op.apply(acc, src(s.get(r).send, at, len));
+            }
+        }
+        at += len;
+    }
 }
