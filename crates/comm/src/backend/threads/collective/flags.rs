@@ -46,12 +46,20 @@ impl ThreadComm {
     /// Waits until this rank may write its slot for collective number `k`, which last held
     /// collective `k - depth`: every rank has started collective `k - depth + 1`, so nobody
     /// reads that slot any more.
+    #[inline]
     pub(super) fn reuse(&self, k: u64, op: &'static str) -> Result<()> {
-        let area = &self.shared.coll;
-        let d = area.depth as u64;
+        let d = self.shared.coll.depth as u64;
         if k <= d || self.met.get() + d > k {
             return Ok(());
         }
+        self.reuse_slow(k, op)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reuse_slow(&self, k: u64, op: &'static str) -> Result<()> {
+        let area = &self.shared.coll;
+        let d = area.depth as u64;
         // Usually every rank has started `k - 1` already: then no check for the next
         // `depth - 2` collectives.
         if (0..area.n).all(|r| area.slot(k - 1, r).seq.load(Acquire) >= k - 1) {
@@ -70,6 +78,7 @@ impl ThreadComm {
     /// before they may use its buffers is all in the slot, and the caller writes no slot
     /// again once the job has aborted. Whoever would use its buffers first meets it at a
     /// counter phase (which it never reaches), so nobody does.
+    #[inline(always)]
     pub(super) fn meet(&self, k: u64, op: &'static str, reads: Reads) -> Result<()> {
         let area = &self.shared.coll;
         area.slot(k, self.rank).seq.store(k, Release);
@@ -93,7 +102,24 @@ impl ThreadComm {
     }
 
     /// Waits until every rank of `ranks` has published collective number `k`.
+    #[inline(always)]
     fn wait_posted(&self, k: u64, ranks: Range<usize>, op: &'static str) -> Result<()> {
+        // A first look, inline: when the others are there already, no call, no closure.
+        let area = &self.shared.coll;
+        let row = &area.calls[area.parity(k) * area.n..][..area.n];
+        let mut next = ranks.start;
+        while next < ranks.end && row[next].seq.load(Acquire) >= k {
+            next += 1;
+        }
+        if next == ranks.end {
+            return Ok(());
+        }
+        self.wait_posted_from(k, next..ranks.end, op)
+    }
+
+    /// `wait_posted` once a rank of `ranks` is seen missing: polls, spins, parks.
+    #[inline(never)]
+    fn wait_posted_from(&self, k: u64, ranks: Range<usize>, op: &'static str) -> Result<()> {
         let area = &self.shared.coll;
         let posted = |r: usize| area.slot(k, r).seq.load(Acquire) >= k;
         // Ranks of `ranks` below `next` have published `k` (a slot's number never goes back).

@@ -7,7 +7,7 @@ use std::sync::atomic::Ordering::*;
 
 use super::super::comm::ThreadComm;
 use super::super::world::WaitDesc;
-use super::area::{Call, Calls, LIST_MISSING};
+use super::area::{Call, CallCell, Calls, Sig, LIST_MISSING};
 use super::flags::Reads;
 use crate::error::{Error, Result};
 
@@ -126,64 +126,122 @@ impl ThreadComm {
         self.run_collective(mine, local_err, agree, Some(staged), reads, body)
     }
 
+    /// Publishes `mine` in this rank's slot for collective number `k` (its argument
+    /// error and its staged data too) and returns the slots and the call's signature.
+    #[inline(always)]
+    fn publish(&self, k: u64, mut mine: Call, local_err: Option<&Error>, staged: Option<&[u8]>) -> (Calls<'_>, Sig) {
+        let area = &self.shared.coll;
+        let parity = area.parity(k);
+        let cell = &area.calls[parity * area.n + self.rank];
+        if let Some(e) = local_err {
+            // SAFETY: only this rank writes its slot, and nobody reads this parity until the
+            // opening meeting (the others finished reading it before this rank's previous
+            // opening meeting of this parity completed).
+            mine.err = unsafe { write_error(cell, e) };
+        }
+        mine.small = staged.is_some();
+        if let Some(bytes) = staged {
+            // SAFETY: as for the error text.
+            let stage = unsafe { &mut (*cell.stage.get()).0 };
+            crate::copy::copy(&mut stage[..bytes.len()], bytes);
+            mine.send = stage.as_ptr();
+        }
+        let sig = mine.sig();
+        // SAFETY: as for the error text.
+        unsafe {
+            *cell.call.get() = Some(mine);
+            *cell.sig.get() = sig;
+        }
+        (Calls { area, parity }, sig)
+    }
+
     pub(super) fn run_collective<R>(
         &self,
-        mut mine: Call,
+        mine: Call,
         local_err: Option<Error>,
         agree: impl FnOnce(&Calls) -> Option<String>,
         staged: Option<&[u8]>,
         reads: Reads,
         body: impl FnOnce(&Calls) -> R,
     ) -> Result<R> {
-        let flags = self.by_flags();
-        if flags {
-            if self.world().is_aborted() {
-                // This rank may have left an earlier collective early, whose slot others
-                // may still read: it writes no slot any more.
-                return Err(self.world().abort_error(self.me(), mine.op));
-            }
-            self.reuse(self.coll_seq.get() + 1, mine.op)?;
+        if !self.by_flags() {
+            return self.run_by_counter(mine, local_err, agree, staged, body);
         }
+        if self.world().is_aborted() {
+            // This rank may have left an earlier collective early, whose slot others may
+            // still read: it writes no slot any more.
+            return Err(self.aborted(mine.op));
+        }
+        let k = self.coll_seq.get() + 1;
+        self.reuse(k, mine.op)?;
+        self.coll_seq.set(k);
+        let (slots, sig) = self.publish(k, mine, local_err.as_ref(), staged);
+        self.meet(k, mine.op, reads)?;
+        if local_err.is_none() && staged.is_some() {
+            // The usual case, from one cache line of each slot read: every call read is
+            // this one (so the counts agree, all that a small collective's own check
+            // compares). A rooted collective without the full check reads the root's
+            // slot, or nobody's.
+            let agreed = match reads {
+                Reads::All => (0..slots.area.n).all(|r| slots.sig(r) == sig),
+                Reads::Root(r) => slots.sig(r) == sig,
+                Reads::Nobody => true,
+            };
+            if agreed {
+                return Ok(body(&slots));
+            }
+        }
+        self.settle(mine.op, staged.is_some(), sig, local_err, agree, reads, &slots, body)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn aborted(&self, op: &'static str) -> Error {
+        self.world().abort_error(self.me(), op)
+    }
+
+    /// A collective in a communicator too large for the per-rank numbers: publish, meet at
+    /// the shared counter, check, move the data, meet again.
+    #[inline(never)]
+    fn run_by_counter<R>(
+        &self,
+        mine: Call,
+        local_err: Option<Error>,
+        agree: impl FnOnce(&Calls) -> Option<String>,
+        staged: Option<&[u8]>,
+        body: impl FnOnce(&Calls) -> R,
+    ) -> Result<R> {
         let seq = self.coll_seq.get();
         self.coll_seq.set(seq + 1);
-        let area = &self.shared.coll;
-        let parity = (seq % area.depth as u64) as usize;
-        let cell = &area.calls[parity * area.n + self.rank];
-        if let Some(e) = &local_err {
-            // SAFETY: only this rank writes its slot, and nobody reads this parity until the
-            // opening meeting below (the others finished reading it before this rank's
-            // previous opening meeting completed).
-            let text = unsafe { &mut *cell.err.get() };
-            *text = e.to_string();
-            mine.err = text;
-        }
-        mine.small = staged.is_some();
-        if let Some(bytes) = staged {
-            // SAFETY: as for the error text.
-            let stage = unsafe { &mut (*cell.stage.get()).0 };
-            stage[..bytes.len()].copy_from_slice(bytes);
-            mine.send = stage.as_ptr();
-        }
-        // SAFETY: as for the error text.
-        unsafe {
-            *cell.call.get() = Some(mine);
-            *cell.sig.get() = mine.sig();
-        }
-        let slots = Calls { area, parity };
+        let (slots, _) = self.publish(seq + 1, mine, local_err.as_ref(), staged);
         let op = mine.op;
-        if !flags {
-            if let Err(e) = self.phase(op, true) {
-                self.coll_seq.set(seq); // withdrawn: as if never called
-                return Err(e);
-            }
-            let check = || match local_err {
-                Some(e) => Err(e),
-                None => self.mismatch(self.disagreement(&slots).or_else(|| agree(&slots))),
-            };
-            return self.finish(op, check, staged.is_some(), &slots, body);
+        if let Err(e) = self.phase(op, true) {
+            self.coll_seq.set(seq); // withdrawn: as if never called
+            return Err(e);
         }
-        self.meet(seq + 1, op, reads)?;
-        let sig = mine.sig();
+        let check = || match local_err {
+            Some(e) => Err(e),
+            None => self.mismatch(self.disagreement(&slots).or_else(|| agree(&slots))),
+        };
+        self.finish(op, check, staged.is_some(), &slots, body)
+    }
+
+    /// The rest of a collective opened by per-rank numbers, in every case but the usual
+    /// small one: a rooted collective, an argument error, a mismatch, or large buffers.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(never)]
+    fn settle<R>(
+        &self,
+        op: &'static str,
+        small: bool,
+        sig: Sig,
+        local_err: Option<Error>,
+        agree: impl FnOnce(&Calls) -> Option<String>,
+        reads: Reads,
+        slots: &Calls,
+        body: impl FnOnce(&Calls) -> R,
+    ) -> Result<R> {
+        let area = slots.area;
         if reads != Reads::All {
             // A rooted small collective without the full check: this rank checks the calls
             // it reads (the root's, or none).
@@ -192,27 +250,22 @@ impl ThreadComm {
             }
             if let Reads::Root(r) = reads {
                 if slots.sig(r) != sig {
-                    return Err(self.pair_mismatch(&slots, r));
+                    return Err(self.pair_mismatch(slots, r));
                 }
             }
-            return Ok(body(&slots));
-        }
-        if local_err.is_none() && mine.small && (0..area.n).all(|r| slots.sig(r) == sig) {
-            // The usual case, from one cache line of each slot: every call is this one
-            // (so the counts agree, all that a small collective's own check compares).
-            return Ok(body(&slots));
+            return Ok(body(slots));
         }
         // Everything read here is in the slots. A small collective checks all it needs
         // now; so does any collective whose ranks disagree on whether it is small (its
         // checks of the counts also read only the slots).
-        let sizes_differ = (0..area.n).any(|r| slots.get(r).small != mine.small);
+        let sizes_differ = (0..area.n).any(|r| slots.get(r).small != small);
         let mut agree = Some(agree);
         let first = match local_err {
             Some(e) => Err(e),
-            None => self.mismatch(self.disagreement(&slots).or_else(|| {
-                if mine.small || sizes_differ {
+            None => self.mismatch(self.disagreement(slots).or_else(|| {
+                if small || sizes_differ {
                     let a = agree.take().expect("checked once");
-                    a(&slots)
+                    a(slots)
                         .or_else(|| sizes_differ.then(|| format!("{op}: the ranks pass buffers of different sizes")))
                 } else {
                     None
@@ -222,17 +275,17 @@ impl ThreadComm {
         // Every rank reaches the same verdict from the same slots: on a mismatch, nobody
         // touches anybody's buffers, and nobody needs to meet again.
         first?;
-        if mine.small {
-            return Ok(body(&slots));
+        if small {
+            return Ok(body(slots));
         }
         // The others are about to use this rank's buffers: meet at a phase that a rank
         // leaves (on an abort) only if not everyone has arrived.
         self.phase(op, true)?;
         let check = || match agree.take() {
-            Some(a) => self.mismatch(a(&slots)),
+            Some(a) => self.mismatch(a(slots)),
             None => Ok(()),
         };
-        self.finish(op, check, false, &slots, body)
+        self.finish(op, check, false, slots, body)
     }
 
     fn mismatch(&self, details: Option<String>) -> Result<()> {
@@ -278,4 +331,16 @@ impl ThreadComm {
             Err(e) => Err(e),
         }
     }
+}
+
+/// Writes `e`'s text into `cell` and returns where it lives (for the others to read).
+///
+/// # Safety
+/// Only this rank writes `cell`, and nobody reads it until the slot is published.
+#[cold]
+unsafe fn write_error(cell: &CallCell, e: &Error) -> *const String {
+    // SAFETY: the caller's contract.
+    let text = unsafe { &mut *cell.err.get() };
+    *text = e.to_string();
+    text
 }

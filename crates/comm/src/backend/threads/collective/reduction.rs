@@ -16,6 +16,7 @@ const WHOLE_RANKS: usize = 2;
 impl ThreadComm {
     /// Reductions: each rank combines its share of the elements across all ranks, in rank
     /// order, chunk by chunk, and writes the result where `to.kind` says.
+    #[inline(always)]
     fn reduction<T: Data>(&self, name: &'static str, send: &[T], op: &Op<T>, to: Target) -> Result<()> {
         let Target { recv, recv_len, root, err, kind } = to;
         let (me, p, n) = (self.rank, self.size(), send.len());
@@ -37,6 +38,20 @@ impl ThreadComm {
                 reduce_small(s, recv, me, p, n, op, root, kind)
             });
         }
+        self.reduction_large(mine, err, op, root, kind)
+    }
+
+    /// A reduction too large for the slots' stages: see `reduction`.
+    #[inline(never)]
+    fn reduction_large<T: Data>(
+        &self,
+        mine: Call,
+        err: Option<Error>,
+        op: &Op<T>,
+        root: usize,
+        kind: Reduction,
+    ) -> Result<()> {
+        let (me, p, n, name) = (self.rank, self.size(), mine.count, mine.op);
         self.collective(mine, err, counts_equal(name), |s| {
             let all: Vec<Call> = (0..p).map(|r| s.get(r)).collect();
             let part = share::<T>(n, me, p);
