@@ -18,10 +18,12 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
+    #[cold]
     fn invalid(self, op: &'static str, msg: String) -> Option<Error> {
         Some(Error::InvalidArgument { op, caller: self.rank, msg })
     }
 
+    #[cold]
     fn missing(self, op: &'static str, what: &str) -> Option<Error> {
         self.invalid(op, format!("the root must pass Some({what})"))
     }
@@ -38,6 +40,7 @@ impl Caller {
 
     /// `scatter`: the root's `send` (its length, `None` if absent; ignored elsewhere)
     /// holds one block of `recv` elements per rank.
+    #[inline]
     pub fn scatter(self, root: usize, send: Option<usize>, recv: usize) -> Option<Error> {
         let p = self.size;
         self.root("scatter", root).or_else(|| match send {
@@ -60,6 +63,7 @@ impl Caller {
     }
 
     /// `gather`: the root's `recv` holds one block of `send` elements per rank.
+    #[inline]
     pub fn gather(self, root: usize, send: usize, recv: Option<usize>) -> Option<Error> {
         let p = self.size;
         self.root("gather", root).or_else(|| match recv {
@@ -84,6 +88,7 @@ impl Caller {
     }
 
     /// `allgather`: `recv` holds one block of `send` elements per rank.
+    #[inline]
     pub fn allgather(self, send: usize, recv: usize) -> Option<Error> {
         let p = self.size;
         if send.checked_mul(p).is_some_and(|need| recv >= need) {
@@ -103,6 +108,7 @@ impl Caller {
     }
 
     /// `reduce`: the root passes a receive buffer that holds the `send` results.
+    #[inline]
     pub fn reduce(self, root: usize, send: usize, recv: Option<usize>) -> Option<Error> {
         self.root("reduce", root).or_else(|| match recv {
             _ if self.rank != root => None,

@@ -98,6 +98,7 @@ impl ThreadComm {
     /// A collective on small data: `staged` (the bytes this rank contributes, possibly
     /// none) is copied into its slot and published as its `send`; `body` may read the
     /// others' slots but must write only this rank's own buffers. No closing barrier.
+    #[inline(always)]
     pub(super) fn small_collective<R>(
         &self,
         mine: Call,
@@ -112,6 +113,7 @@ impl ThreadComm {
     /// A small collective in which this rank reads only the slots `reads` says (a rooted
     /// collective: the root's, or nobody's): unless the agreement check is on, it checks
     /// only the calls it reads, and a rank that reads nobody's does not wait.
+    #[inline(always)]
     pub(super) fn small_rooted<R>(
         &self,
         mine: Call,
@@ -155,6 +157,7 @@ impl ThreadComm {
         (Calls { area, parity }, sig)
     }
 
+    #[inline(always)]
     pub(super) fn run_collective<R>(
         &self,
         mine: Call,
