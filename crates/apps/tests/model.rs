@@ -13,7 +13,7 @@ fn close(a: f64, b: f64) -> bool {
 }
 
 fn machine(alpha: f64, bw: f64, rate: f64) -> Machine {
-    Machine { net: Network::new(alpha, bw).unwrap(), rate, cores: None, overlap: false }
+    Machine { net: Network::new(alpha, bw).unwrap(), rate, cores: None, hosts: None, overlap: false }
 }
 
 #[test]
@@ -55,8 +55,16 @@ fn heat_with_deep_halos_on_a_periodic_column_of_ranks() {
     assert!(close(c.time_s, c.compute_s.max(c.comm_s)));
     // Two ranks sharing one core compute at half speed each.
     let one = heat_cost(&Heat { procs: Some([1, 2]), ..h.clone() }, 2, &m).unwrap();
-    let shared = heat_cost(&Heat { procs: Some([1, 2]), ..h.clone() }, 2, &Machine { cores: Some(1), ..m }).unwrap();
+    let on_one = Machine { cores: Some(1), hosts: Some(1), ..m };
+    let shared = heat_cost(&Heat { procs: Some([1, 2]), ..h.clone() }, 2, &on_one).unwrap();
     assert!(close(shared.compute_s, 2.0 * one.compute_s));
+    // On two hosts of one core each, they do not share.
+    let apart =
+        heat_cost(&Heat { procs: Some([1, 2]), ..h.clone() }, 2, &Machine { hosts: Some(2), ..on_one }).unwrap();
+    assert!(close(apart.compute_s, one.compute_s));
+    // Without a host count, a cluster gives every rank a core.
+    let grown = heat_cost(&Heat { procs: Some([1, 2]), ..h.clone() }, 2, &Machine { hosts: None, ..on_one }).unwrap();
+    assert!(close(grown.compute_s, one.compute_s));
     // A grid too small for the ranks cannot be predicted.
     assert!(heat_cost(&Heat { nx: 4, ny: 4, ..Heat::default() }, 4096, &m).is_none());
 }
@@ -71,6 +79,55 @@ fn summa_broadcasts_panels_of_a_along_the_grid_rows() {
     assert!(close(c.compute_s, 2.0 * 400.0 * 100.0 * 400.0 / 1e9));
     // Every panel: 2 rounds over 4 ranks of 400 x w doubles; the widths add up to K.
     assert!(close(c.comm_s, 2.0 * (36.0 * 1e-5 + 8.0 * 400.0 * 400.0 / 1e9)));
+}
+
+#[test]
+fn the_lesson_strategies_pay_their_collectives_before_and_after_the_product() {
+    use parsci_apps::matmul::Strategy;
+    // 1000 x 1000 x 1000 on 4 ranks (row blocks of 250), 10 us and 1 GB/s, overlap asked for.
+    let m = Machine { overlap: true, ..machine(1e-5, 1e9, 1e10) };
+    let br = Matmul { strategy: Strategy::BcastReduce, ..Matmul::new(1000, 1000, 1000) };
+    let c = matmul_cost(&br, 4, &m).unwrap();
+    assert_eq!(c.grid, Some([1, 4]));
+    assert!(close(c.compute_s, 2.0 * 250.0 * 1000.0 * 1000.0 / 1e10));
+    // Two broadcasts and a reduce of whole 8 MB matrices, 2 tree rounds each.
+    let whole = 1e-5 + 8e6 / 1e9;
+    assert!(close(c.comm_s, 3.0 * 2.0 * whole));
+    // Nothing overlaps: the product waits for A and B, the reduce for the product.
+    assert!(close(c.time_s, c.compute_s + c.comm_s));
+    // Scatter and gather move 3/4 of a matrix out of (into) the root in 2 rounds of latency.
+    let sg = Matmul { strategy: Strategy::ScatterGather, ..br.clone() };
+    let c2 = matmul_cost(&sg, 4, &m).unwrap();
+    assert!(close(c2.comm_s, 2.0 * whole + 2.0 * (2e-5 + 0.75 * 8e6 / 1e9)));
+    assert!(c2.time_s < c.time_s);
+    // On one rank, no communication; more ranks than rows: no prediction.
+    assert_eq!(matmul_cost(&br, 1, &m).unwrap().comm_s, 0.0);
+    assert!(matmul_cost(&Matmul { strategy: Strategy::ScatterGather, ..Matmul::new(3, 8, 8) }, 4, &m).is_none());
+    // The report names the strategy.
+    let r = predict(&Workload::Matmul(sg), &m, false, &[1, 2, 4], &[]);
+    assert!(r.problem.contains("scatter-gather") && r.curves[0].points.len() == 3);
+}
+
+#[test]
+fn ranks_beyond_a_hosts_cores_compute_at_a_share_of_the_rate() {
+    // heat on 4 ranks of one 2-core host: each rank gets half a core.
+    let h = Heat { nx: 400, ny: 400, steps: 10, halo_depth: Some(1), ..Heat::default() };
+    let alone = machine(1e-5, 1e9, 1e8);
+    let shared = Machine { cores: Some(2), hosts: Some(1), ..alone };
+    let (a, s) = (heat_cost(&h, 4, &alone).unwrap(), heat_cost(&h, 4, &shared).unwrap());
+    assert!(close(s.compute_s, 2.0 * a.compute_s) && close(s.comm_s, a.comm_s));
+    // Up to the cores, nothing changes.
+    assert!(close(heat_cost(&h, 2, &shared).unwrap().compute_s, heat_cost(&h, 2, &alone).unwrap().compute_s));
+    // The same for matmul and training.
+    let mm = Matmul::new(400, 400, 400);
+    assert!(close(
+        matmul_cost(&mm, 4, &shared).unwrap().compute_s,
+        2.0 * matmul_cost(&mm, 4, &alone).unwrap().compute_s
+    ));
+    let t = Train { samples: 4096, ..Train::logreg() };
+    let (ta, ts) =
+        (train_cost(&t, 4, Allreduce::Ring, &alone).unwrap(), train_cost(&t, 4, Allreduce::Ring, &shared).unwrap());
+    assert!(close(ts.compute_s, 2.0 * ta.compute_s));
 }
 
 #[test]
@@ -106,7 +163,7 @@ fn units_parse_and_a_network_fits_ping_pong_times() {
 #[test]
 fn the_report_compares_with_measurements_and_plots() {
     let w = Workload::Heat(Heat { nx: 1000, ny: 1000, steps: 50, halo_depth: Some(1), ..Heat::default() });
-    let m = Machine { cores: Some(2), ..machine(50e-6, 1e9, 1e9) };
+    let m = Machine { cores: Some(2), hosts: Some(1), ..machine(50e-6, 1e9, 1e9) };
     let measured = [(1, 0.05), (1, 0.06), (1, 0.04), (2, 0.03), (4, 0.05)];
     let r = predict(&w, &m, false, &[1, 2, 4, 8, 4096], &measured);
     assert_eq!(r.measured, vec![(1, 0.05), (2, 0.03), (4, 0.05)]);

@@ -46,9 +46,14 @@ pub struct ModelArgs {
     /// Weak scaling: the problem grows with the ranks (heat: NY, matmul: M, train: samples and batch)
     #[arg(long, global = true)]
     pub weak: bool,
-    /// The ranks share this many cores (the measurements' machine); default: a core per rank
+    /// Cores of each host; a rank computes at cores / (ranks on its host) of its rate when
+    /// the ranks outnumber them [default: this machine's]
     #[arg(long, global = true, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub cores: Option<u32>,
+    /// Hosts the ranks are spread over (1: all on one machine, as in `parsci scale` or
+    /// the namespaces of scripts/cluster) [default: a host per CORES ranks, never shared]
+    #[arg(long, global = true, value_name = "H", value_parser = clap::value_parser!(u32).range(1..))]
+    pub hosts: Option<u32>,
     /// Communication does not overlap computation (their sum, instead of the larger)
     #[arg(long, global = true)]
     pub no_overlap: bool,
@@ -63,7 +68,9 @@ pub enum ModelProgram {
     /// The 2-D heat equation: halo bytes per step from the decomposition heat would use
     #[command(allow_negative_numbers = true)]
     Heat(HeatArgs),
-    /// SUMMA: panel broadcasts along the process grid's rows and columns
+    /// matmul: SUMMA's panel broadcasts, or the lesson's strategies (--strategy
+    /// bcast-reduce: broadcasts of A and B, a reduce of C; scatter-gather: a scatter of A,
+    /// a broadcast of B, a gather of C)
     Matmul(crate::matmul_args::MatmulArgs),
     /// Data-parallel training: an allreduce of the gradients per step (ring and tree)
     #[command(subcommand)]
@@ -75,13 +82,7 @@ impl ModelArgs {
     pub fn run(&self, g: &GlobalArgs) -> Result<ExitCode, CliError> {
         let workload = match &self.program {
             ModelProgram::Heat(a) => Workload::Heat(a.params()),
-            ModelProgram::Matmul(a) => {
-                let p = a.params()?;
-                if p.strategy != parsci_apps::matmul::Strategy::Summa {
-                    return Err("parsci model matmul models SUMMA (the default --strategy summa)".into());
-                }
-                Workload::Matmul(p)
-            }
+            ModelProgram::Matmul(a) => Workload::Matmul(a.params()?),
             ModelProgram::Train(t) => Workload::Train(t.params()),
         };
         if let Some(path) = &self.plot {
@@ -99,7 +100,12 @@ impl ModelArgs {
             Some(r) => r,
             None => rate_of(&workload, &measured)?,
         };
-        let machine = Machine { net, rate, cores: self.cores.map(|c| c as usize), overlap: !self.no_overlap };
+        let cores = match self.cores {
+            Some(c) => c as usize,
+            None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        };
+        let machine =
+            Machine { net, rate, cores: Some(cores), hosts: self.hosts.map(|h| h as usize), overlap: !self.no_overlap };
         let ranks = g.ranks.clone().unwrap_or(Ranks::Range(1, 4096)).counts();
         if ranks.iter().any(|&p| p == 0 || p > 1 << 20) {
             return Err("--ranks: rank counts from 1 to 1048576".into());

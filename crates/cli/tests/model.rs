@@ -53,25 +53,53 @@ fn matmul_and_train_are_predicted_with_a_given_rate() {
 }
 
 #[test]
+fn the_lesson_strategies_and_shared_hosts_are_predicted() {
+    for strategy in ["bcast-reduce", "scatter-gather"] {
+        let mut args = vec![
+            "model",
+            "matmul",
+            "1000",
+            "1000",
+            "1000",
+            "--strategy",
+            strategy,
+            "--rate",
+            "1e10",
+            "--ranks",
+            "1,2,4",
+        ];
+        args.extend(NET);
+        let o = parsci(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let out = text(&o.stdout);
+        assert!(out.contains(&format!("({strategy})")) && out.contains("1x4"), "{out}");
+    }
+    // 4 ranks on one host of 2 cores compute at half the rate: twice the 2-rank compute
+    // time; on 4 hosts (or by default, a core per rank) half of it.
+    let compute_at_4 = |extra: &[&str]| -> f64 {
+        let mut args = vec!["model", "heat", "1000", "--steps", "10", "--rate", "1e9", "--ranks", "1,2,4", "--json"];
+        args.extend(NET);
+        args.extend(extra);
+        let o = parsci(&args);
+        assert!(o.status.success(), "{}", text(&o.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
+        v["curves"][0]["points"][2]["compute_s"].as_f64().unwrap()
+    };
+    let shared = compute_at_4(&["--cores", "2", "--hosts", "1"]);
+    let apart = compute_at_4(&["--cores", "2", "--hosts", "4"]);
+    assert!((shared / apart - 2.0).abs() < 1e-9, "{shared} {apart}");
+    assert!((compute_at_4(&["--cores", "2"]) / apart - 1.0).abs() < 1e-9);
+}
+
+#[test]
 fn bad_input_is_refused() {
     for (args, want) in [
         (vec!["model", "heat", "100", "--latency", "fast", "--bandwidth", "1GB/s"], "latency 'fast'"),
         (vec!["model", "heat", "100", "--latency", "1us", "--bandwidth", "12"], "bandwidth '12'"),
         (vec!["model", "heat", "100", "--rate", "1e9"], "give the network"),
         (
-            vec![
-                "model",
-                "matmul",
-                "--strategy",
-                "scatter-gather",
-                "--rate",
-                "1e9",
-                "--latency",
-                "1us",
-                "--bandwidth",
-                "1GB/s",
-            ],
-            "models SUMMA",
+            vec!["model", "heat", "100", "--rate", "1", "--latency", "1us", "--bandwidth", "1GB/s", "--hosts", "0"],
+            "--hosts",
         ),
         (vec!["model", "heat", "100", "--bench", "/nonexistent.json", "--rate", "1"], "cannot read /nonexistent.json"),
     ] {

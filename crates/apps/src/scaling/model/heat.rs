@@ -17,7 +17,7 @@ const CELL: f64 = 8.0;
 /// use parsci_apps::heat::Heat;
 /// use parsci_apps::scaling::model::{heat_cost, Machine, Network};
 /// let heat = Heat { nx: 1000, ny: 1000, steps: 10, halo_depth: Some(1), ..Heat::default() };
-/// let m = Machine { net: Network::new(10e-6, 1e9).unwrap(), rate: 1e9, cores: None, overlap: false };
+/// let m = Machine { net: Network::new(10e-6, 1e9).unwrap(), rate: 1e9, cores: None, hosts: None, overlap: false };
 /// let c = heat_cost(&heat, 4, &m).unwrap(); // a 2 x 2 grid of 500 x 500 blocks: 2 neighbours
 /// assert_eq!(c.grid, Some([2, 2]));
 /// assert!((c.compute_s - 10.0 * 250_000.0 / 1e9).abs() < 1e-12);

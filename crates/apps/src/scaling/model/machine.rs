@@ -13,19 +13,34 @@ pub struct Machine {
     /// One rank's compute rate, in the program's units of work per second (heat: cell
     /// updates, matmul: floating-point operations, train: samples).
     pub rate: f64,
-    /// Cores the ranks share, when fewer than the ranks (a test machine); `None`: a core
-    /// per rank, as on a cluster.
+    /// Cores of each host; `None`: a core per rank, whatever the rank count.
     pub cores: Option<usize>,
+    /// Hosts the ranks are spread over, evenly; `None`: as many as give each rank a core
+    /// (a cluster grown with the job). `Some(1)`: every rank on one machine, as in a
+    /// scaling study on one machine or the namespaces of `scripts/cluster`.
+    #[serde(default)]
+    pub hosts: Option<usize>,
     /// Whether communication overlaps computation (the programs post their messages,
     /// compute, then wait): a rank's time is then the larger of the two, else their sum.
     pub overlap: bool,
 }
 
 impl Machine {
-    /// How much slower a rank computes when `p` ranks share the cores: `max(1, p / cores)`.
+    /// How much slower a rank computes when the ranks of a host outnumber its cores: the
+    /// ranks per host (`ceil(p / hosts)`) over the cores, at least 1. A rank then gets
+    /// `cores / ranks per host` of a core.
+    ///
+    /// ```
+    /// use parsci_apps::scaling::model::{Machine, Network};
+    /// let m = Machine { net: Network::new(1e-6, 1e9).unwrap(), rate: 1e9, cores: Some(2), hosts: Some(1), overlap: true };
+    /// assert_eq!((m.sharing(1), m.sharing(2), m.sharing(4)), (1.0, 1.0, 2.0));
+    /// let cluster = Machine { hosts: Some(4), ..m }; // 6 ranks on 4 hosts: 2 on the fullest
+    /// assert_eq!((cluster.sharing(6), cluster.sharing(12)), (1.0, 1.5));
+    /// assert_eq!(Machine { hosts: None, ..m }.sharing(4096), 1.0);
+    /// ```
     pub fn sharing(&self, p: usize) -> f64 {
-        match self.cores {
-            Some(c) if c > 0 && p > c => p as f64 / c as f64,
+        match (self.cores, self.hosts) {
+            (Some(c), Some(h)) if c > 0 && h > 0 => (p.div_ceil(h) as f64 / c as f64).max(1.0),
             _ => 1.0,
         }
     }

@@ -9,7 +9,7 @@
 //! use parsci_apps::heat::Heat;
 //! use parsci_apps::scaling::model::{predict, Machine, Network, Workload};
 //! let heat = Workload::Heat(Heat { nx: 2000, ny: 2000, steps: 100, ..Heat::default() });
-//! let machine = Machine { net: Network::new(1.5e-6, 12e9).unwrap(), rate: 1e9, cores: None, overlap: true };
+//! let machine = Machine { net: Network::new(1.5e-6, 12e9).unwrap(), rate: 1e9, cores: None, hosts: None, overlap: true };
 //! let report = predict(&heat, &machine, false, &[1, 2, 4, 4096], &[(1, 0.4), (2, 0.21)]);
 //! let curve = &report.curves[0];
 //! assert_eq!(curve.points.len(), 4);
@@ -45,7 +45,7 @@ use crate::train::Train;
 pub enum Workload {
     /// `heat`: cell updates and halo exchanges.
     Heat(Heat),
-    /// `matmul --strategy summa`: flops and panel broadcasts.
+    /// `matmul`: flops, and SUMMA's panel broadcasts or the lesson strategies' collectives.
     Matmul(Matmul),
     /// `train`: samples and gradient allreduces.
     Train(Train),
@@ -65,7 +65,7 @@ impl Workload {
     pub fn problem(&self) -> String {
         match self {
             Workload::Heat(h) => format!("heat {} x {}, {} steps", h.nx, h.ny, h.steps),
-            Workload::Matmul(m) => format!("matmul {} x {} x {} (SUMMA)", m.m, m.k, m.n),
+            Workload::Matmul(m) => format!("matmul {} x {} x {} ({})", m.m, m.k, m.n, m.strategy.name()),
             Workload::Train(t) => format!(
                 "train {}: {} samples x {} epochs, batch {}, {} parameters",
                 format!("{:?}", t.model).to_lowercase(),

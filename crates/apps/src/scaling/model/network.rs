@@ -69,6 +69,36 @@ impl Network {
         rounds(p) * self.message(bytes)
     }
 
+    /// A binomial-tree reduce of `bytes` to one rank of `p`: `ceil(log2 p) (alpha + bytes
+    /// beta)`, the arithmetic left out.
+    pub fn reduce(&self, p: usize, bytes: f64) -> f64 {
+        self.bcast(p, bytes)
+    }
+
+    /// A binomial-tree scatter of `total` bytes from one rank to `p` (each gets `total /
+    /// p`): `ceil(log2 p) alpha + (p-1)/p total beta`; a gather costs the same.
+    ///
+    /// ```
+    /// use parsci_apps::scaling::model::Network;
+    /// let net = Network::new(1e-6, 1e9).unwrap();
+    /// // 4 ranks: 2 rounds; 3/4 of the data leaves the root.
+    /// assert!((net.scatter(4, 4e6) - (2e-6 + 3e-3)).abs() < 1e-12);
+    /// assert_eq!(net.gather(4, 4e6), net.scatter(4, 4e6));
+    /// assert_eq!(net.scatter(1, 4e6), 0.0);
+    /// ```
+    pub fn scatter(&self, p: usize, total: f64) -> f64 {
+        if p <= 1 {
+            return 0.0;
+        }
+        let q = p as f64;
+        rounds(p) * self.alpha_s + (q - 1.0) / q * total * self.beta_s_per_byte
+    }
+
+    /// A binomial-tree gather of `total` bytes (`total / p` from each of `p` ranks) to one.
+    pub fn gather(&self, p: usize, total: f64) -> f64 {
+        self.scatter(p, total)
+    }
+
     /// An allreduce of `bytes` on `p` ranks by `algo` (0 on one rank).
     ///
     /// ```

@@ -100,9 +100,10 @@ impl Report {
                 m.net.bandwidth() / 1e9,
                 m.rate,
                 self.rate_unit,
-                match m.cores {
-                    Some(c) => format!("the ranks share {c} cores"),
-                    None => "a core per rank".into(),
+                match (m.cores, m.hosts) {
+                    (Some(c), Some(1)) => format!("the ranks share one host of {c} cores"),
+                    (Some(c), Some(h)) => format!("the ranks spread over {h} hosts of {c} cores"),
+                    _ => "a core per rank".into(),
                 },
                 if m.overlap { "communication overlaps computation" } else { "no overlap" }
             ),

@@ -22,7 +22,7 @@ pub fn train_params(t: &Train) -> usize {
 /// use parsci_apps::train::Train;
 /// use parsci_apps::scaling::model::{train_cost, Allreduce, Machine, Network};
 /// let t = Train { samples: 1024, epochs: 1, batch: 256, block: 16, ..Train::logreg() }; // 65 parameters
-/// let m = Machine { net: Network::new(1e-5, 1e9).unwrap(), rate: 1e6, cores: None, overlap: false };
+/// let m = Machine { net: Network::new(1e-5, 1e9).unwrap(), rate: 1e6, cores: None, hosts: None, overlap: false };
 /// let c = train_cost(&t, 4, Allreduce::Tree, &m).unwrap();
 /// // 4 steps; 16 blocks of 16 samples: 4 per rank; 16 slots of 65 gradients in the allreduce.
 /// assert!((c.compute_s - 4.0 * 64.0 / 1e6).abs() < 1e-15);
