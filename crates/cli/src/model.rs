@@ -82,7 +82,7 @@ impl ModelArgs {
                 }
                 Workload::Matmul(p)
             }
-            ModelProgram::Train(t) => Workload::Train(t.params()),
+            ModelProgram::Train(t) => Workload::Train(t.params()?),
         };
         if let Some(path) = &self.plot {
             crate::scale::check_plot_name(path)?;

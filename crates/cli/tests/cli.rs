@@ -410,10 +410,23 @@ fn train_prints_a_line_per_epoch_and_the_same_weights_at_any_rank_count() {
         v["result"]["weights_fingerprint"].as_str().unwrap().to_string()
     };
     assert_eq!(fingerprint("1"), fingerprint("3"));
-    let out = parsci(&["train", "mlp", "--samples", "300", "--epochs", "2", "-n", "2"]);
+    let out = parsci(&["train", "mlp", "--optimizer", "adam", "--samples", "300", "--epochs", "2", "-n", "2"]);
     let text = stdout(&out);
     assert!(out.status.success() && text.contains("epoch   2  loss") && text.contains("samples/s"), "{text}");
-    let out = parsci(&["train", "mlp", "--samples", "300", "--epochs", "2", "-n", "3", "--fail-at", "1:1"]);
+    let out = parsci(&[
+        "train",
+        "mlp",
+        "--optimizer",
+        "adam",
+        "--samples",
+        "300",
+        "--epochs",
+        "2",
+        "-n",
+        "3",
+        "--fail-at",
+        "1:1",
+    ]);
     let err = stderr(&out);
     assert!(!out.status.success() && err.contains("rank 1"), "{err}");
 }
