@@ -454,3 +454,21 @@ fn train_fashion_mnist_reads_idx_files_and_names_the_package_when_they_are_missi
     assert!(!out.status.success() && err.contains("dataset-fashion-mnist") && err.contains("--data"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn train_mlp_runs_lbfgs_by_default_and_refuses_the_other_optimizers_options() {
+    let out = parsci(&["train", "mlp", "--samples", "300", "--iterations", "8", "-n", "2"]);
+    let text = stdout(&out);
+    assert!(out.status.success() && text.contains("L-BFGS (memory 10"), "{text}");
+    assert!(text.contains("iteration    8  loss") && text.contains("loss fell"), "{text}");
+    for (args, want) in [
+        (vec!["train", "mlp", "--epochs", "3"], "--epochs is for the mini-batch optimizers"),
+        (vec!["train", "mlp", "--optimizer", "adam", "--iterations", "3"], "--iterations is for --optimizer lbfgs"),
+        (vec!["train", "mlp", "--memory", "0"], "--memory"),
+        (vec!["train", "mlp", "--tolerance=-1"], "--tolerance"),
+    ] {
+        let out = parsci(&args);
+        let err = stderr(&out);
+        assert!(!out.status.success() && err.contains(want), "{args:?}: {err}");
+    }
+}
