@@ -7,7 +7,7 @@ use super::full_batch::{Parallel, Serial};
 use super::lbfgs::{minimize, History};
 use super::parallel::{evaluate, Trained};
 use super::{Setup, Train, TrainResult};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::heat::fingerprint;
 use crate::scaling::plot::{colors, Figure, Panel, Series, Style};
 
@@ -22,6 +22,16 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
     let start = std::time::Instant::now();
     let done = minimize(objective, setup.initial.clone(), &params.lbfgs, comm.rank())?;
     let seconds = start.elapsed().as_secs_f64();
+    // No broadcast keeps the ranks together: equal loss and gradient bits make argmin take
+    // equal steps. Checked, cheaply: the smallest and largest weight digests must agree.
+    let digest = fingerprint::of(&done.params);
+    let mut both = [digest, !digest];
+    comm.allreduce_in_place(&mut both, &Op::min())?;
+    if both != [digest, !digest] {
+        let msg = "the ranks' L-BFGS weights differ at the end (a bug: every rank should see the same \
+                   loss and gradient bits)";
+        return Err(Error::Protocol { program: "train", rank: comm.rank(), msg: msg.into() });
+    }
     let mut history = done.history;
     history.accuracy = evaluate(comm, &setup.net, &done.params, &shard, &mut traces)?.1;
     let mut out = Trained { teacher_right: right[0], params: done.params, ..Trained::default() };
