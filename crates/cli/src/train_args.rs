@@ -76,13 +76,14 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_shuffle: bool,
     /// Save the weights, the optimizer's state and the epoch to FILE after every epoch
-    /// (durably, checksummed)
+    /// (durably, checksummed; not with L-BFGS)
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<std::path::PathBuf>,
     /// Resume from a checkpoint, at any rank count: the same result as without the stop
     #[arg(long, value_name = "FILE")]
     pub restart: Option<std::path::PathBuf>,
-    /// Draw the training (and test) loss and accuracy per epoch into FILE (.png or .svg)
+    /// Draw the training (and test) loss and accuracy per epoch into FILE (.png or .svg);
+    /// L-BFGS: the loss and gradient norm per iteration, on log axes
     #[arg(long, value_name = "FILE")]
     pub plot: Option<std::path::PathBuf>,
     /// L-BFGS: iterations at most [default: 500]
