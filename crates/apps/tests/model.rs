@@ -6,7 +6,7 @@ use parsci_apps::scaling::model::{
     heat_cost, matmul_cost, model_figure, parse_bandwidth, parse_latency, predict, train_cost, train_params, Allreduce,
     Machine, Network, Workload,
 };
-use parsci_apps::train::Train;
+use parsci_apps::train::{Optimizer, Train};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-12 * b.abs().max(1e-300) + 1e-18
@@ -132,7 +132,7 @@ fn ranks_beyond_a_hosts_cores_compute_at_a_share_of_the_rate() {
 
 #[test]
 fn training_shares_the_blocks_and_sums_every_slot() {
-    let t = Train { samples: 10_000, epochs: 2, ..Train::mlp() }; // 16-32-16-1, batch 128, block 16
+    let t = Train { samples: 10_000, epochs: 2, optimizer: Optimizer::Adam, ..Train::mlp() }; // 16-32-16-1, batch 128, block 16
     assert_eq!(train_params(&t), 16 * 32 + 32 + 32 * 16 + 16 + 16 + 1);
     let m = machine(1e-5, 1e9, 1e5);
     let c = train_cost(&t, 3, Allreduce::Ring, &m).unwrap();

@@ -2,7 +2,7 @@
 //! fixed global batch, the serial reference's; the workshop's per-rank batches train too;
 //! a failing rank stops the job with its rank named.
 
-use parsci_apps::train::{Reduction, Train, TrainResult};
+use parsci_apps::train::{Optimizer, Reduction, Train, TrainResult};
 use parsci_apps::{execute, Program};
 use parsci_comm::Backend;
 
@@ -21,7 +21,7 @@ fn small_logreg() -> Train {
 }
 
 fn small_mlp() -> Train {
-    Train { samples: 1000, epochs: 4, batch: 64, ..Train::mlp() }
+    Train { samples: 1000, epochs: 4, batch: 64, optimizer: Optimizer::Adam, ..Train::mlp() }
 }
 
 #[test]
@@ -59,7 +59,7 @@ fn logistic_regression_approaches_the_teacher() {
 
 #[test]
 fn the_mlp_loss_falls_by_orders_of_magnitude() {
-    let p = Train { samples: 2000, epochs: 60, ..Train::mlp() }; // the full-size run falls further
+    let p = Train { samples: 2000, epochs: 60, optimizer: Optimizer::Adam, ..Train::mlp() }; // the full-size run falls further
     let r = run(&p, 2);
     assert!(r.final_loss() < r.initial_loss / 50.0, "{} -> {}", r.initial_loss, r.final_loss());
 }
@@ -143,9 +143,7 @@ mod fashion {
     #[test]
     fn a_small_idx_data_set_trains_identically_at_any_rank_count() {
         let files = Files::new("invariant", 700, 150);
-        for p in
-            [small(&files), Train { optimizer: parsci_apps::train::Optimizer::Momentum, lr: 0.05, ..small(&files) }]
-        {
+        for p in [small(&files), Train { optimizer: Optimizer::Momentum, lr: 0.05, ..small(&files) }] {
             let one = run(&p, 1);
             p.check(&one, 1).unwrap(); // the serial reference's history and weights, bit for bit
             let test: Vec<f64> = one.epochs.iter().map(|e| e.test_accuracy.unwrap()).collect();

@@ -31,7 +31,7 @@ pub fn run(cli: &Cli) -> Result<ExitCode, CliError> {
         Command::Heat1d(args) => program(&args.params(), g),
         Command::Heat(args) => program(&args.params(), g),
         Command::Matmul(args) => program(&args.params()?, g),
-        Command::Train(model) => program(&model.params(), g),
+        Command::Train(model) => program(&model.params()?, g),
         Command::Petsc(args) => crate::petsc_args::run(args, g),
         Command::Tour { large_m } => {
             let mut params = tour::Tour { rootsum_sizes: vec![WORKSHOP_M, *large_m], ..tour::Tour::default() };

@@ -83,7 +83,7 @@ impl ModelArgs {
         let workload = match &self.program {
             ModelProgram::Heat(a) => Workload::Heat(a.params()),
             ModelProgram::Matmul(a) => Workload::Matmul(a.params()?),
-            ModelProgram::Train(t) => Workload::Train(t.params()),
+            ModelProgram::Train(t) => Workload::Train(t.params()?),
         };
         if let Some(path) = &self.plot {
             crate::scale::check_plot_name(path)?;

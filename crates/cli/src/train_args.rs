@@ -2,7 +2,7 @@
 //! conversion to the library's parameters (defaults: the workshop's).
 
 use clap::{Args, Subcommand, ValueEnum};
-use parsci_apps::train::{Optimizer, Reduction, Train};
+use parsci_apps::train::{lbfgs, Optimizer, Reduction, Train};
 
 use crate::programs::{parse_count, parse_number};
 
@@ -11,7 +11,8 @@ use crate::programs::{parse_count, parse_number};
 pub enum TrainModel {
     /// Logistic regression on 200,000 x 64 synthetic samples (15 epochs, lr 0.05, SGD)
     Logreg(TrainArgs),
-    /// A 16-32-16-1 tanh MLP fitted to a teacher network of its shape (10,000 samples, Adam)
+    /// A 16-32-16-1 tanh MLP fitted to a teacher network of its shape (10,000 samples,
+    /// full-batch L-BFGS; --optimizer adam for mini-batch Adam)
     Mlp(TrainArgs),
     /// A 784-256-128-10 ReLU MLP on Fashion-MNIST's 60,000 images (Adam, 10 epochs); reads the
     /// IDX files of Debian's package dataset-fashion-mnist, or of --data DIR
@@ -33,7 +34,7 @@ pub struct TrainArgs {
     /// Learning rate [logreg: 0.05, mlp: 0.003, fashion-mnist: 0.001]
     #[arg(long, value_parser = parse_number)]
     pub lr: Option<f64>,
-    /// Optimizer [logreg: sgd, mlp and fashion-mnist: adam]
+    /// Optimizer [logreg: sgd, mlp: lbfgs, fashion-mnist: adam]
     #[arg(long, value_enum)]
     pub optimizer: Option<OptimizerArg>,
     /// The global batch, split across the ranks [logreg: 256, mlp and fashion-mnist: 128]
@@ -75,16 +76,27 @@ pub struct TrainArgs {
     #[arg(long)]
     pub no_shuffle: bool,
     /// Save the weights, the optimizer's state and the epoch to FILE after every epoch
-    /// (durably, checksummed)
+    /// (durably, checksummed; not with L-BFGS)
     #[arg(long, value_name = "FILE")]
     pub checkpoint: Option<std::path::PathBuf>,
     /// Resume from a checkpoint, at any rank count: the same result as without the stop
     #[arg(long, value_name = "FILE")]
     pub restart: Option<std::path::PathBuf>,
-    /// Draw the training (and test) loss and accuracy per epoch into FILE (.png or .svg)
+    /// Draw the training (and test) loss and accuracy per epoch into FILE (.png or .svg);
+    /// L-BFGS: the loss and gradient norm per iteration, on log axes
     #[arg(long, value_name = "FILE")]
     pub plot: Option<std::path::PathBuf>,
-    /// For tests: rank R fails at the start of epoch E
+    /// L-BFGS: iterations at most [default: 500]
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub iterations: Option<usize>,
+    /// L-BFGS: update pairs kept (the history's length) [default: 10]
+    #[arg(long, value_name = "M", value_parser = parse_count)]
+    pub memory: Option<usize>,
+    /// L-BFGS: stop once the gradient's norm is below this [default: 1e-10]
+    #[arg(long, value_name = "TOL", value_parser = parse_number)]
+    pub tolerance: Option<f64>,
+    /// For tests: rank R fails at the start of epoch E (L-BFGS: at its E-th evaluation of
+    /// the loss)
     #[arg(long, hide = true, value_name = "R:E", value_parser = parse_fail_at)]
     pub fail_at: Option<(usize, usize)>,
 }
@@ -98,6 +110,8 @@ pub enum OptimizerArg {
     Momentum,
     /// Adam
     Adam,
+    /// Full-batch L-BFGS (More-Thuente line search)
+    Lbfgs,
 }
 
 /// The reductions, as on the command line.
@@ -110,8 +124,9 @@ pub enum ReductionArg {
 }
 
 impl TrainModel {
-    /// The library's parameters.
-    pub fn params(&self) -> Train {
+    /// The library's parameters; an error for options of the other kind of optimizer
+    /// (mini-batch options with L-BFGS, L-BFGS's with a mini-batch optimizer).
+    pub fn params(&self) -> Result<Train, String> {
         let (base, a) = match self {
             TrainModel::Logreg(a) => {
                 let mut base = Train::logreg();
@@ -130,15 +145,23 @@ impl TrainModel {
                 (base, a)
             }
         };
-        Train {
+        let optimizer = a.optimizer.map_or(base.optimizer, |o| match o {
+            OptimizerArg::Sgd => Optimizer::Sgd,
+            OptimizerArg::Momentum => Optimizer::Momentum,
+            OptimizerArg::Adam => Optimizer::Adam,
+            OptimizerArg::Lbfgs => Optimizer::Lbfgs,
+        });
+        a.check_optimizer_options(optimizer)?;
+        let lbfgs = lbfgs::Settings {
+            iterations: a.iterations.unwrap_or(base.lbfgs.iterations),
+            memory: a.memory.unwrap_or(base.lbfgs.memory),
+            tolerance: a.tolerance.unwrap_or(base.lbfgs.tolerance),
+        };
+        Ok(Train {
             samples: a.samples.unwrap_or(base.samples),
             epochs: a.epochs.unwrap_or(base.epochs),
             lr: a.lr.unwrap_or(base.lr),
-            optimizer: a.optimizer.map_or(base.optimizer, |o| match o {
-                OptimizerArg::Sgd => Optimizer::Sgd,
-                OptimizerArg::Momentum => Optimizer::Momentum,
-                OptimizerArg::Adam => Optimizer::Adam,
-            }),
+            optimizer,
             batch: a.batch.unwrap_or(base.batch),
             batch_per_rank: a.batch_per_rank,
             block: a.block.unwrap_or(base.block),
@@ -155,8 +178,50 @@ impl TrainModel {
             checkpoint: a.checkpoint.as_ref().map(|d| d.display().to_string()),
             restart: a.restart.as_ref().map(|d| d.display().to_string()),
             plot: a.plot.as_ref().map(|d| d.display().to_string()),
+            lbfgs,
             ..base
+        })
+    }
+}
+
+impl TrainArgs {
+    /// Refuses the options that the chosen optimizer would silently ignore.
+    fn check_optimizer_options(&self, optimizer: Optimizer) -> Result<(), String> {
+        let given = |pairs: &[(&'static str, bool)]| -> Vec<&'static str> {
+            pairs.iter().filter(|(_, g)| *g).map(|(n, _)| *n).collect()
+        };
+        if optimizer == Optimizer::Lbfgs {
+            let mini = given(&[
+                ("--epochs", self.epochs.is_some()),
+                ("--lr", self.lr.is_some()),
+                ("--batch", self.batch.is_some()),
+                ("--batch-per-rank", self.batch_per_rank),
+                ("--checkpoint", self.checkpoint.is_some()),
+                ("--restart", self.restart.is_some()),
+            ]);
+            if !mini.is_empty() {
+                return Err(format!(
+                    "{} {} for the mini-batch optimizers; L-BFGS trains on the full batch and takes --iterations, \
+                     --memory, --tolerance (or choose --optimizer adam)",
+                    mini.join(", "),
+                    if mini.len() == 1 { "is" } else { "are" }
+                ));
+            }
+        } else {
+            let lb = given(&[
+                ("--iterations", self.iterations.is_some()),
+                ("--memory", self.memory.is_some()),
+                ("--tolerance", self.tolerance.is_some()),
+            ]);
+            if !lb.is_empty() {
+                return Err(format!(
+                    "{} {} for --optimizer lbfgs",
+                    lb.join(", "),
+                    if lb.len() == 1 { "is" } else { "are" }
+                ));
+            }
         }
+        Ok(())
     }
 }
 
@@ -175,7 +240,7 @@ mod tests {
 
     fn parse(argv: &[&str]) -> Train {
         let Command::Train(m) = Cli::try_parse_from(argv).unwrap().command else { panic!("not train") };
-        m.params()
+        m.params().unwrap()
     }
 
     #[test]
@@ -185,11 +250,34 @@ mod tests {
         assert_eq!(parse(&["parsci", "train", "fashion-mnist"]), Train::fashion_mnist());
         let f = parse(&["parsci", "train", "fashion-mnist", "--hidden", "32", "--data", "d", "--no-shuffle"]);
         assert_eq!((f.layers, f.data.as_deref(), f.shuffle), (vec![784, 32, 10], Some("d"), false));
-        let r = parse(&["parsci", "train", "mlp", "--checkpoint", "a.ckpt", "--restart", "b.ckpt"]);
+        let r =
+            parse(&["parsci", "train", "mlp", "--optimizer", "adam", "--checkpoint", "a.ckpt", "--restart", "b.ckpt"]);
         assert_eq!((r.checkpoint.as_deref(), r.restart.as_deref()), (Some("a.ckpt"), Some("b.ckpt")));
         let p = parse(&["parsci", "train", "logreg", "--features", "8", "--batch-per-rank", "--no-overlap"]);
         assert_eq!((p.layers, p.batch_per_rank, p.overlap), (vec![8, 1], true, false));
         assert_eq!(parse(&["parsci", "train", "mlp", "--fail-at", "1:3"]).fail_at, Some((1, 3)));
         assert!(parse_fail_at("1-3").is_err());
+    }
+
+    #[test]
+    fn mlp_defaults_to_lbfgs_and_each_optimizer_refuses_the_others_options() {
+        let l = parse(&["parsci", "train", "mlp", "--iterations", "40", "--memory", "5", "--tolerance", "1e-6"]);
+        assert_eq!(
+            (l.optimizer, l.lbfgs),
+            (Optimizer::Lbfgs, lbfgs::Settings { iterations: 40, memory: 5, tolerance: 1e-6 })
+        );
+        let a = parse(&["parsci", "train", "mlp", "--optimizer", "adam", "--epochs", "3"]);
+        assert_eq!((a.optimizer, a.epochs), (Optimizer::Adam, 3));
+        let g = parse(&["parsci", "train", "logreg", "--optimizer", "lbfgs", "--iterations", "5"]);
+        assert_eq!((g.optimizer, g.lbfgs.iterations), (Optimizer::Lbfgs, 5));
+        let err = |argv: &[&str]| {
+            let Command::Train(m) = Cli::try_parse_from(argv).unwrap().command else { panic!("not train") };
+            m.params().unwrap_err()
+        };
+        let e = err(&["parsci", "train", "mlp", "--epochs", "3", "--lr", "0.1"]);
+        assert!(e.starts_with("--epochs, --lr are for the mini-batch optimizers") && e.contains("--iterations"), "{e}");
+        let e = err(&["parsci", "train", "mlp", "--optimizer", "adam", "--memory", "3"]);
+        assert_eq!(e, "--memory is for --optimizer lbfgs");
+        assert!(err(&["parsci", "train", "logreg", "--tolerance", "1e-3"]).contains("--tolerance"));
     }
 }

@@ -410,10 +410,23 @@ fn train_prints_a_line_per_epoch_and_the_same_weights_at_any_rank_count() {
         v["result"]["weights_fingerprint"].as_str().unwrap().to_string()
     };
     assert_eq!(fingerprint("1"), fingerprint("3"));
-    let out = parsci(&["train", "mlp", "--samples", "300", "--epochs", "2", "-n", "2"]);
+    let out = parsci(&["train", "mlp", "--optimizer", "adam", "--samples", "300", "--epochs", "2", "-n", "2"]);
     let text = stdout(&out);
     assert!(out.status.success() && text.contains("epoch   2  loss") && text.contains("samples/s"), "{text}");
-    let out = parsci(&["train", "mlp", "--samples", "300", "--epochs", "2", "-n", "3", "--fail-at", "1:1"]);
+    let out = parsci(&[
+        "train",
+        "mlp",
+        "--optimizer",
+        "adam",
+        "--samples",
+        "300",
+        "--epochs",
+        "2",
+        "-n",
+        "3",
+        "--fail-at",
+        "1:1",
+    ]);
     let err = stderr(&out);
     assert!(!out.status.success() && err.contains("rank 1"), "{err}");
 }
@@ -440,4 +453,22 @@ fn train_fashion_mnist_reads_idx_files_and_names_the_package_when_they_are_missi
     let err = stderr(&out);
     assert!(!out.status.success() && err.contains("dataset-fashion-mnist") && err.contains("--data"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn train_mlp_runs_lbfgs_by_default_and_refuses_the_other_optimizers_options() {
+    let out = parsci(&["train", "mlp", "--samples", "300", "--iterations", "8", "-n", "2"]);
+    let text = stdout(&out);
+    assert!(out.status.success() && text.contains("L-BFGS (memory 10"), "{text}");
+    assert!(text.contains("iteration    8  loss") && text.contains("loss fell"), "{text}");
+    for (args, want) in [
+        (vec!["train", "mlp", "--epochs", "3"], "--epochs is for the mini-batch optimizers"),
+        (vec!["train", "mlp", "--optimizer", "adam", "--iterations", "3"], "--iterations is for --optimizer lbfgs"),
+        (vec!["train", "mlp", "--memory", "0"], "--memory"),
+        (vec!["train", "mlp", "--tolerance=-1"], "--tolerance"),
+    ] {
+        let out = parsci(&args);
+        let err = stderr(&out);
+        assert!(!out.status.success() && err.contains(want), "{args:?}: {err}");
+    }
 }

@@ -338,7 +338,7 @@ fn training(out: &Output, what: &str) -> (Value, Value) {
 
 #[test]
 fn training_is_identical_on_both_backends_at_any_rank_count() {
-    let base = ["train", "mlp", "--samples", "600", "--epochs", "3", "--batch", "64", "--json"];
+    let base = ["train", "mlp", "--optimizer", "adam", "--samples", "600", "--epochs", "3", "--batch", "64", "--json"];
     let want = training(&threads(1, &base), "train mlp on 1 thread");
     for n in 1..=4 {
         let out = mpirun(n, &base);
@@ -378,7 +378,7 @@ fn fashion_mnist_training_is_identical_on_both_backends_at_any_rank_count() {
 fn training_stopped_under_mpi_resumes_at_another_rank_count_identically() {
     let ck = std::env::temp_dir().join(format!("parsci-mpi-train-{}.ckpt", std::process::id()));
     let c = ck.to_str().unwrap();
-    let base = ["train", "mlp", "--samples", "600", "--epochs", "4", "--batch", "64", "--json"];
+    let base = ["train", "mlp", "--optimizer", "adam", "--samples", "600", "--epochs", "4", "--batch", "64", "--json"];
     let want = training(&threads(2, &base), "train mlp on 2 threads");
     let stopped: Vec<&str> = base.iter().copied().chain(["--checkpoint", c, "--fail-at", "1:3"]).collect();
     assert!(!mpirun(2, &stopped).status.success());
@@ -390,8 +390,43 @@ fn training_stopped_under_mpi_resumes_at_another_rank_count_identically() {
 #[test]
 fn a_failing_rank_stops_training_with_its_rank_named() {
     let start = std::time::Instant::now();
-    let out = mpirun(3, &["train", "mlp", "--samples", "600", "--epochs", "5", "--fail-at", "2:2"]);
+    let out =
+        mpirun(3, &["train", "mlp", "--optimizer", "adam", "--samples", "600", "--epochs", "5", "--fail-at", "2:2"]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && err.contains("rank 2"), "{err}");
+    assert!(start.elapsed() < std::time::Duration::from_secs(30));
+}
+
+/// L-BFGS's history (loss, gradient norm, evaluations per iteration) and final weights.
+fn lbfgs_history(out: &Output, what: &str) -> (Value, Value) {
+    let r = result_of(out, what);
+    let its: Vec<Value> = r["lbfgs"]["iterations"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{what}: no L-BFGS iterations"))
+        .iter()
+        .map(|i| Value::Array(vec![i["loss"].clone(), i["gradient_norm"].clone(), i["evaluations"].clone()]))
+        .collect();
+    (Value::Array(its), r["weights_fingerprint"].clone())
+}
+
+#[test]
+fn lbfgs_training_is_identical_on_both_backends_at_any_rank_count() {
+    let base = ["train", "mlp", "--samples", "500", "--iterations", "15", "--json"];
+    let want = lbfgs_history(&threads(1, &base), "train mlp (L-BFGS) on 1 thread");
+    assert_eq!(want.0.as_array().map(Vec::len), Some(15));
+    for n in 1..=4 {
+        let out = mpirun(n, &base);
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+        assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(n as u64)), "mpirun -n {n}");
+        assert_eq!(lbfgs_history(&out, &format!("L-BFGS under mpirun -n {n}")), want, "mpirun -n {n}");
+    }
+}
+
+#[test]
+fn a_rank_failing_inside_lbfgs_stops_the_job_with_its_rank_named() {
+    let start = std::time::Instant::now();
+    let out = mpirun(3, &["train", "mlp", "--samples", "600", "--iterations", "20", "--fail-at", "1:5"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("rank 1") && err.contains("evaluation 5"), "{err}");
     assert!(start.elapsed() < std::time::Duration::from_secs(30));
 }

@@ -52,7 +52,7 @@ fn programs_mark_their_phases() {
     for phase in ["\"exchange\"", "\"interior\"", "\"boundary\""] {
         assert!(text.contains(phase), "heat lacks the phase {phase}");
     }
-    ok(&parsci(&["train", "mlp", "--epochs", "1", "--samples", "500", "--ranks", "2", "--trace", f]));
+    ok(&parsci(&["train", "mlp", "--iterations", "2", "--samples", "500", "--ranks", "2", "--trace", f]));
     let text = std::fs::read_to_string(&file).unwrap();
     for phase in ["\"forward\"", "\"backward\"", "\"allreduce\""] {
         assert!(text.contains(phase), "train lacks the phase {phase}");

@@ -11,6 +11,8 @@ pub enum Optimizer {
     Momentum,
     /// Adam (Kingma and Ba, 2015) with `beta1 = 0.9`, `beta2 = 0.999`, `eps = 1e-8`.
     Adam,
+    /// Full-batch L-BFGS ([`lbfgs`](super::lbfgs)): no mini-batch steps, so no state here.
+    Lbfgs,
 }
 
 /// An optimizer with its state.
@@ -27,7 +29,7 @@ impl State {
     /// A fresh optimizer for `n` parameters.
     pub fn new(kind: Optimizer, lr: f64, n: usize) -> State {
         let (m, v) = match kind {
-            Optimizer::Sgd => (0, 0),
+            Optimizer::Sgd | Optimizer::Lbfgs => (0, 0),
             Optimizer::Momentum => (n, 0),
             Optimizer::Adam => (n, n),
         };
@@ -38,6 +40,7 @@ impl State {
     pub fn step(&mut self, p: &mut [f64], g: &[f64]) {
         match self.kind {
             Optimizer::Sgd => p.iter_mut().zip(g).for_each(|(w, g)| *w -= self.lr * g),
+            Optimizer::Lbfgs => {} // never stepped: `train` runs L-BFGS on the full batch instead
             Optimizer::Momentum => {
                 for ((w, g), v) in p.iter_mut().zip(g).zip(&mut self.m) {
                     *v = 0.9 * *v + g;

@@ -55,6 +55,8 @@ pub struct Trained {
     pub teacher_right: u64,
     /// This rank's time per phase.
     pub phases: Phases,
+    /// L-BFGS's iterations (full batch; no epochs).
+    pub lbfgs: Option<super::lbfgs::History>,
 }
 
 /// Trains on every rank; every rank returns the same parameters and statistics.
@@ -183,7 +185,7 @@ pub fn train(comm: &Comm, params: &Train, setup: &Setup) -> Result<Trained> {
 /// layers are done (`overlap`), or all of them after the backward pass. Returns the time
 /// spent waiting for the sums after the backward pass.
 #[allow(clippy::too_many_arguments)]
-fn exchange(
+pub(super) fn exchange(
     comm: &Comm,
     overlap: bool,
     net: &Net,
@@ -240,7 +242,7 @@ fn exchange(
 }
 
 /// Adds the slots of `buf` (`slots` blocks of `out.len()` values) in slot order.
-fn fold_slots(buf: &[f64], slots: usize, out: &mut [f64]) {
+pub(super) fn fold_slots(buf: &[f64], slots: usize, out: &mut [f64]) {
     let len = out.len();
     out.copy_from_slice(&buf[..len]);
     for s in 1..slots {
@@ -250,7 +252,13 @@ fn fold_slots(buf: &[f64], slots: usize, out: &mut [f64]) {
 
 /// The mean loss and the accuracy over all samples: each unit's loss in a slot of its
 /// own (block order over the whole epoch), summed over the ranks, added in order.
-fn evaluate(comm: &Comm, net: &Net, p: &[f64], shard: &Shard, traces: &mut Vec<Trace>) -> Result<(f64, f64)> {
+pub(super) fn evaluate(
+    comm: &Comm,
+    net: &Net,
+    p: &[f64],
+    shard: &Shard,
+    traces: &mut Vec<Trace>,
+) -> Result<(f64, f64)> {
     let slots: usize = shard.steps.iter().map(|s| s.slots).sum();
     let mut sums = vec![0.0; 2 * slots];
     let mut first = 0;

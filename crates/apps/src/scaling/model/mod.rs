@@ -66,6 +66,13 @@ impl Workload {
         match self {
             Workload::Heat(h) => format!("heat {} x {}, {} steps", h.nx, h.ny, h.steps),
             Workload::Matmul(m) => format!("matmul {} x {} x {} ({})", m.m, m.k, m.n, m.strategy.name()),
+            Workload::Train(t) if t.optimizer == crate::train::Optimizer::Lbfgs => format!(
+                "train {}: {} samples, full-batch L-BFGS, {} iterations (one pass each), {} parameters",
+                t.model.name(),
+                t.samples,
+                t.lbfgs.iterations,
+                train_params(t)
+            ),
             Workload::Train(t) => format!(
                 "train {}: {} samples x {} epochs, batch {}, {} parameters",
                 format!("{:?}", t.model).to_lowercase(),

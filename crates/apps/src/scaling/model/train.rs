@@ -4,7 +4,7 @@
 
 use super::machine::{Cost, Machine};
 use super::network::Allreduce;
-use crate::train::{Reduction, Train};
+use crate::train::{Optimizer, Reduction, Train};
 
 /// Bytes of one gradient element (an `f64`).
 const ELEM: f64 = 8.0;
@@ -33,12 +33,16 @@ pub fn train_cost(t: &Train, p: usize, algo: Allreduce, m: &Machine) -> Option<C
     if t.batch == 0 || t.block == 0 || t.samples == 0 {
         return None;
     }
-    let (steps, batch, blocks) = if t.batch_per_rank {
+    // L-BFGS: one full-batch pass per iteration (its line search rarely needs a second).
+    let lbfgs = t.optimizer == Optimizer::Lbfgs;
+    let (steps, batch, blocks) = if lbfgs {
+        (t.lbfgs.iterations, t.samples, t.samples.div_ceil(t.block))
+    } else if t.batch_per_rank {
         (t.samples.div_ceil(p).div_ceil(t.batch), t.batch * p, t.batch.div_ceil(t.block) * p)
     } else {
         (t.samples.div_ceil(t.batch), t.batch, t.batch.div_ceil(t.block))
     };
-    let steps = (steps * t.epochs) as f64;
+    let steps = (if lbfgs { steps } else { steps * t.epochs }) as f64;
     let mine = blocks.div_ceil(p) as f64 * (batch as f64 / blocks as f64);
     let slots = match t.reduction {
         Reduction::Ordered => blocks as f64,
@@ -50,7 +54,9 @@ pub fn train_cost(t: &Train, p: usize, algo: Allreduce, m: &Machine) -> Option<C
     Some(Cost::new(p, None, compute_s, comm_s, m.overlap))
 }
 
-/// The work of `train` on one rank: samples processed, `epochs x samples`.
+/// The work of `train` on one rank: samples processed, `epochs x samples` (L-BFGS:
+/// `iterations x samples`).
 pub fn train_work(t: &Train) -> f64 {
-    t.epochs as f64 * t.samples as f64
+    let passes = if t.optimizer == Optimizer::Lbfgs { t.lbfgs.iterations } else { t.epochs };
+    passes as f64 * t.samples as f64
 }
