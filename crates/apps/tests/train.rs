@@ -112,9 +112,15 @@ mod fashion {
 
     impl Files {
         fn new(name: &str, train: usize, test: usize) -> Files {
+            Files::sized(name, train, test, 6)
+        }
+
+        /// Images of `side x side` pixels.
+        fn sized(name: &str, train: usize, test: usize, side: usize) -> Files {
             let dir = std::env::temp_dir().join(format!("parsci-train-{name}-{}", std::process::id()));
             std::fs::create_dir_all(&dir).unwrap();
-            let data = Dataset { train: idx::synthetic(train, 6, 6, 1), test: idx::synthetic(test, 6, 6, 2) };
+            let data =
+                Dataset { train: idx::synthetic(train, side, side, 1), test: idx::synthetic(test, side, side, 2) };
             idx::write(&dir, &data).unwrap();
             Files(dir)
         }
@@ -156,6 +162,63 @@ mod fashion {
                 assert_eq!(r.weights, one.weights, "{n} ranks");
             }
         }
+    }
+
+    /// A CNN on 8x8 images: blocks of 3 and 4 channels (8x8 -> 4x4 -> 2x2), dense 16-8-10.
+    fn small_cnn(files: &Files) -> Train {
+        Train { samples: 400, layers: vec![64, 8, 10], convs: vec![3, 4], epochs: 3, ..small(files) }
+    }
+
+    #[test]
+    fn a_small_cnn_trains_identically_at_any_rank_count() {
+        let files = Files::sized("cnn", 400, 100, 8);
+        let p = small_cnn(&files);
+        let one = run(&p, 1);
+        p.check(&one, 1).unwrap(); // the serial reference's history and weights, bit for bit
+        assert_eq!(one.params, 3 * 9 + 3 + 4 * 27 + 4 + 16 * 8 + 8 + 8 * 10 + 10);
+        let test: Vec<f64> = one.epochs.iter().map(|e| e.test_accuracy.unwrap()).collect();
+        assert!(test[2] > 0.5, "test accuracy per epoch {test:?}");
+        for n in SIZES {
+            let r = run(&p, n);
+            assert_eq!(history(&r), history(&one), "{n} ranks");
+            assert_eq!(r.weights, one.weights, "{n} ranks");
+        }
+        // Without overlap, in one bucket or one per layer: the same weights.
+        for (overlap, bucket_mb) in [(false, 100.0), (true, 0.0)] {
+            assert_eq!(run(&Train { overlap, bucket_mb, ..p.clone() }, 3).weights, one.weights);
+        }
+    }
+
+    #[test]
+    fn a_cnn_resumes_from_its_checkpoint_identically_at_any_rank_count() {
+        let files = Files::sized("cnn-resume", 200, 40, 8);
+        let ck = std::env::temp_dir().join(format!("parsci-train-cnn-{}.ckpt", std::process::id()));
+        let ck = ck.display().to_string();
+        let p = Train { samples: 200, epochs: 3, ..small_cnn(&files) };
+        let whole = run(&p, 2);
+        let stopped = Train { checkpoint: Some(ck.clone()), fail_at: Some((1, 3)), ..p.clone() };
+        assert!(execute(&stopped, Backend::Threads(3)).is_err());
+        for n in [1, 4, 7] {
+            let r = run(&Train { restart: Some(ck.clone()), ..p.clone() }, n);
+            assert_eq!(history(&r), history(&whole), "resumed on {n} ranks");
+            assert_eq!(r.weights, whole.weights, "resumed on {n} ranks");
+        }
+        // The MLP's checkpoint does not continue the CNN.
+        let mlp = Train { convs: vec![], restart: Some(ck.clone()), ..p.clone() };
+        assert!(execute(&mlp, Backend::Threads(1)).unwrap_err().to_string().contains("another run"));
+        std::fs::remove_file(&ck).unwrap();
+    }
+
+    #[test]
+    fn a_cnn_is_refused_without_images_or_on_images_too_small() {
+        let err = execute(&Train { convs: vec![16, 32], ..small_mlp() }, Backend::Threads(2)).unwrap_err();
+        assert!(err.to_string().contains("only fashion-mnist"), "{err}");
+        let files = Files::new("cnn-small", 100, 20);
+        let deep = Train { samples: 100, layers: vec![36, 10], convs: vec![2, 2, 2], ..small(&files) };
+        let err = execute(&deep, Backend::Threads(1)).unwrap_err().to_string();
+        assert!(err.contains("6x6 images are too small for 3 2x2 pools"), "{err}");
+        let zero = Train { convs: vec![4, 0], ..small(&files) };
+        assert!(execute(&zero, Backend::Threads(1)).unwrap_err().to_string().contains("channels must be positive"));
     }
 
     #[test]

@@ -452,6 +452,12 @@ fn train_fashion_mnist_reads_idx_files_and_names_the_package_when_they_are_missi
     let out = parsci(&["train", "fashion-mnist", "--data", "/nonexistent/fm", "--epochs", "1"]);
     let err = stderr(&out);
     assert!(!out.status.success() && err.contains("dataset-fashion-mnist") && err.contains("--data"), "{err}");
+    // The CNN prints its blocks; without images it is refused.
+    let cnn = ["train", "fashion-mnist", "--data", d, "--samples", "64", "--model", "cnn", "--epochs", "1", "-n", "2"];
+    let out = parsci(&cnn);
+    assert!(out.status.success() && stdout(&out).contains("layers 784-conv16-conv32-128-10"), "{}", stderr(&out));
+    let out = parsci(&["train", "mlp", "--model", "cnn"]);
+    assert!(!out.status.success() && stderr(&out).contains("only fashion-mnist"), "{}", stderr(&out));
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

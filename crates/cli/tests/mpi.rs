@@ -358,18 +358,28 @@ fn fashion_mnist_training_is_identical_on_both_backends_at_any_rank_count() {
     let data = idx::Dataset { train: idx::synthetic(300, 28, 28, 1), test: idx::synthetic(60, 28, 28, 2) };
     idx::write(&dir, &data).unwrap();
     let d = dir.to_str().unwrap();
-    let base = ["train", "fashion-mnist", "--data", d, "--samples", "300", "--hidden", "16,12", "--epochs", "2"];
-    let args: Vec<&str> = base.iter().copied().chain(["--batch", "64", "--block", "8", "--json"]).collect();
-    let want = training(&threads(1, &args), "train fashion-mnist on 1 thread");
-    for n in 1..=4 {
-        let out = mpirun(n, &args);
-        let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
-        assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(n as u64)), "mpirun -n {n}");
-        let what = format!("train fashion-mnist under mpirun -n {n}");
-        assert_eq!(training(&out, &what), want, "{what}");
-        let test: Vec<Value> =
-            result_of(&out, &what)["epochs"].as_array().unwrap().iter().map(|e| e["test_accuracy"].clone()).collect();
-        assert!(test.iter().all(Value::is_f64), "{what}: {test:?}");
+    // The MLP, and the CNN (its 16 and 32 channels) on fewer images.
+    let mlp = ["--samples", "300", "--hidden", "16,12"];
+    let cnn = ["--samples", "96", "--hidden", "8", "--model", "cnn"];
+    for (net, model) in [(&mlp[..], "mlp"), (&cnn[..], "cnn")] {
+        let base = ["train", "fashion-mnist", "--data", d, "--epochs", "2"];
+        let args: Vec<&str> =
+            base.iter().chain(net).copied().chain(["--batch", "64", "--block", "8", "--json"]).collect();
+        let want = training(&threads(1, &args), &format!("train fashion-mnist --model {model} on 1 thread"));
+        for n in 1..=4 {
+            let out = mpirun(n, &args);
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+            assert_eq!((v["backend"].as_str(), v["ranks"].as_u64()), (Some("mpi"), Some(n as u64)), "mpirun -n {n}");
+            let what = format!("train fashion-mnist --model {model} under mpirun -n {n}");
+            assert_eq!(training(&out, &what), want, "{what}");
+            let test: Vec<Value> = result_of(&out, &what)["epochs"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["test_accuracy"].clone())
+                .collect();
+            assert!(test.iter().all(Value::is_f64), "{what}: {test:?}");
+        }
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -21,6 +21,8 @@ const VERSION: u32 = 1;
 pub struct RunKey {
     model: Model,
     layers: Vec<usize>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    convs: Vec<usize>,
     samples: usize,
     optimizer: Optimizer,
     lr: f64,
@@ -38,6 +40,7 @@ impl RunKey {
         RunKey {
             model: p.model,
             layers: p.layers.clone(),
+            convs: p.convs.clone(),
             samples: p.samples,
             optimizer: p.optimizer,
             lr: p.lr,

@@ -91,7 +91,7 @@ pub fn net_params(net: &Net, seed: u64, teacher: bool) -> Vec<f64> {
         let g = &mut rng(seed, stream, 1 + l as u64);
         let (w, b) = (layer.weights.clone(), layer.bias.clone());
         normals(g, &mut p[w.clone()]);
-        let scale = (if relu { 2.0 } else { 1.0 } / layer.inputs as f64).sqrt();
+        let scale = (if relu { 2.0 } else { 1.0 } / layer.fan_in() as f64).sqrt();
         p[w].iter_mut().for_each(|v| *v *= scale);
         normals(g, &mut p[b.clone()]);
         p[b].iter_mut().for_each(|v| *v *= if relu { 0.0 } else { 0.1 });

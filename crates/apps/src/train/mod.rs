@@ -11,6 +11,10 @@
 //! - `train fashion-mnist`: a 784-256-128-10 ReLU network with softmax cross-entropy,
 //!   trained by Adam on the 60,000 images of Fashion-MNIST (read from their gzip IDX
 //!   files, see [`idx`]), reshuffled every epoch, with the test accuracy per epoch.
+//!   With `--model cnn` ([`Train::fashion_mnist_cnn`]) the network is convolutional:
+//!   two blocks of 3x3 convolution, ReLU and 2x2 max-pool (16 then 32 channels, see
+//!   [`conv`]), then dense 1568-128-10; every layer fits the same parameter vector,
+//!   buckets, schedule and checkpoints, so it too is the same at any rank count.
 //!
 //! Every rank makes only its shard of the data (from the seed and the samples' global
 //! indices), computes the gradients of its blocks, and the gradients are summed across
@@ -30,6 +34,7 @@
 //! ```
 
 pub mod checkpoint;
+pub mod conv;
 pub mod data;
 pub mod full_batch;
 pub mod idx;
@@ -88,8 +93,13 @@ pub struct Train {
     /// Samples in all (Fashion-MNIST: the first this many training images).
     pub samples: usize,
     /// The layer widths, inputs first, ending with 1 (`[64, 1]`, `[16, 32, 16, 1]`) or
-    /// the classes (`[784, 256, 128, 10]`).
+    /// the classes (`[784, 256, 128, 10]`; with `convs`, the dense layers come after the
+    /// convolution blocks: `[784, 128, 10]`).
     pub layers: Vec<usize>,
+    /// The output channels of the convolution blocks before the dense layers
+    /// (Fashion-MNIST's `--model cnn`: `[16, 32]`); empty: a dense network.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub convs: Vec<usize>,
     /// Passes over the data.
     pub epochs: usize,
     /// The learning rate.
@@ -138,6 +148,7 @@ impl Train {
             model: Model::Logreg,
             samples: 200_000,
             layers: vec![64, 1],
+            convs: Vec::new(),
             epochs: 15,
             lr: 0.05,
             optimizer: Optimizer::Sgd,
@@ -175,6 +186,13 @@ impl Train {
             shuffle: true,
             ..Train::logreg()
         }
+    }
+
+    /// Fashion-MNIST's small CNN (`--model cnn`): 3x3 convolutions of 16 and 32 channels,
+    /// each with ReLU and a 2x2 max-pool, then dense 1568-128-10; otherwise as
+    /// [`fashion_mnist`](Train::fashion_mnist).
+    pub fn fashion_mnist_cnn() -> Train {
+        Train { layers: vec![784, 128, 10], convs: vec![16, 32], ..Train::fashion_mnist() }
     }
 
     /// The workshop's small deep network: 16-32-16-1, 10,000 samples, full-batch L-BFGS
@@ -241,7 +259,7 @@ impl Train {
                     );
                     return Err(Train::invalid(msg));
                 }
-                let net = Net::with_activation(&self.layers, Loss::Softmax, Activation::Relu);
+                let net = self.image_net(&set)?;
                 let initial = data::net_params(&net, self.seed, false);
                 let test = Teacher::Images(Arc::new(set.test));
                 Setup { net, teacher: Teacher::Images(Arc::new(set.train)), initial, test: Some(test) }
@@ -257,6 +275,25 @@ impl Train {
     /// The plan of the test set's evaluation on `ranks` ranks (fixed blocks, in order).
     pub fn test_schedule(&self, ranks: usize, n: usize) -> Schedule {
         Schedule { n, per_rank: false, reduction: Reduction::Ordered, ..self.schedule(ranks) }
+    }
+
+    /// Fashion-MNIST's network: dense, or convolutional on the images' rows and columns.
+    fn image_net(&self, set: &idx::Dataset) -> Result<Net> {
+        if self.convs.is_empty() {
+            return Ok(Net::with_activation(&self.layers, Loss::Softmax, Activation::Relu));
+        }
+        let (rows, cols) = (set.train.rows, set.train.cols);
+        if (set.test.rows, set.test.cols) != (rows, cols) {
+            let msg =
+                format!("the training images are {rows}x{cols}, the test images {}x{}", set.test.rows, set.test.cols);
+            return Err(Train::invalid(msg));
+        }
+        if (0..self.convs.len()).fold(rows.min(cols), |s, _| s / 2) == 0 {
+            let msg = format!("{rows}x{cols} images are too small for {} 2x2 pools", self.convs.len());
+            return Err(Train::invalid(msg));
+        }
+        let channels = [&[1][..], &self.convs].concat();
+        Ok(Net::cnn(rows, cols, &channels, &self.layers[1..], Loss::Softmax))
     }
 
     fn invalid(msg: String) -> Error {
@@ -313,6 +350,9 @@ pub struct TrainResult {
     pub model: Model,
     /// The layer widths.
     pub layers: Vec<usize>,
+    /// The convolution blocks' channels (a CNN).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub convs: Vec<usize>,
     /// Trainable parameters.
     pub params: usize,
     /// Samples.
@@ -387,6 +427,13 @@ impl Program for Train {
             let msg = format!("the layer widths must be positive and end with {classes}, got {l:?}");
             return Err(Train::invalid(msg));
         }
+        if !self.convs.is_empty() && self.model != Model::FashionMnist {
+            let msg = "a convolutional network (--model cnn) needs images: only fashion-mnist has them";
+            return Err(Train::invalid(msg.into()));
+        }
+        if self.convs.contains(&0) {
+            return Err(Train::invalid(format!("the convolutions' channels must be positive, got {:?}", self.convs)));
+        }
         if self.model == Model::Logreg && l.len() != 2 {
             return Err(Train::invalid(format!("logistic regression has one layer (features, 1), got {l:?}")));
         }
@@ -439,6 +486,7 @@ impl Program for Train {
         let result = TrainResult {
             model: self.model,
             layers: self.layers.clone(),
+            convs: self.convs.clone(),
             params: setup.net.n_params(),
             samples: self.samples,
             global_batch: schedule.global_batch(),
@@ -547,7 +595,14 @@ impl Train {
 
     /// The text rank 0 prints: the setup, one progress line per epoch, the bound.
     fn lines(&self, r: &TrainResult, ranks: usize) -> Vec<String> {
-        let widths: Vec<String> = r.layers.iter().map(usize::to_string).collect();
+        // A CNN's blocks come between the inputs and the dense layers: 784-conv16-conv32-128-10.
+        let convs = r.convs.iter().map(|c| format!("conv{c}"));
+        let widths: Vec<String> = r.layers[..1]
+            .iter()
+            .map(usize::to_string)
+            .chain(convs)
+            .chain(r.layers[1..].iter().map(usize::to_string))
+            .collect();
         let batch = if self.batch_per_rank {
             format!("{} per rank ({} per step; not rank-count invariant)", self.batch, r.global_batch)
         } else {

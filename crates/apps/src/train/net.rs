@@ -3,6 +3,9 @@
 //! regression is the network without hidden layers), for squared error, or for softmax
 //! cross-entropy over several classes.
 //!
+//! A network may start with convolution blocks ([`conv`](super::conv): 3x3 convolution,
+//! 2x2 max-pool, ReLU) before its dense layers (`train fashion-mnist --model cnn`).
+//!
 //! The products go through faer's GEMM, sequential (`Par::Seq`: one core per rank).
 //! Every quantity is computed per *unit* (a block of samples) in a fixed order, so a
 //! unit's gradient does not depend on which rank computes it.
@@ -11,6 +14,8 @@ use std::ops::Range;
 
 use faer::linalg::matmul::matmul;
 use faer::{Accum, MatMut, MatRef, Par};
+
+use super::conv::{self, Conv};
 
 /// What the network is trained for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -36,13 +41,24 @@ pub enum Activation {
     Relu,
 }
 
-/// One dense layer's place in the parameter vector: its weights (`outputs x inputs`,
-/// row-major), then its biases.
+/// What a layer computes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `x W^T + b`, weights `outputs x inputs`, row-major.
+    Dense,
+    /// A convolution block (channel-last images): weights `c_out x 9 c_in`, a bias per
+    /// output channel.
+    Conv(Conv),
+}
+
+/// One layer's place in the parameter vector: its weights, then its biases.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Layer {
-    /// Inputs (the previous layer's width).
+    /// What it computes.
+    pub kind: Kind,
+    /// Inputs per sample (the previous layer's width).
     pub inputs: usize,
-    /// Outputs.
+    /// Outputs per sample.
     pub outputs: usize,
     /// Where the weights are.
     pub weights: Range<usize>,
@@ -54,6 +70,14 @@ impl Layer {
     /// The weights and biases together.
     pub fn params(&self) -> Range<usize> {
         self.weights.start..self.bias.end
+    }
+
+    /// Inputs of one output value (what the initial weights are scaled by).
+    pub fn fan_in(&self) -> usize {
+        match self.kind {
+            Kind::Dense => self.inputs,
+            Kind::Conv(c) => c.fan_in(),
+        }
     }
 }
 
@@ -74,6 +98,8 @@ pub struct Trace {
     /// The loss's derivative with respect to the current layer's pre-activation.
     delta: Vec<f64>,
     spare: Vec<f64>,
+    /// `conv[l]`: convolution layer `l`'s patches and pool winners (empty for dense layers).
+    conv: Vec<conv::Cache>,
 }
 
 impl Net {
@@ -99,18 +125,48 @@ impl Net {
             sizes.len() >= 2 && sizes.iter().all(|&s| s > 0) && sizes.last().is_some_and(out_ok),
             "bad widths {sizes:?}"
         );
-        let mut at = 0;
-        let layers = sizes
-            .windows(2)
-            .map(|w| {
-                let (inputs, outputs) = (w[0], w[1]);
-                let weights = at..at + inputs * outputs;
-                let bias = weights.end..weights.end + outputs;
-                at = bias.end;
-                Layer { inputs, outputs, weights, bias }
-            })
-            .collect();
-        Net { layers, loss, activation }
+        let mut net = Net { layers: Vec::new(), loss, activation };
+        for w in sizes.windows(2) {
+            net.push(Kind::Dense, w[0], w[1], w[0] * w[1], w[1]);
+        }
+        net
+    }
+
+    /// A ReLU network of convolution blocks on `height x width` images of `channels[0]`
+    /// channels, block `i` making `channels[i + 1]`, then dense layers of the given
+    /// widths (`widths[0]`: the first hidden layer's, the last: the classes).
+    ///
+    /// # Panics
+    /// If there is no block or no width, a channel count or a width is zero, the last
+    /// width is not 1 (at least 2 for [`Loss::Softmax`]), or the pools leave no pixel.
+    #[track_caller]
+    pub fn cnn(height: usize, width: usize, channels: &[usize], widths: &[usize], loss: Loss) -> Net {
+        let ok = channels.len() >= 2
+            && channels.iter().chain(widths).all(|&c| c > 0)
+            && widths.last().is_some_and(|&o| if loss == Loss::Softmax { o >= 2 } else { o == 1 })
+            && (1..channels.len()).fold(height.min(width), |s, _| s / 2) > 0;
+        assert!(ok, "bad network: {height}x{width} images, channels {channels:?}, widths {widths:?}");
+        let mut net = Net { layers: Vec::new(), loss, activation: Activation::Relu };
+        let (mut h, mut w) = (height, width);
+        for c in channels.windows(2) {
+            let block = Conv { height: h, width: w, c_in: c[0], c_out: c[1] };
+            net.push(Kind::Conv(block), block.inputs(), block.outputs(), block.weights(), c[1]);
+            (h, w) = block.pooled();
+        }
+        let mut inputs = h * w * channels[channels.len() - 1];
+        for &outputs in widths {
+            net.push(Kind::Dense, inputs, outputs, inputs * outputs, outputs);
+            inputs = outputs;
+        }
+        net
+    }
+
+    /// Appends a layer's parameters.
+    fn push(&mut self, kind: Kind, inputs: usize, outputs: usize, weights: usize, biases: usize) {
+        let at = self.n_params();
+        let weights = at..at + weights;
+        let bias = weights.end..weights.end + biases;
+        self.layers.push(Layer { kind, inputs, outputs, weights, bias });
     }
 
     /// The hidden layers' nonlinearity.
@@ -147,19 +203,27 @@ impl Net {
     pub fn forward(&self, p: &[f64], x: &[f64], m: usize, t: &mut Trace) {
         t.m = m;
         t.acts.resize(self.layers.len(), Vec::new());
+        t.conv.resize_with(self.layers.len(), conv::Cache::default);
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
             let (done, rest) = t.acts.split_at_mut(l);
             let input: &[f64] = if l == 0 { x } else { &done[l - 1] };
             let out = &mut rest[0];
-            out.resize(m * layer.outputs, 0.0);
-            let a = MatRef::from_row_major_slice(input, m, layer.inputs);
-            let w = MatRef::from_row_major_slice(&p[layer.weights.clone()], layer.outputs, layer.inputs);
-            let z = MatMut::from_row_major_slice_mut(out, m, layer.outputs);
-            matmul(z, Accum::Replace, a, w.transpose(), 1.0, Par::Seq);
+            let weights = &p[layer.weights.clone()];
+            match layer.kind {
+                Kind::Dense => {
+                    out.resize(m * layer.outputs, 0.0);
+                    let a = MatRef::from_row_major_slice(input, m, layer.inputs);
+                    let w = MatRef::from_row_major_slice(weights, layer.outputs, layer.inputs);
+                    let z = MatMut::from_row_major_slice_mut(out, m, layer.outputs);
+                    matmul(z, Accum::Replace, a, w.transpose(), 1.0, Par::Seq);
+                }
+                Kind::Conv(c) => c.forward(weights, input, m, &mut t.conv[l], out),
+            }
+            // A bias per output (dense) or per channel (a convolution's channel-last pixels).
             let b = &p[layer.bias.clone()];
             let act = if l < last { Some(self.activation) } else { None };
-            for row in out.chunks_exact_mut(layer.outputs) {
+            for row in out.chunks_exact_mut(b.len()) {
                 for (v, bj) in row.iter_mut().zip(b) {
                     *v += bj;
                     match act {
@@ -224,23 +288,31 @@ impl Net {
         let layer = &self.layers[l];
         let m = t.m;
         let input: &[f64] = if l == 0 { x } else { &t.acts[l - 1] };
-        let (gw, gb) = grad.split_at_mut(layer.inputs * layer.outputs);
-        let delta = MatRef::from_row_major_slice(&t.delta, m, layer.outputs);
-        let a = MatRef::from_row_major_slice(input, m, layer.inputs);
-        let gw = MatMut::from_row_major_slice_mut(gw, layer.outputs, layer.inputs);
-        matmul(gw, Accum::Replace, delta.transpose(), a, 1.0, Par::Seq);
+        let (gw, gb) = grad.split_at_mut(layer.weights.len());
         gb.fill(0.0);
-        for row in t.delta.chunks_exact(layer.outputs) {
+        for row in t.delta.chunks_exact(gb.len()) {
             gb.iter_mut().zip(row).for_each(|(g, d)| *g += d);
+        }
+        let weights = &p[layer.weights.clone()];
+        if let Kind::Conv(c) = layer.kind {
+            let dx = (l > 0).then_some(&mut t.spare);
+            c.backward(weights, m, &mut t.conv[l], &t.delta, gw, dx);
+        } else {
+            let delta = MatRef::from_row_major_slice(&t.delta, m, layer.outputs);
+            let a = MatRef::from_row_major_slice(input, m, layer.inputs);
+            let gw = MatMut::from_row_major_slice_mut(gw, layer.outputs, layer.inputs);
+            matmul(gw, Accum::Replace, delta.transpose(), a, 1.0, Par::Seq);
+            if l > 0 {
+                t.spare.resize(m * layer.inputs, 0.0);
+                let w = MatRef::from_row_major_slice(weights, layer.outputs, layer.inputs);
+                let back = MatMut::from_row_major_slice_mut(&mut t.spare, m, layer.inputs);
+                matmul(back, Accum::Replace, delta, w, 1.0, Par::Seq);
+            }
         }
         if l == 0 {
             return;
         }
         // delta <- (delta W) * f'(z): tanh' = 1 - a^2; relu' = [a > 0].
-        t.spare.resize(m * layer.inputs, 0.0);
-        let w = MatRef::from_row_major_slice(&p[layer.weights.clone()], layer.outputs, layer.inputs);
-        let back = MatMut::from_row_major_slice_mut(&mut t.spare, m, layer.inputs);
-        matmul(back, Accum::Replace, delta, w, 1.0, Par::Seq);
         match self.activation {
             Activation::Tanh => t.spare.iter_mut().zip(input).for_each(|(d, a)| *d *= 1.0 - a * a),
             Activation::Relu => t.spare.iter_mut().zip(input).for_each(|(d, &a)| {
@@ -315,6 +387,25 @@ mod tests {
     fn the_relu_softmax_gradient_matches_finite_differences() {
         // Kinks of ReLU are met with probability zero at these random points.
         check_gradient(&Net::with_activation(&[12, 9, 7, 5], Loss::Softmax, Activation::Relu), 6, 14);
+    }
+
+    #[test]
+    fn the_cnn_gradient_matches_finite_differences() {
+        // Two convolution blocks (odd sizes: the pools drop a row and a column), a hidden
+        // dense layer; ReLU's kinks and the pools' ties are met with probability zero.
+        check_gradient(&Net::cnn(7, 9, &[2, 3, 4], &[6, 5], Loss::Softmax), 3, 15);
+        check_gradient(&Net::cnn(4, 4, &[1, 2], &[3], Loss::Softmax), 2, 16);
+    }
+
+    #[test]
+    fn a_cnn_lays_out_its_blocks_then_its_dense_layers() {
+        let net = Net::cnn(28, 28, &[1, 16, 32], &[128, 10], Loss::Softmax);
+        let sizes: Vec<_> = net.layers().iter().map(|l| (l.inputs, l.outputs, l.params().len())).collect();
+        let want =
+            [(784, 14 * 14 * 16, 16 * 9 + 16), (14 * 14 * 16, 1568, 32 * 144 + 32), (1568, 128, 1568 * 128 + 128)];
+        assert_eq!(sizes[..3], want);
+        assert_eq!(net.n_params(), 160 + 4640 + 200_832 + 1290);
+        assert_eq!(net.layers()[1].fan_in(), 144);
     }
 
     #[test]

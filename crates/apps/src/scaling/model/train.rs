@@ -4,14 +4,25 @@
 
 use super::machine::{Cost, Machine};
 use super::network::Allreduce;
+use crate::train::conv::KERNEL;
 use crate::train::{Optimizer, Reduction, Train};
 
 /// Bytes of one gradient element (an `f64`).
 const ELEM: f64 = 8.0;
 
-/// The trainable parameters of the network (weights and biases of every layer).
+/// The trainable parameters of the network (weights and biases of every layer; a CNN's
+/// blocks counted on square one-channel images of `layers[0]` pixels, as Fashion-MNIST's).
 pub fn train_params(t: &Train) -> usize {
-    t.layers.windows(2).map(|w| w[0] * w[1] + w[1]).sum()
+    let dense = |l: &[usize]| l.windows(2).map(|w| w[0] * w[1] + w[1]).sum::<usize>();
+    if t.convs.is_empty() {
+        return dense(&t.layers);
+    }
+    let (mut side, mut c_in, mut n) = ((t.layers.first().copied().unwrap_or(0) as f64).sqrt() as usize, 1, 0);
+    for &c in &t.convs {
+        n += c * KERNEL * KERNEL * c_in + c;
+        (side, c_in) = (side / 2, c);
+    }
+    n + dense(&[&[side * side * c_in][..], t.layers.get(1..).unwrap_or(&[])].concat())
 }
 
 /// The cost of `train` on `p` ranks with `algo` for the gradient sums: per step, the
@@ -59,4 +70,15 @@ pub fn train_cost(t: &Train, p: usize, algo: Allreduce, m: &Machine) -> Option<C
 pub fn train_work(t: &Train) -> f64 {
     let passes = if t.optimizer == Optimizer::Lbfgs { t.lbfgs.iterations } else { t.epochs };
     passes as f64 * t.samples as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_parameters_are_the_networks() {
+        assert_eq!(train_params(&Train::fashion_mnist()), 784 * 256 + 256 + 256 * 128 + 128 + 128 * 10 + 10);
+        assert_eq!(train_params(&Train::fashion_mnist_cnn()), 206_922);
+    }
 }
