@@ -139,7 +139,7 @@ fn the_plot_shows_loss_and_gradient_on_log_axes() {
 #[test]
 fn the_performance_model_counts_one_full_batch_pass_per_iteration() {
     use parsci_apps::scaling::model::{train_cost, train_work, Allreduce, Machine, Network};
-    let m = Machine { net: Network::new(1e-5, 1e9).unwrap(), rate: 1e5, cores: None, overlap: false };
+    let m = Machine { net: Network::new(1e-5, 1e9).unwrap(), rate: 1e5, cores: None, hosts: None, overlap: false };
     let t = Train::mlp(); // 10,000 samples in 625 blocks of 16, 500 iterations
     let c = train_cost(&t, 4, Allreduce::Ring, &m).unwrap();
     // 157 blocks of 16 samples on the slowest of 4 ranks, per iteration.

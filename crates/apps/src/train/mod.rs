@@ -579,7 +579,7 @@ impl Train {
                     .into(),
             ));
         }
-        let params: usize = self.layers.windows(2).map(|w| w[0] * w[1] + w[1]).sum();
+        let params = crate::scaling::model::train_params(self);
         let bytes = full_batch::exchange_bytes(self, params);
         if bytes > 1e9 {
             return Err(Train::invalid(format!(
