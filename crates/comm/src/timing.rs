@@ -12,6 +12,7 @@
 //! timing and tracing off it costs one thread-local test.
 
 use std::cell::Cell;
+use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
@@ -52,37 +53,65 @@ impl CommTime {
     }
 }
 
+/// Bits of [`Clock::state`]: one load tells whether a call has anything to do.
+const TIMING: u8 = 1;
+const TRACING: u8 = 2;
+const INSIDE: u8 = 4;
+
 struct Clock {
-    on: Cell<bool>,
-    trace: Cell<bool>,
-    inside: Cell<bool>,
+    /// `TIMING | TRACING | INSIDE` (an outer call is in progress).
+    state: Cell<u8>,
+    /// The outer call in progress (one per thread: calls inside it are not entered).
+    kind: Cell<Kind>,
+    start: Cell<Option<Instant>>,
+    call: Cell<Option<crate::trace::CallInfo>>,
     nanos: [Cell<u64>; 3],
     calls: Cell<u64>,
 }
 
 thread_local! {
     static CLOCK: Clock = const {
-        Clock { on: Cell::new(false), trace: Cell::new(false), inside: Cell::new(false), nanos: [const { Cell::new(0) }; 3], calls: Cell::new(0) }
+        Clock {
+            state: Cell::new(0),
+            kind: Cell::new(Kind::P2p),
+            start: Cell::new(None),
+            call: Cell::new(None),
+            nanos: [const { Cell::new(0) }; 3],
+            calls: Cell::new(0),
+        }
     };
 }
 
-/// A call being timed or traced; adds its time to the counters (and its end to the
-/// trace) when dropped.
-pub(crate) struct Timed {
-    kind: Kind,
-    start: Option<Instant>,
-    call: Option<crate::trace::CallInfo>,
+impl Clock {
+    fn set_bit(&self, bit: u8, on: bool) {
+        let s = self.state.get();
+        self.state.set(if on { s | bit } else { s & !bit });
+    }
 }
+
+/// A call being timed or traced; adds its time to the counters (and its end to the
+/// trace) when dropped. It holds nothing: the call's start is in the thread's clock, so
+/// that `Option<Timed>` is one byte and dropping `None` is one test. Not `Send`: it
+/// belongs to the rank's thread.
+pub(crate) struct Timed(PhantomData<*const ()>);
 
 /// True if this rank records a trace now.
 #[inline]
 pub(crate) fn tracing() -> bool {
-    CLOCK.with(|c| c.trace.get())
+    CLOCK.with(|c| c.state.get() & TRACING != 0)
 }
 
 /// Turns this rank's tracing flag on or off (the recorder is installed separately).
 pub(crate) fn set_tracing(on: bool) {
-    CLOCK.with(|c| c.trace.set(on));
+    CLOCK.with(|c| c.set_bit(TRACING, on));
+}
+
+/// The thread's state when a call has something to do (counting or tracing is on),
+/// else `None`: one thread-local load and test.
+#[inline]
+pub(crate) fn active() -> Option<u8> {
+    let state = CLOCK.with(|c| c.state.get());
+    (state & (TIMING | TRACING) != 0).then_some(state)
 }
 
 /// Starts timing and tracing a call of `kind`, if counting or tracing is on and no
@@ -90,40 +119,47 @@ pub(crate) fn set_tracing(on: bool) {
 /// when tracing.
 #[inline]
 pub(crate) fn enter_call(kind: Kind, info: impl FnOnce() -> crate::trace::CallInfo) -> Option<Timed> {
-    let (timing, trace) = CLOCK.with(|c| {
-        if !(c.on.get() | c.trace.get()) || c.inside.get() {
-            return (false, false);
-        }
-        c.inside.set(true);
-        (c.on.get(), c.trace.get())
-    });
-    if !(timing | trace) {
-        return None;
-    }
-    enter_slow(kind, timing, trace, info)
+    enter(kind, active()?, info)
 }
 
+/// [`enter_call`] once [`active`] gave `state`. Callers with many arguments call it from
+/// a cold function of their own, so that the fast path does not build `info`'s captures.
 #[cold]
-fn enter_slow(kind: Kind, timing: bool, trace: bool, info: impl FnOnce() -> crate::trace::CallInfo) -> Option<Timed> {
-    let call = trace.then(|| crate::trace::begin_call(info()));
-    Some(Timed { kind, start: timing.then(Instant::now), call })
+pub(crate) fn enter(kind: Kind, state: u8, info: impl FnOnce() -> crate::trace::CallInfo) -> Option<Timed> {
+    if state & INSIDE != 0 {
+        return None;
+    }
+    let call = (state & TRACING != 0).then(|| crate::trace::begin_call(info()));
+    CLOCK.with(|c| {
+        c.state.set(state | INSIDE);
+        c.kind.set(kind);
+        c.call.set(call);
+        c.start.set((state & TIMING != 0).then(Instant::now));
+    });
+    Some(Timed(PhantomData))
 }
 
 impl Drop for Timed {
+    #[inline]
     fn drop(&mut self) {
-        if let Some(call) = self.call.take() {
-            crate::trace::end_call(call);
-        }
-        let ns = self.start.map(|s| u64::try_from(s.elapsed().as_nanos()).unwrap_or(u64::MAX));
-        CLOCK.with(|c| {
-            if let Some(ns) = ns {
-                let slot = &c.nanos[self.kind as usize];
-                slot.set(slot.get().saturating_add(ns));
-                c.calls.set(c.calls.get() + 1);
-            }
-            c.inside.set(false);
-        });
+        exit_call();
     }
+}
+
+#[cold]
+fn exit_call() {
+    if let Some(call) = CLOCK.with(|c| c.call.take()) {
+        crate::trace::end_call(call);
+    }
+    CLOCK.with(|c| {
+        if let Some(start) = c.start.take() {
+            let ns = u64::try_from(start.elapsed().as_nanos()).unwrap_or(u64::MAX);
+            let slot = &c.nanos[c.kind.get() as usize];
+            slot.set(slot.get().saturating_add(ns));
+            c.calls.set(c.calls.get() + 1);
+        }
+        c.set_bit(INSIDE, false);
+    });
 }
 
 fn read(c: &Clock) -> CommTime {
@@ -156,7 +192,7 @@ impl Comm {
         CLOCK.with(|c| {
             c.nanos.iter().for_each(|n| n.set(0));
             c.calls.set(0);
-            c.on.set(true);
+            c.set_bit(TIMING, true);
         });
     }
 
@@ -169,7 +205,7 @@ impl Comm {
     /// Stops counting and returns the time counted.
     pub fn stop_comm_timer(&self) -> CommTime {
         CLOCK.with(|c| {
-            c.on.set(false);
+            c.set_bit(TIMING, false);
             read(c)
         })
     }

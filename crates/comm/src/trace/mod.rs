@@ -144,7 +144,22 @@ impl Comm {
         tag: Tag,
         bytes: usize,
     ) -> Option<timing::Timed> {
-        timing::enter_call(kind, || self.call_info(kind, op, peer, tag, bytes))
+        let state = timing::active()?;
+        self.traced_slow(state, kind, op, peer, tag, bytes)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn traced_slow(
+        &self,
+        state: u8,
+        kind: Kind,
+        op: &'static str,
+        peer: usize,
+        tag: Tag,
+        bytes: usize,
+    ) -> Option<timing::Timed> {
+        timing::enter(kind, state, || self.call_info(kind, op, peer, tag, bytes))
     }
 
     fn call_info(&self, kind: Kind, op: &'static str, peer: usize, tag: Tag, bytes: usize) -> CallInfo {

@@ -168,6 +168,7 @@ impl ThreadComm {
         }
     }
 
+    #[inline]
     pub fn send<T: Data>(&self, buf: &[T], dest: usize, tag: Tag) -> Result<()> {
         let (rdv, flag) = self.start_send("send", buf, dest, tag, false)?;
         // The receiver may copy from `buf` until the rendezvous finishes: finish it on
@@ -297,6 +298,7 @@ impl ThreadComm {
         }
     }
 
+    #[inline]
     pub fn recv<T: Data>(&self, buf: &mut [T], src: usize, tag: Tag) -> Result<Status> {
         self.recv_as("recv", buf, src, tag)
     }
