@@ -23,10 +23,14 @@ pub(super) fn run(comm: &Comm, p: &Matmul) -> Result<Done> {
     let mut b = ledger.hold(if root { p.whole(Which::B)? } else { super::memory::zeroed(k * n) });
     w.inputs_ready(comm)?;
 
-    w.comm(|| comm.bcast(&mut a, 0))?;
-    w.comm(|| comm.bcast(&mut b, 0))?;
+    {
+        let _phase = comm.span("distribute");
+        w.comm(|| comm.bcast(&mut a, 0))?;
+        w.comm(|| comm.bcast(&mut b, 0))?;
+    }
     let rows = Layout::balanced(m, comm.size()).range(comm.rank());
     let mut c = ledger.zeros(m * n);
+    let phase = comm.span("multiply");
     w.compute(|| {
         let mine = Rect::whole(&mut c[rows.start * n..rows.end * n], rows.len(), n);
         multiply_add(
@@ -36,7 +40,10 @@ pub(super) fn run(comm: &Comm, p: &Matmul) -> Result<Done> {
             faer::Par::Seq,
         )
     });
+    drop(phase);
+    let phase = comm.span("collect");
     w.comm(|| comm.reduce_in_place(&mut c, &Op::sum(), 0))?;
+    drop(phase);
     w.finished();
 
     let mut partial = Partial::default();

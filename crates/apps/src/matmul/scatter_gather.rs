@@ -38,14 +38,17 @@ pub(super) fn run(comm: &Comm, p: &Matmul) -> Result<Done> {
     // Rank 0 reads its rows of A from A and writes its rows of C into C in place.
     let mut a_mine = ledger.zeros(if root { 0 } else { rows.len() * k });
     let a_layout = in_place(&rows_of, k);
+    let phase = comm.span("distribute");
     w.comm(|| comm.scatterv(a.as_ref().map(|a| (&a[..], &a_layout)), &mut a_mine, 0))?;
     w.comm(|| comm.bcast(&mut b, 0))?;
+    drop(phase);
     let mut c = if root { Some(ledger.zeros(m * n)) } else { None };
     let mut c_mine = ledger.zeros(if root { 0 } else { rows.len() * n });
     let (a_rows, c_rows) = match (&a, &mut c) {
         (Some(a), Some(c)) => (&a[rows.start * k..rows.end * k], &mut c[rows.start * n..rows.end * n]),
         _ => (&a_mine[..], &mut c_mine[..]),
     };
+    let phase = comm.span("multiply");
     w.compute(|| {
         multiply_add(
             Rect::whole(c_rows, rows.len(), n),
@@ -54,8 +57,11 @@ pub(super) fn run(comm: &Comm, p: &Matmul) -> Result<Done> {
             faer::Par::Seq,
         )
     });
+    drop(phase);
     let c_layout = in_place(&rows_of, n);
+    let phase = comm.span("collect");
     w.comm(|| comm.gatherv(&c_mine, c.as_mut().map(|c| (&mut c[..], &c_layout)), 0))?;
+    drop(phase);
     w.finished();
 
     let mut partial = Partial::default();
